@@ -1,0 +1,4 @@
+export { ConfigError, type ConfigIssue } from './config-error.js';
+export { parseEnv, type Env } from './parse-env.js';
+export { databaseUrl, envBoolean, httpUrl, kafkaBrokers, logLevel, port, positiveInt } from './env-schemas.js';
+export { z } from 'zod';

@@ -1,0 +1,73 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from './database.generated.js';
+
+export interface CreateDbOptions {
+  url: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+  /** Shown in pg_stat_activity, so a DBA can tell the services apart. */
+  applicationName?: string;
+  /** How long to wait for a connection before failing a query. Default 10 000 ms. */
+  connectionTimeoutMs?: number;
+  /** Called on errors of idle pooled connections (e.g. the server restarted); they are not thrown anywhere. */
+  onPoolError?: (error: Error) => void;
+}
+
+export type Database = Kysely<DB>;
+
+const DATE_OID = 1082;
+
+/**
+ * `date` columns come back as 'YYYY-MM-DD' strings: pg's default turns them into a Date at local midnight,
+ * which shifts the day in any process whose TZ is not UTC (a mailbox's "local day" must never move).
+ * timestamptz stays a Date; int8 stays a string so large counts never lose precision.
+ */
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID && format !== 'binary'
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function createDb(options: CreateDbOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    types: typeParsers,
+  });
+  pool.on('error', (error) => options.onPoolError?.(error));
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Where a URL points, without the password: for error messages and logs. */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+/**
+ * Fails fast with a clear message when the database cannot be reached, instead of letting the first query hang
+ * in the pool. Used by every service at start-up.
+ */
+export async function assertDatabaseReachable(url: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    throw new Error(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL): ${reason}`, {
+      cause: error,
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,18 @@
+export {
+  assertDatabaseReachable,
+  createDb,
+  describeDatabaseUrl,
+  type CreateDbOptions,
+  type Database,
+} from './create-db.js';
+export {
+  createMigrator,
+  listMigrations,
+  migrateDown,
+  migrateToLatest,
+  MigrationError,
+  type MigrationState,
+} from './migrator.js';
+export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
+export type * from './database.generated.js';
+export type * from './rows.js';

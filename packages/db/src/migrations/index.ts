@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initialSchema from './2026_11_22_0001_initial_schema.js';
+
+/**
+ * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
+ * read from disk, so the same list works from TypeScript sources, compiled output and a bundled image.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026_11_22_0001_initial_schema': initialSchema,
+};

@@ -1,0 +1,183 @@
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import {
+  deadLetterTopic,
+  decodeHeaders,
+  headersAsText,
+  InvalidHeadersError,
+  type MessageHeaders,
+  type PayloadOf,
+  type TopicName,
+} from '@outflow/contracts';
+import { AppError, isAppError } from '@outflow/runtime';
+import type { Logger } from '@outflow/telemetry';
+import type { KafkaHandle } from './kafka-client.js';
+import type { SchemaCodec } from './schema-codec.js';
+import type { TypedProducer } from './typed-producer.js';
+
+export interface ConsumedMessage<T extends TopicName> {
+  topic: T;
+  partition: number;
+  offset: string;
+  key: string | null;
+  payload: PayloadOf<T>;
+  headers: MessageHeaders;
+  /** Broker timestamp (CreateTime) in epoch ms. */
+  timestamp: number;
+  /** Call during long work so the group does not consider this member dead. */
+  heartbeat: () => Promise<void>;
+}
+
+export interface ConsumerLoopOptions<T extends TopicName> {
+  kafka: KafkaHandle;
+  codec: SchemaCodec;
+  /** Used to publish dead letters. */
+  producer: TypedProducer;
+  logger: Logger;
+  groupId: string;
+  topic: T;
+  topicPrefix?: string;
+  /**
+   * Handles one message. Must be idempotent: any message can arrive twice. Throw a non-retryable AppError to
+   * dead-letter the message; any other error is retried in place with backoff (the partition waits), because
+   * an unknown error is more often a database or network outage than a bad message.
+   */
+  handle: (message: ConsumedMessage<T>) => Promise<void>;
+  /** Partitions processed in parallel by this member. Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** Backoff for in-place retries. Default 200 ms doubling to 30 s. */
+  retryBackoff?: { initialMs: number; maxMs: number };
+  /** Called when the consumer crashed and kafkajs will not restart it: the service should exit non-zero. */
+  onFatal: (error: Error) => void;
+  /** Called on every group (re)join with this member's partitions, e.g. for logs or tests. */
+  onAssignment?: (partitions: number[]) => void;
+  /** Called after each message is dead-lettered (for metrics and database bookkeeping). */
+  onDeadLetter?: (info: { topic: T; partition: number; offset: string; error: AppError }) => Promise<void> | void;
+}
+
+export interface ConsumerLoop {
+  /** Resolves when this member has joined its group and received an assignment. */
+  readonly joined: Promise<void>;
+  /** Stops fetching, lets the message in hand finish, commits what was processed, leaves the group. */
+  stop(): Promise<void>;
+}
+
+function toDeadLetterError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  if (error instanceof InvalidHeadersError) return new AppError('INVALID_HEADERS', error.message, { retryable: false });
+  return new AppError('HANDLER_FAILED', error instanceof Error ? error.message : String(error), { retryable: false });
+}
+
+/**
+ * The one consumer loop every service uses (eachBatch): decode and validate each message, hand it to `handle`,
+ * dead-letter poison messages, retry transient failures in place, and commit only offsets of messages that
+ * were fully processed.
+ */
+export async function startConsumerLoop<T extends TopicName>(options: ConsumerLoopOptions<T>): Promise<ConsumerLoop> {
+  const { logger, topic } = options;
+  const log = logger.child({ topic, groupId: options.groupId });
+  const physical = `${options.topicPrefix ?? ''}${topic}`;
+  const backoff = options.retryBackoff ?? { initialMs: 200, maxMs: 30_000 };
+  const consumer: Consumer = options.kafka.kafka.consumer(options.kafka.consumerConfig(options.groupId));
+  let stopping = false;
+
+  let resolveJoined!: () => void;
+  const joined = new Promise<void>((resolve) => {
+    resolveJoined = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const partitions = [...(payload.memberAssignment[physical] ?? [])].sort((a, b) => a - b);
+    log.info({ partitions, memberId: payload.memberId }, 'joined group');
+    options.onAssignment?.(partitions);
+    resolveJoined();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart && !stopping) {
+      log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
+      options.onFatal(payload.error);
+    } else {
+      log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+    }
+  });
+
+  const deadLetter = async (message: KafkaMessage, partition: number, error: AppError): Promise<void> => {
+    log.warn({ partition, offset: message.offset, code: error.code, err: error }, 'dead-lettering message');
+    await options.producer.send(deadLetterTopic, [
+      {
+        payload: {
+          source_topic: physical,
+          source_partition: partition,
+          source_offset: message.offset,
+          consumer_group: options.groupId,
+          key: message.key ?? null,
+          value: message.value ?? null,
+          headers: headersAsText(message.headers),
+          error_code: error.code,
+          error_message: error.message,
+          failed_at: Date.now(),
+        },
+        ...(message.key ? { key: message.key.toString('utf8') } : {}),
+      },
+    ]);
+    await options.onDeadLetter?.({ topic, partition, offset: message.offset, error });
+  };
+
+  const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: physical, fromBeginning: true });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        let delay = backoff.initialMs;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const headers = decodeHeaders(message.headers);
+            const payload = await options.codec.decode(topic, message.value);
+            await options.handle({
+              topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key ? message.key.toString('utf8') : null,
+              payload,
+              headers,
+              timestamp: Number(message.timestamp),
+              heartbeat,
+            });
+            break;
+          } catch (error) {
+            const retryable = isAppError(error) ? error.retryable : !(error instanceof InvalidHeadersError);
+            if (!retryable) {
+              await deadLetter(message, batch.partition, toDeadLetterError(error));
+              break;
+            }
+            if (!isRunning() || isStale()) {
+              // Not resolved: the message is delivered again after restart or to the partition's next owner.
+              return;
+            }
+            log.warn(
+              { err: error, partition: batch.partition, offset: message.offset, attempt, retryInMs: delay },
+              'handler failed; retrying',
+            );
+            await wait(delay);
+            await heartbeat();
+            delay = Math.min(delay * 2, backoff.maxMs);
+          }
+        }
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+      await commitOffsetsIfNecessary();
+    },
+  });
+
+  return {
+    joined,
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+export { createKafka, type CreateKafkaOptions, type KafkaHandle } from './kafka-client.js';
+export { createDevRoundRobinAssigner } from './dev-assigner.js';
+export { createSchemaCodec, type CreateSchemaCodecOptions, type SchemaCodec } from './schema-codec.js';
+export {
+  createTypedProducer,
+  type CreateTypedProducerOptions,
+  type OutgoingMessage,
+  type TypedProducer,
+} from './typed-producer.js';
+export {
+  startConsumerLoop,
+  type ConsumedMessage,
+  type ConsumerLoop,
+  type ConsumerLoopOptions,
+} from './consumer-loop.js';
+export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';

