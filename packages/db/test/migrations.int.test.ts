@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createDb, listMigrations, migrateDown, migrateToLatest, runKyselyCodegen } from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+
+async function userTables(database: TestDatabase): Promise<string[]> {
+  const { rows } = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables
+    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name
+  `.execute(database.db);
+  return rows.map((row) => row.table_name);
+}
+
+async function userTypes(database: TestDatabase): Promise<string[]> {
+  const { rows } = await sql<{ typname: string }>`
+    select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
+    where n.nspname = 'public' and t.typtype = 'e' order by t.typname
+  `.execute(database.db);
+  return rows.map((row) => row.typname);
+}
+
+describe('migrations on a real PostgreSQL', () => {
+  let empty: TestDatabase;
+
+  beforeAll(async () => {
+    empty = await createTestDatabase({ empty: true });
+  });
+  afterAll(async () => {
+    await empty?.drop();
+  });
+
+  it('apply the whole schema, roll back to nothing, and apply again', async () => {
+    expect(await migrateToLatest(empty.db)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await userTables(empty)).toEqual([
+      'contacts',
+      'deliveries',
+      'delivery_events',
+      'email_events',
+      'email_queues',
+      'kafka_batches',
+      'mailbox_daily_counts',
+      'mailboxes',
+      'sequence_contacts',
+      'sequence_mailboxes',
+      'sequences',
+      'steps',
+    ]);
+    expect(await userTypes(empty)).toContain('email_status');
+
+    expect(await migrateDown(empty.db, 1)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await userTables(empty)).toEqual([]);
+    expect(await userTypes(empty)).toEqual([]);
+    expect((await listMigrations(empty.db)).every((migration) => migration.executedAt === null)).toBe(true);
+
+    expect(await migrateToLatest(empty.db)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await migrateToLatest(empty.db)).toEqual([]);
+  });
+
+  it('are safe when two runs start at once: one applies, the other waits and finds nothing to do', async () => {
+    const fresh = await createTestDatabase({ empty: true });
+    const second = createDb({ url: fresh.url, maxConnections: 2 });
+    try {
+      const [a, b] = await Promise.all([migrateToLatest(fresh.db), migrateToLatest(second)]);
+      expect([...a, ...b]).toEqual(['2026_11_22_0001_initial_schema']);
+      const { rows } = await sql<{ count: string }>`select count(*) as count from kysely_migration`.execute(fresh.db);
+      expect(rows[0]?.count).toBe('1');
+    } finally {
+      await second.destroy();
+      await fresh.drop();
+    }
+  });
+});
+
+describe('the kysely Database type', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('matches the migrated schema (regenerate with pnpm db:types)', () => {
+    const result = runKyselyCodegen(database.url, { verify: true });
+    expect(result.output).toContain('up-to-date');
+    expect(result.ok).toBe(true);
+  });
+
+  it('is reported stale when the schema drifts from it', async () => {
+    await sql`alter table mailboxes add column drift_probe text`.execute(database.db);
+    try {
+      const result = runKyselyCodegen(database.url, { verify: true });
+      expect(result.ok).toBe(false);
+    } finally {
+      await sql`alter table mailboxes drop column drift_probe`.execute(database.db);
+    }
+  });
+});

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Database } from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+
+/** One mailbox, a one-step sequence, one enrolled contact and its scheduled email. */
+async function seedEmail(db: Database, email = `c${Math.random().toString(36).slice(2)}@example.com`) {
+  const mailbox = await db
+    .insertInto('mailboxes')
+    .values({ email: `m${Math.random().toString(36).slice(2)}@outflow.test`, smtp_host: '127.0.0.1', smtp_port: 2525 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const sequence = await db
+    .insertInto('sequences')
+    .values({ name: 'Welcome' })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const step = await db
+    .insertInto('steps')
+    .values({ sequence_id: sequence.id, step_order: 1, subject: 'Hi', content: 'Hello', wait_days: 0 })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const contact = await db.insertInto('contacts').values({ email }).returningAll().executeTakeFirstOrThrow();
+  const enrollment = await db
+    .insertInto('sequence_contacts')
+    .values({ sequence_id: sequence.id, contact_id: contact.id, mailbox_id: mailbox.id })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const emailRow = await db
+    .insertInto('email_queues')
+    .values({
+      sequence_contact_id: enrollment.id,
+      sequence_id: sequence.id,
+      step_id: step.id,
+      step_order: 1,
+      contact_id: contact.id,
+      mailbox_id: mailbox.id,
+      scheduled_for: new Date(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { mailbox, sequence, step, contact, enrollment, email: emailRow };
+}
+
+describe('schema rules enforced by the database', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('generates UUID keys and keeps updated_at current', async () => {
+    const { mailbox } = await seedEmail(database.db);
+    expect(mailbox.id).toMatch(/^[0-9a-f-]{36}$/);
+    const updated = await database.db
+      .updateTable('mailboxes')
+      .set({ daily_capacity: 50 })
+      .where('id', '=', mailbox.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    expect(updated.updated_at.getTime()).toBeGreaterThan(mailbox.updated_at.getTime());
+  });
+
+  it('rejects an unknown time zone, a bad port and a negative capacity', async () => {
+    const base = { email: 'x@outflow.test', smtp_host: 'h', smtp_port: 25 };
+    await expect(
+      database.db
+        .insertInto('mailboxes')
+        .values({ ...base, time_zone: 'Mars/Olympus' })
+        .execute(),
+    ).rejects.toThrow(/mailboxes_time_zone_check/);
+    await expect(
+      database.db
+        .insertInto('mailboxes')
+        .values({ ...base, smtp_port: 70000 })
+        .execute(),
+    ).rejects.toThrow(/mailboxes_smtp_port_check/);
+    await expect(
+      database.db
+        .insertInto('mailboxes')
+        .values({ ...base, daily_capacity: -1 })
+        .execute(),
+    ).rejects.toThrow(/mailboxes_daily_capacity_check/);
+    await database.db
+      .insertInto('mailboxes')
+      .values({ ...base, email: 'tz@outflow.test', time_zone: 'America/New_York' })
+      .execute();
+  });
+
+  it('never schedules the same step of one enrollment twice', async () => {
+    const { email } = await seedEmail(database.db);
+    await expect(
+      database.db
+        .insertInto('email_queues')
+        .values({ ...email, id: undefined, created_at: undefined, updated_at: undefined })
+        .execute(),
+    ).rejects.toThrow(/email_queues_sequence_contact_id_step_order_key/);
+  });
+
+  it('refuses a queued email without a claim token and a sending one without a lease', async () => {
+    const { email } = await seedEmail(database.db);
+    await expect(
+      database.db.updateTable('email_queues').set({ status: 'queued' }).where('id', '=', email.id).execute(),
+    ).rejects.toThrow(/email_queues_check/);
+    await expect(
+      database.db
+        .updateTable('email_queues')
+        .set({ status: 'sending', claim_token: email.id, claimed_at: new Date() })
+        .where('id', '=', email.id)
+        .execute(),
+    ).rejects.toThrow(/email_queues_check/);
+  });
+
+  it('keeps a delivery record per email and writes an audit event on every status change', async () => {
+    const { email, contact } = await seedEmail(database.db, 'Audit.Me@example.com');
+    const claim = { claim_token: '7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11', claimed_at: new Date() };
+    const moves = [
+      { status: 'queued' as const, ...claim },
+      { status: 'sending' as const, lease_expires_at: new Date(Date.now() + 60_000), attempts: 1 },
+      { status: 'retry_pending' as const, error_code: '451', error_message: '4.7.1 try later' },
+      { status: 'scheduled' as const, retry_count: 1 },
+      { status: 'queued' as const },
+      { status: 'sending' as const, attempts: 2 },
+      { status: 'sent' as const, sent_at: new Date() },
+    ];
+    for (const move of moves) {
+      await database.db.updateTable('email_queues').set(move).where('id', '=', email.id).execute();
+    }
+    const delivery = await database.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('email_queue_id', '=', email.id)
+      .executeTakeFirstOrThrow();
+    expect(delivery).toMatchObject({ recipient: contact.email, status: 'sent', attempts: 2, last_error_code: '451' });
+    expect(delivery.sent_at).toBeInstanceOf(Date);
+    const events = await database.db
+      .selectFrom('delivery_events')
+      .select(['from_status', 'to_status', 'attempts', 'error_code'])
+      .where('delivery_id', '=', delivery.id)
+      .orderBy('occurred_at')
+      .execute();
+    expect(events.map((event) => `${event.from_status ?? '-'}>${event.to_status}`)).toEqual([
+      '->queued',
+      'queued>in_progress',
+      'in_progress>retrying',
+      'retrying>queued',
+      'queued>in_progress',
+      'in_progress>sent',
+    ]);
+    expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
+  });
+
+  it('returns a mailbox day as a calendar date string, whatever the process time zone', async () => {
+    const { mailbox } = await seedEmail(database.db);
+    await database.db
+      .insertInto('mailbox_daily_counts')
+      .values({ mailbox_id: mailbox.id, day: '2026-03-08', sent_count: 3 })
+      .execute();
+    const row = await database.db
+      .selectFrom('mailbox_daily_counts')
+      .selectAll()
+      .where('mailbox_id', '=', mailbox.id)
+      .executeTakeFirstOrThrow();
+    expect(row.day).toBe('2026-03-08');
+  });
+});
