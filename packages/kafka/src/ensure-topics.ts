@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import { topicContracts, topicNames, type TopicName } from '@outflow/contracts';
 import type { KafkaHandle } from './kafka-client.js';
 
@@ -42,10 +43,19 @@ export async function ensureTopics(
 }
 
 /**
- * Fails fast with a clear message when no broker answers, instead of letting a producer retry for minutes.
+ * Fails fast with a clear message when no broker answers, instead of letting a client retry for minutes. Uses
+ * its own short-lived client with few retries, so the answer comes within a few seconds.
  */
-export async function assertKafkaReachable(handle: KafkaHandle, brokers: readonly string[]): Promise<void> {
-  const admin = handle.kafka.admin({ retry: { retries: 1, initialRetryTime: 200 } });
+export async function assertKafkaReachable(brokers: readonly string[], timeoutMs = 3_000): Promise<void> {
+  const probe = new Kafka({
+    clientId: 'outflow-reachability-probe',
+    brokers: [...brokers],
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = probe.admin();
   try {
     await admin.connect();
     await admin.listTopics();

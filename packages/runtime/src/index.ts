@@ -1,5 +1,11 @@
 export { AppError, isAppError, isRetryable, type AppErrorOptions } from './app-error.js';
 export {
+  startHealthServer,
+  type HealthCheck,
+  type HealthServer,
+  type StartHealthServerOptions,
+} from './health-server.js';
+export {
   runService,
   type ProcessLike,
   type RunServiceOptions,

@@ -20,3 +20,4 @@ export {
 export { findRepoRoot } from './repo-root.js';
 export { productTopics, startTestStack, type TestStack } from './testing/test-stack.js';
 export { testLogger } from './testing/test-logger.js';
+export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';

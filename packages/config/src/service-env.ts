@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { databaseUrl, envBoolean, httpUrl, kafkaBrokers, logLevel, port, positiveInt } from './env-schemas.js';
+
+/** PostgreSQL settings every service that touches the database declares. */
+export const databaseEnv = {
+  /** Required. postgres://user:password@host:5432/database */
+  DATABASE_URL: databaseUrl,
+  /** Connections in this process's pool. Default 10. */
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+};
+
+/** Kafka and schema registry settings. */
+export const kafkaEnv = {
+  /** Required. Comma-separated bootstrap brokers, host:port. */
+  KAFKA_BROKERS: kafkaBrokers,
+  /** Required. The Confluent-compatible schema registry. */
+  SCHEMA_REGISTRY_URL: httpUrl,
+  /** Dev/test only: settings for librdkafka's mock cluster. Never true against a real broker. Default false. */
+  KAFKA_DEV_BROKER: envBoolean.default(false),
+  /** Prepended to every topic name, for environments sharing one cluster. Default none. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "_" and "-"')
+    .default(''),
+};
+
+/** Process settings every service declares; the health port default differs per service. */
+export function processEnv(defaultHealthPort: number) {
+  return {
+    /** fatal, error, warn, info, debug, trace or silent. Default info. */
+    LOG_LEVEL: logLevel.default('info'),
+    /** Port of GET /healthz and /readyz. */
+    HEALTH_PORT: port.default(defaultHealthPort),
+    /** Interface the health server binds. Default 127.0.0.1; containers use 0.0.0.0. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    /** How long a graceful shutdown may take before the process is forced out. Default 25 000 ms. */
+    SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
+  };
+}

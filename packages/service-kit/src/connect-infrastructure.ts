@@ -1,0 +1,78 @@
+import { assertDatabaseReachable, createDb, type Database } from '@outflow/db';
+import {
+  assertKafkaReachable,
+  createKafka,
+  createSchemaCodec,
+  createTypedProducer,
+  type KafkaHandle,
+  type SchemaCodec,
+  type TypedProducer,
+} from '@outflow/kafka';
+import type { HealthCheck, Stopper } from '@outflow/runtime';
+import type { Logger } from '@outflow/telemetry';
+import { sql } from 'kysely';
+
+export interface InfrastructureConfig {
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+  KAFKA_BROKERS: string[];
+  SCHEMA_REGISTRY_URL: string;
+  KAFKA_DEV_BROKER: boolean;
+  KAFKA_TOPIC_PREFIX: string;
+}
+
+export interface Infrastructure {
+  db: Database;
+  kafka: KafkaHandle;
+  codec: SchemaCodec;
+  producer: TypedProducer;
+  /** Readiness checks for the health server. */
+  checks: HealthCheck[];
+  /** Close the producer, then the pool: run after intake and in-flight work have stopped. */
+  stoppers: Stopper[];
+}
+
+/**
+ * Connects a service to PostgreSQL, Kafka and the schema registry, failing fast with a message that names the
+ * variable to fix when one is unreachable (instead of hanging in a retry loop), and registers the topic schemas.
+ */
+export async function connectInfrastructure(
+  config: InfrastructureConfig,
+  options: { logger: Logger; clientId: string },
+): Promise<Infrastructure> {
+  await assertDatabaseReachable(config.DATABASE_URL);
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: options.clientId,
+    logger: options.logger,
+    devBroker: config.KAFKA_DEV_BROKER,
+  });
+  await assertKafkaReachable(config.KAFKA_BROKERS);
+  const codec = createSchemaCodec({ registryUrl: config.SCHEMA_REGISTRY_URL });
+  try {
+    await codec.registerAll();
+  } catch (error) {
+    throw new Error(
+      `cannot register topic schemas at SCHEMA_REGISTRY_URL (${config.SCHEMA_REGISTRY_URL}): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  const db = createDb({
+    url: config.DATABASE_URL,
+    maxConnections: config.DATABASE_POOL_SIZE,
+    applicationName: options.clientId,
+    onPoolError: (error) => options.logger.warn({ err: error }, 'idle database connection failed'),
+  });
+  const producer = await createTypedProducer({ kafka, codec, topicPrefix: config.KAFKA_TOPIC_PREFIX });
+  return {
+    db,
+    kafka,
+    codec,
+    producer,
+    checks: [{ name: 'postgres', check: async () => void (await sql`select 1`.execute(db)) }],
+    stoppers: [
+      { name: 'kafka-producer', stop: () => producer.disconnect() },
+      { name: 'postgres-pool', stop: () => db.destroy() },
+    ],
+  };
+}

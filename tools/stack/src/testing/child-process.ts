@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface RunningProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the match once the output matches `pattern`; rejects on exit or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code (or the signal name) once the process exits; rejects after `timeoutMs`. */
+  waitForExit(timeoutMs?: number): Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** A TypeScript entry point run the way `pnpm` scripts run it: workspace packages from source via tsx. */
+export function spawnTypeScript(
+  entry: string,
+  options: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string } = {},
+) {
+  return spawnProcess(
+    process.execPath,
+    ['--conditions=@outflow/source', '--import', 'tsx', entry, ...(options.args ?? [])],
+    options,
+  );
+}
+
+export function spawnProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): RunningProcess {
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString();
+    for (const listener of [...listeners]) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exit: number | string | undefined;
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = code ?? signal ?? 'unknown';
+      for (const listener of [...listeners]) listener();
+      resolve(exit);
+    });
+  });
+
+  const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      promise,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms; output:\n${output.slice(-3_000)}`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  };
+
+  return {
+    child,
+    output: () => output,
+    waitForOutput(pattern, timeoutMs = 30_000) {
+      return withTimeout(
+        new Promise<RegExpMatchArray>((resolve, reject) => {
+          const check = (): void => {
+            const match = output.match(pattern);
+            if (match) {
+              listeners.delete(check);
+              resolve(match);
+            } else if (exit !== undefined) {
+              listeners.delete(check);
+              reject(
+                new Error(`process exited (${exit}) before printing ${pattern}; output:\n${output.slice(-3_000)}`),
+              );
+            }
+          };
+          listeners.add(check);
+          check();
+        }),
+        timeoutMs,
+        `no ${pattern} in the output`,
+      );
+    },
+    waitForExit(timeoutMs = 30_000) {
+      return withTimeout(exited, timeoutMs, 'the process did not exit');
+    },
+    kill(signal = 'SIGTERM') {
+      child.kill(signal);
+    },
+  };
+}
