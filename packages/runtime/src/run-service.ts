@@ -29,6 +29,8 @@ export interface RunningService {
   readonly exited: Promise<number>;
   /** Starts a graceful shutdown, as SIGTERM does. */
   shutdown(reason: string, exitCode?: number): void;
+  /** True once a shutdown has begun. */
+  readonly stopping: boolean;
 }
 
 /**
@@ -116,5 +118,11 @@ export function runService(options: RunServiceOptions, proc: ProcessLike = proce
     }
   })();
 
-  return { exited, shutdown };
+  return {
+    exited,
+    shutdown,
+    get stopping() {
+      return shuttingDown;
+    },
+  };
 }

@@ -21,3 +21,5 @@ export { findRepoRoot } from './repo-root.js';
 export { productTopics, startTestStack, type TestStack } from './testing/test-stack.js';
 export { testLogger } from './testing/test-logger.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
+export { startMailViewer, type MailViewer } from './mail-viewer.js';
+export { startStack, type Stack, type StackEndpoints, type StackOptions } from './stack.js';

@@ -11,6 +11,8 @@ export interface TopicSpec {
 export interface MockBroker {
   /** Bootstrap list to pass as KAFKA_BROKERS (random loopback ports). */
   brokers: string[];
+  /** The broker process id. */
+  pid: number;
   /** Pre-creates a topic with a partition count (auto-creation always makes 4). */
   createTopic(topic: TopicSpec): Promise<void>;
   /** Resolves when the broker process exits, with its exit code or signal. */
@@ -53,7 +55,12 @@ export async function startMockBroker(options: StartMockBrokerOptions = {}): Pro
   const binary = ensureMockBrokerBinary();
   const args = ['--brokers', String(options.brokerCount ?? 1)];
   for (const topic of options.topics ?? []) args.push('--topic', `${topic.name}:${topic.partitions}`);
-  const child: ChildProcessWithoutNullStreams = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the broker in order. It still
+  // cannot outlive us: it exits when our end of its stdin closes.
+  const child: ChildProcessWithoutNullStreams = spawn(binary, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
 
   let stopping = false;
   let stderr = '';
@@ -105,6 +112,7 @@ export async function startMockBroker(options: StartMockBrokerOptions = {}): Pro
 
   return {
     brokers,
+    pid: child.pid ?? -1,
     exited,
     async createTopic(topic) {
       if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic.name)) throw new Error(`invalid topic name "${topic.name}"`);

