@@ -6,7 +6,14 @@ export {
   type StartMockBrokerOptions,
   type TopicSpec,
 } from './mock-broker.js';
-export { canConnect, startPostgres, withDatabase, type PostgresServer, type StartPostgresOptions } from './postgres.js';
+export {
+  canConnect,
+  isProcessAlive,
+  startPostgres,
+  withDatabase,
+  type PostgresServer,
+  type StartPostgresOptions,
+} from './postgres.js';
 export { createSchemaRegistryState, startSchemaRegistry, type SchemaRegistryServer } from './schema-registry-server.js';
 export {
   startSmtpSink,

@@ -126,17 +126,18 @@ async function stopStalePostmaster(dataDir: string, logger: Logger): Promise<voi
   const pidFile = `${dataDir}/postmaster.pid`;
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
   logger.warn({ pid }, 'stopping a PostgreSQL left running by an earlier run');
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
-  while (isAlive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() > deadline) throw new Error(`PostgreSQL pid ${pid} (data ${dataDir}) did not stop; stop it by hand`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process with this id exists (signal 0 checks without signalling). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

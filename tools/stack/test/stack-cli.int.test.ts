@@ -6,18 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { spawnTypeScript, type StackEndpoints } from '../src/index.js';
+import { isProcessAlive, spawnTypeScript, type StackEndpoints } from '../src/index.js';
 
 const entry = fileURLToPath(new URL('../src/cli/stack.ts', import.meta.url));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('pnpm stack (a real process, embedded defaults)', () => {
   let stateDir: string;
@@ -70,12 +61,12 @@ describe('pnpm stack (a real process, embedded defaults)', () => {
     const page = await (await fetch(endpoints.mailViewerUrl)).text();
     expect(page).toContain('stack check');
 
-    expect(isAlive(endpoints.pids.broker!)).toBe(true);
-    expect(isAlive(postgresPid)).toBe(true);
+    expect(isProcessAlive(endpoints.pids.broker!)).toBe(true);
+    expect(isProcessAlive(postgresPid)).toBe(true);
     stack.kill('SIGINT');
     expect(await stack.waitForExit(30_000)).toBe(0);
-    expect(isAlive(endpoints.pids.broker!)).toBe(false);
-    expect(isAlive(postgresPid)).toBe(false);
+    expect(isProcessAlive(endpoints.pids.broker!)).toBe(false);
+    expect(isProcessAlive(postgresPid)).toBe(false);
     expect(() => readFileSync(join(stateDir, 'stack.json'))).toThrow();
   });
 });
