@@ -37,3 +37,9 @@ export function processEnv(defaultHealthPort: number) {
     SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
   };
 }
+
+/** The length of a "day" for sequences and capacity. */
+export const dayEnv = {
+  /** Seconds in a day: 86 400 in production; demos and tests shrink it (wait_days and daily capacity scale). */
+  OUTFLOW_DAY_SECONDS: positiveInt.default(86_400),
+};

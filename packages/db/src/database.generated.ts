@@ -41,6 +41,16 @@ export type SequenceStatus = "active" | "archived" | "paused";
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface ApiKeys {
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  key_hash: string;
+  key_prefix: string;
+  last_used_at: Timestamp | null;
+  name: string;
+  revoked_at: Timestamp | null;
+}
+
 export interface Contacts {
   company: string | null;
   created_at: Generated<Timestamp>;
@@ -96,6 +106,7 @@ export interface EmailEvents {
 
 export interface EmailQueues {
   attempts: Generated<number>;
+  capacity_day: string | null;
   claim_token: string | null;
   claimed_at: Timestamp | null;
   contact_id: string;
@@ -182,6 +193,7 @@ export interface Sequences {
   click_tracking_enabled: Generated<boolean>;
   created_at: Generated<Timestamp>;
   id: Generated<string>;
+  mailbox_rotation: Generated<number>;
   name: string;
   open_tracking_enabled: Generated<boolean>;
   status: Generated<SequenceStatus>;
@@ -201,6 +213,7 @@ export interface Steps {
 }
 
 export interface DB {
+  api_keys: ApiKeys;
   contacts: Contacts;
   deliveries: Deliveries;
   delivery_events: DeliveryEvents;

@@ -16,3 +16,12 @@ export {
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export type * from './database.generated.js';
 export type * from './rows.js';
+export { mailboxLocalDay } from './mailbox-day.js';
+export { insertEmailEvent, type NewEmailEvent } from './repositories/email-event.repository.js';
+export {
+  createApiKey,
+  findActiveApiKey,
+  hashApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from './repositories/api-key.repository.js';

@@ -19,6 +19,8 @@ async function userTypes(database: TestDatabase): Promise<string[]> {
   return rows.map((row) => row.typname);
 }
 
+const allMigrations = ['2026_11_22_0001_initial_schema', '2026_11_22_0002_api_keys_and_capacity_day'];
+
 describe('migrations on a real PostgreSQL', () => {
   let empty: TestDatabase;
 
@@ -30,8 +32,9 @@ describe('migrations on a real PostgreSQL', () => {
   });
 
   it('apply the whole schema, roll back to nothing, and apply again', async () => {
-    expect(await migrateToLatest(empty.db)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await migrateToLatest(empty.db)).toEqual(allMigrations);
     expect(await userTables(empty)).toEqual([
+      'api_keys',
       'contacts',
       'deliveries',
       'delivery_events',
@@ -47,12 +50,12 @@ describe('migrations on a real PostgreSQL', () => {
     ]);
     expect(await userTypes(empty)).toContain('email_status');
 
-    expect(await migrateDown(empty.db, 1)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await migrateDown(empty.db, 5)).toEqual([...allMigrations].reverse());
     expect(await userTables(empty)).toEqual([]);
     expect(await userTypes(empty)).toEqual([]);
     expect((await listMigrations(empty.db)).every((migration) => migration.executedAt === null)).toBe(true);
 
-    expect(await migrateToLatest(empty.db)).toEqual(['2026_11_22_0001_initial_schema']);
+    expect(await migrateToLatest(empty.db)).toEqual(allMigrations);
     expect(await migrateToLatest(empty.db)).toEqual([]);
   });
 
@@ -61,9 +64,9 @@ describe('migrations on a real PostgreSQL', () => {
     const second = createDb({ url: fresh.url, maxConnections: 2 });
     try {
       const [a, b] = await Promise.all([migrateToLatest(fresh.db), migrateToLatest(second)]);
-      expect([...a, ...b]).toEqual(['2026_11_22_0001_initial_schema']);
+      expect([...a, ...b]).toEqual(allMigrations);
       const { rows } = await sql<{ count: string }>`select count(*) as count from kysely_migration`.execute(fresh.db);
-      expect(rows[0]?.count).toBe('1');
+      expect(rows[0]?.count).toBe(String(allMigrations.length));
     } finally {
       await second.destroy();
       await fresh.drop();

@@ -98,15 +98,27 @@ describe('schema rules enforced by the database', () => {
     ).rejects.toThrow(/email_queues_sequence_contact_id_step_order_key/);
   });
 
-  it('refuses a queued email without a claim token and a sending one without a lease', async () => {
+  it('refuses a claimed email without its capacity day, a queued one without a claim token and a sending one without a lease', async () => {
+    const { email: unreserved } = await seedEmail(database.db);
+    await expect(
+      database.db
+        .updateTable('email_queues')
+        .set({ status: 'queued', claim_token: unreserved.id, claimed_at: new Date() })
+        .where('id', '=', unreserved.id)
+        .execute(),
+    ).rejects.toThrow(/email_queues_capacity_day_check/);
     const { email } = await seedEmail(database.db);
     await expect(
-      database.db.updateTable('email_queues').set({ status: 'queued' }).where('id', '=', email.id).execute(),
+      database.db
+        .updateTable('email_queues')
+        .set({ status: 'queued', capacity_day: '2026-01-01' })
+        .where('id', '=', email.id)
+        .execute(),
     ).rejects.toThrow(/email_queues_check/);
     await expect(
       database.db
         .updateTable('email_queues')
-        .set({ status: 'sending', claim_token: email.id, claimed_at: new Date() })
+        .set({ status: 'sending', claim_token: email.id, claimed_at: new Date(), capacity_day: '2026-01-01' })
         .where('id', '=', email.id)
         .execute(),
     ).rejects.toThrow(/email_queues_check/);
@@ -114,7 +126,11 @@ describe('schema rules enforced by the database', () => {
 
   it('keeps a delivery record per email and writes an audit event on every status change', async () => {
     const { email, contact } = await seedEmail(database.db, 'Audit.Me@example.com');
-    const claim = { claim_token: '7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11', claimed_at: new Date() };
+    const claim = {
+      claim_token: '7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11',
+      claimed_at: new Date(),
+      capacity_day: '2026-01-01',
+    };
     const moves = [
       { status: 'queued' as const, ...claim },
       { status: 'sending' as const, lease_expires_at: new Date(Date.now() + 60_000), attempts: 1 },

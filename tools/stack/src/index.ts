@@ -30,3 +30,11 @@ export { testLogger } from './testing/test-logger.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 export { startMailViewer, type MailViewer } from './mail-viewer.js';
 export { startStack, type Stack, type StackEndpoints, type StackOptions } from './stack.js';
+export {
+  serviceNames,
+  startPipeline,
+  testSecretKeys,
+  type Pipeline,
+  type PipelineOptions,
+  type ServiceName,
+} from './testing/pipeline.js';

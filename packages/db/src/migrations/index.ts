@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initialSchema from './2026_11_22_0001_initial_schema.js';
+import * as apiKeysAndCapacityDay from './2026_11_22_0002_api_keys_and_capacity_day.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -7,4 +8,5 @@ import * as initialSchema from './2026_11_22_0001_initial_schema.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial_schema': initialSchema,
+  '2026_11_22_0002_api_keys_and_capacity_day': apiKeysAndCapacityDay,
 };

@@ -1,0 +1,196 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB } from '@outflow/db';
+import { mailboxLocalDay } from '@outflow/db';
+
+export interface ClaimedEmail {
+  id: string;
+  mailbox_id: string;
+  sequence_id: string;
+  sequence_contact_id: string;
+  contact_id: string;
+  step_order: number;
+  scheduled_for: Date;
+  claimed_at: Date;
+  claim_token: string;
+}
+
+interface MailboxAllowance {
+  id: string;
+  day: string;
+  remaining: number;
+}
+
+/**
+ * Locks the active mailboxes that have due email and are not being claimed by another producer right now
+ * (SKIP LOCKED: two replicas split the mailboxes instead of both counting the same capacity), with what is left
+ * of each one's capacity for its local day.
+ */
+async function lockMailboxAllowances(trx: Transaction<DB>, daySeconds: number): Promise<MailboxAllowance[]> {
+  const { rows } = await sql<MailboxAllowance>`
+    with locked as (
+      select m.id, m.daily_capacity, ${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)} as day
+      from mailboxes m
+      where m.status = 'active'
+        and exists (
+          select 1 from email_queues e
+          where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
+        )
+      order by m.id
+      for no key update of m skip locked
+    )
+    select l.id, l.day::text as day,
+      greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining
+    from locked l
+    left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
+  `.execute(trx);
+  return rows.filter((row) => row.remaining > 0);
+}
+
+/**
+ * Claims due emails of active sequences, per mailbox at most its remaining capacity (and `maxPerMailbox`), in
+ * due order, and reserves that capacity on the mailbox's local day, all in one transaction. The claim token
+ * is what the sender checks, so a stale or duplicated message sends nothing. The cost follows the rows claimed:
+ * each mailbox reads its due rows from the partial index in order and stops at its limit.
+ */
+export async function claimDueEmails(
+  db: Kysely<DB>,
+  options: { claimToken: string; daySeconds: number; maxPerMailbox: number },
+): Promise<ClaimedEmail[]> {
+  return db.transaction().execute(async (trx) => {
+    const allowances = await lockMailboxAllowances(trx, options.daySeconds);
+    if (allowances.length === 0) return [];
+    const ids = allowances.map((allowance) => allowance.id);
+    const days = allowances.map((allowance) => allowance.day);
+    const limits = allowances.map((allowance) => Math.min(allowance.remaining, options.maxPerMailbox));
+    const { rows } = await sql<ClaimedEmail & { capacity_day: string }>`
+      update email_queues e
+      set status = 'queued', claim_token = ${options.claimToken}, claimed_at = now(), capacity_day = picked.day
+      from (
+        select p.id, a.day
+        from unnest(${ids}::uuid[], ${days}::date[], ${limits}::int[]) as a(mailbox_id, day, lim)
+        cross join lateral (
+          select e2.id
+          from email_queues e2
+          join sequences s on s.id = e2.sequence_id
+          where e2.mailbox_id = a.mailbox_id and e2.status = 'scheduled' and e2.scheduled_for <= now()
+            and s.status = 'active'
+          order by e2.scheduled_for, e2.id
+          limit a.lim
+          for update of e2 skip locked
+        ) p
+      ) picked
+      where e.id = picked.id
+      returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
+        e.scheduled_for, e.claimed_at, e.claim_token, e.capacity_day::text as capacity_day
+    `.execute(trx);
+    if (rows.length === 0) return [];
+
+    // Reserve capacity per (mailbox, day), in key order so concurrent upserts cannot deadlock.
+    const reserved = new Map<string, { mailboxId: string; day: string; count: number }>();
+    for (const row of rows) {
+      const key = `${row.mailbox_id}|${row.capacity_day}`;
+      const entry = reserved.get(key) ?? { mailboxId: row.mailbox_id, day: row.capacity_day, count: 0 };
+      entry.count += 1;
+      reserved.set(key, entry);
+    }
+    const entries = [...reserved.values()].sort((a, b) => (a.mailboxId + a.day).localeCompare(b.mailboxId + b.day));
+    await trx
+      .insertInto('mailbox_daily_counts')
+      .values(entries.map((entry) => ({ mailbox_id: entry.mailboxId, day: entry.day, reserved_count: entry.count })))
+      .onConflict((conflict) =>
+        conflict.columns(['mailbox_id', 'day']).doUpdateSet({
+          reserved_count: sql`mailbox_daily_counts.reserved_count + excluded.reserved_count`,
+        }),
+      )
+      .execute();
+    return rows;
+  });
+}
+
+/** Records a produced batch (before publishing) so operators can see what was handed to Kafka. */
+export async function insertKafkaBatch(
+  db: Kysely<DB>,
+  batch: { topic: string; claimToken: string; emailIds: string[]; producerId: string },
+): Promise<string> {
+  const row = await db
+    .insertInto('kafka_batches')
+    .values({
+      topic: batch.topic,
+      claim_token: batch.claimToken,
+      message_count: batch.emailIds.length,
+      email_ids: batch.emailIds,
+      producer_id: batch.producerId,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function markKafkaBatch(
+  db: Kysely<DB>,
+  id: string,
+  outcome: { published: true } | { published: false; error: string },
+): Promise<void> {
+  await db
+    .updateTable('kafka_batches')
+    .set(
+      outcome.published
+        ? { status: 'published', published_at: new Date() }
+        : { status: 'failed', error_message: outcome.error },
+    )
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Emails claimed longer ago than `olderThanMs` and still `queued`: their message never reached a sender (a
+ * crash after the claim commit, a lost broker). Returned with a fresh claimed_at so the next pass waits again;
+ * the token is kept, so if the old message does turn up, only one of the two copies can send.
+ */
+export async function reclaimStaleEmails(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<ClaimedEmail[]> {
+  const { rows } = await sql<ClaimedEmail>`
+    update email_queues e set claimed_at = now()
+    from (
+      select id from email_queues
+      where status = 'queued' and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      order by claimed_at
+      limit ${limit}
+      for update skip locked
+    ) stale
+    where e.id = stale.id
+    returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
+      e.scheduled_for, e.claimed_at, e.claim_token
+  `.execute(db);
+  return rows;
+}
+
+/**
+ * A send whose lease ran out: the sender died after handing the message to SMTP or before recording the
+ * outcome. It may have been delivered, so it becomes `uncertain` (never resent automatically) and counts as
+ * sent against the mailbox's capacity.
+ */
+export async function expireSendingLeases(db: Kysely<DB>, limit: number): Promise<number> {
+  const { rows } = await sql<{ id: string }>`
+    with expired as (
+      update email_queues e
+      set status = 'uncertain', error_code = 'LEASE_EXPIRED',
+        error_message = 'the sender stopped before recording the SMTP outcome; the email may have been delivered',
+        lease_expires_at = null
+      from (
+        select id from email_queues
+        where status = 'sending' and lease_expires_at < now()
+        order by lease_expires_at limit ${limit}
+        for update skip locked
+      ) due
+      where e.id = due.id
+      returning e.id, e.mailbox_id, e.capacity_day
+    ), settled as (
+      update mailbox_daily_counts c
+      set reserved_count = greatest(c.reserved_count - x.n, 0), sent_count = c.sent_count + x.n
+      from (select mailbox_id, capacity_day, count(*)::int as n from expired group by 1, 2 order by 1, 2) x
+      where c.mailbox_id = x.mailbox_id and c.day = x.capacity_day
+    )
+    select id from expired
+  `.execute(db);
+  return rows.length;
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@outflow/db';
+import type { TypedProducer } from '@outflow/kafka';
+import type { Logger } from '@outflow/telemetry';
+import {
+  claimDueEmails,
+  expireSendingLeases,
+  insertKafkaBatch,
+  markKafkaBatch,
+  reclaimStaleEmails,
+  type ClaimedEmail,
+} from './claim.repository.js';
+
+export interface ProducerSettings {
+  daySeconds: number;
+  batchSize: number;
+  maxPerMailbox: number;
+  republishAfterMs: number;
+}
+
+export interface TickResult {
+  claimed: number;
+  republished: number;
+  expiredLeases: number;
+}
+
+/** The message id of an email's job: the same for every copy of one claim, so consumers can tell copies apart. */
+export function emailJobMessageId(email: { id: string; claim_token: string }): string {
+  return `email-job:${email.id}:${email.claim_token}`;
+}
+
+async function publish(
+  deps: { db: Database; producer: TypedProducer; logger: Logger; producerId: string },
+  emails: ClaimedEmail[],
+  batchSize: number,
+  attempt: number,
+): Promise<void> {
+  for (let start = 0; start < emails.length; start += batchSize) {
+    const batch = emails.slice(start, start + batchSize);
+    const batchId = await insertKafkaBatch(deps.db, {
+      topic: 'email-jobs',
+      claimToken: batch[0]!.claim_token,
+      emailIds: batch.map((email) => email.id),
+      producerId: deps.producerId,
+    });
+    try {
+      await deps.producer.send(
+        'email-jobs',
+        batch.map((email) => ({
+          messageId: emailJobMessageId(email),
+          attempt,
+          payload: {
+            email_id: email.id,
+            claim_token: email.claim_token,
+            batch_id: batchId,
+            mailbox_id: email.mailbox_id,
+            sequence_id: email.sequence_id,
+            sequence_contact_id: email.sequence_contact_id,
+            contact_id: email.contact_id,
+            step_order: email.step_order,
+            scheduled_for: email.scheduled_for.getTime(),
+            claimed_at: email.claimed_at.getTime(),
+          },
+        })),
+      );
+      await markKafkaBatch(deps.db, batchId, { published: true });
+    } catch (error) {
+      // The emails stay `queued` with their claim; the republish pass sends them again after the timeout.
+      await markKafkaBatch(deps.db, batchId, { published: false, error: String(error) }).catch(() => undefined);
+      deps.logger.error(
+        { err: error, batchId, emails: batch.length },
+        'publishing a batch failed; it will be republished',
+      );
+    }
+  }
+}
+
+/**
+ * One producer tick: settle expired send leases, republish claims whose message was lost, then claim what is
+ * due (committed before anything is published, so a crash in between leaves `queued` rows that the republish
+ * pass recovers, never rows claimed twice) and publish it in batches.
+ */
+export async function runProducerTick(
+  deps: { db: Database; producer: TypedProducer; logger: Logger; producerId: string },
+  settings: ProducerSettings,
+): Promise<TickResult> {
+  const expiredLeases = await expireSendingLeases(deps.db, 1_000);
+  if (expiredLeases > 0) deps.logger.warn({ expiredLeases }, 'sends with expired leases marked uncertain');
+
+  const stale = await reclaimStaleEmails(deps.db, settings.republishAfterMs, 1_000);
+  if (stale.length > 0) {
+    deps.logger.warn({ emails: stale.length }, 'republishing claimed emails whose message was not consumed');
+    await publish(deps, stale, settings.batchSize, 2);
+  }
+
+  const claimed = await claimDueEmails(deps.db, {
+    claimToken: randomUUID(),
+    daySeconds: settings.daySeconds,
+    maxPerMailbox: settings.maxPerMailbox,
+  });
+  if (claimed.length > 0) {
+    await publish(deps, claimed, settings.batchSize, 1);
+    deps.logger.debug({ claimed: claimed.length }, 'claimed and published');
+  }
+  return { claimed: claimed.length, republished: stale.length, expiredLeases };
+}

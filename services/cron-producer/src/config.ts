@@ -1,0 +1,14 @@
+import { dayEnv, positiveInt } from '@outflow/config';
+
+/** cron-producer's own variables (on top of the shared database, Kafka and process ones). */
+export const cronProducerEnv = {
+  ...dayEnv,
+  /** How often due emails are claimed and published. Default 1 000 ms (the seed's 5 minutes also works). */
+  PRODUCER_TICK_MS: positiveInt.default(1_000),
+  /** Messages per Kafka produce request and per kafka_batches row. Default 50. */
+  PRODUCER_BATCH_SIZE: positiveInt.default(50),
+  /** Most emails one mailbox may have claimed in one tick (on top of its capacity limit). Default 500. */
+  PRODUCER_MAX_PER_MAILBOX: positiveInt.default(500),
+  /** A claimed email still `queued` after this long is published again (its message was lost). Default 120 000. */
+  PRODUCER_REPUBLISH_AFTER_MS: positiveInt.default(120_000),
+};

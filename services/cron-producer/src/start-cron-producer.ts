@@ -1,0 +1,33 @@
+import { hostname } from 'node:os';
+import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
+import type { z } from '@outflow/config';
+import { runProducerTick } from './claims/publish-claims.service.js';
+import { startTicker } from './claims/ticker.js';
+import type { cronProducerEnv } from './config.js';
+
+export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;
+
+/** Starts the producer's tick; returned as the service's intake so shutdown stops it first. */
+export async function startCronProducer({
+  config,
+  logger,
+  infra,
+}: ServiceContext<CronProducerConfig>): Promise<ServiceParts> {
+  const producerId = `${hostname()}:${process.pid}`;
+  const ticker = startTicker({
+    name: 'producer-tick',
+    intervalMs: config.PRODUCER_TICK_MS,
+    logger,
+    tick: () =>
+      runProducerTick(
+        { db: infra.db, producer: infra.producer, logger, producerId },
+        {
+          daySeconds: config.OUTFLOW_DAY_SECONDS,
+          batchSize: config.PRODUCER_BATCH_SIZE,
+          maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
+          republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
+        },
+      ),
+  });
+  return { intake: [ticker] };
+}

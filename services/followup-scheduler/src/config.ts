@@ -1,0 +1,3 @@
+import { dayEnv } from '@outflow/config';
+
+export const followupSchedulerEnv = { ...dayEnv };

@@ -1,0 +1,70 @@
+import { sql, type Kysely } from 'kysely';
+import { insertEmailEvent, type DB } from '@outflow/db';
+
+export type RetryOutcome = 'rescheduled' | 'permanent_failure' | 'ignored';
+
+/**
+ * Handles a failed send: reschedule it after `delayFor(retry_count)` while it has retries left and the failure was
+ * temporary; otherwise mark it a permanent failure and the enrollment bounced (this sequence never emails the
+ * contact again). Acts only on an email still `retry_pending` under the failed claim, so a redelivered event
+ * does nothing.
+ */
+export async function applyRetryDecision(
+  db: Kysely<DB>,
+  failure: { emailId: string; claimToken: string; kind: 'temporary' | 'permanent' },
+  delayFor: (retryCount: number) => number,
+): Promise<RetryOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const email = await trx
+      .selectFrom('email_queues')
+      .select(['id', 'retry_count', 'max_retries', 'sequence_contact_id', 'sequence_id', 'contact_id', 'mailbox_id'])
+      .where('id', '=', failure.emailId)
+      .where('status', '=', 'retry_pending')
+      .where('claim_token', '=', failure.claimToken)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!email) return 'ignored';
+    const event = {
+      emailId: email.id,
+      sequenceId: email.sequence_id,
+      contactId: email.contact_id,
+      mailboxId: email.mailbox_id,
+    };
+    if (failure.kind === 'permanent' || email.retry_count >= email.max_retries) {
+      await trx.updateTable('email_queues').set({ status: 'permanent_failure' }).where('id', '=', email.id).execute();
+      await trx
+        .updateTable('sequence_contacts')
+        .set({ status: 'bounced' })
+        .where('id', '=', email.sequence_contact_id)
+        .where('status', '=', 'active')
+        .execute();
+      await insertEmailEvent(trx, {
+        ...event,
+        type: 'permanent_failure',
+        eventKey: `permanent_failure:${email.id}`,
+        metadata: { kind: failure.kind, retries: email.retry_count },
+      });
+      return 'permanent_failure';
+    }
+    const delayMs = delayFor(email.retry_count);
+    await trx
+      .updateTable('email_queues')
+      .set({
+        status: 'scheduled',
+        retry_count: sql`retry_count + 1`,
+        scheduled_for: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+        claim_token: null,
+        claimed_at: null,
+        capacity_day: null,
+      })
+      .where('id', '=', email.id)
+      .execute();
+    await insertEmailEvent(trx, {
+      ...event,
+      type: 'retry_scheduled',
+      eventKey: `retry_scheduled:${email.id}:${email.retry_count + 1}`,
+      metadata: { delay_ms: delayMs, retry: email.retry_count + 1 },
+    });
+    return 'rescheduled';
+  });
+}

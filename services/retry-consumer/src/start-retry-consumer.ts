@@ -1,0 +1,39 @@
+import type { z } from '@outflow/config';
+import { startConsumerLoop } from '@outflow/kafka';
+import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
+import type { retryConsumerEnv } from './config.js';
+import { retryDelayMs } from './retries/backoff.js';
+import { applyRetryDecision } from './retries/retry.repository.js';
+
+export type RetryConsumerConfig = z.infer<z.ZodObject<typeof retryConsumerEnv>>;
+
+export async function startRetryConsumer(
+  { config, logger, infra }: ServiceContext<RetryConsumerConfig>,
+  onFatal: (error: Error) => void,
+): Promise<ServiceParts> {
+  const settings = {
+    baseMs: config.RETRY_BASE_DELAY_MS,
+    maxMs: config.RETRY_MAX_DELAY_MS,
+    jitter: config.RETRY_JITTER,
+  };
+  const loop = await startConsumerLoop({
+    kafka: infra.kafka,
+    codec: infra.codec,
+    producer: infra.producer,
+    logger,
+    groupId: 'retry-consumer',
+    topic: 'email-retries',
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    partitionsConsumedConcurrently: 3,
+    handle: async ({ payload }) => {
+      const outcome = await applyRetryDecision(
+        infra.db,
+        { emailId: payload.email_id, claimToken: payload.claim_token, kind: payload.failure_kind },
+        (retryCount) => retryDelayMs(retryCount, settings),
+      );
+      logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
+    },
+    onFatal,
+  });
+  return { intake: [{ name: 'email-retries-consumer', stop: () => loop.stop() }] };
+}

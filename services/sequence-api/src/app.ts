@@ -1,0 +1,35 @@
+import express, { type Express } from 'express';
+import type { SecretBox } from '@outflow/config';
+import type { Database } from '@outflow/db';
+import type { Logger } from '@outflow/telemetry';
+import { emailRoutes } from './emails/email.routes.js';
+import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
+import { requireApiKey } from './http/auth.js';
+import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { mailboxRoutes } from './mailboxes/mailbox.routes.js';
+import { sequenceRoutes } from './sequences/sequence.routes.js';
+
+export interface AppDeps {
+  db: Database;
+  secrets: SecretBox;
+  logger: Logger;
+  daySeconds: number;
+}
+
+/** The API as an express app without a listener, so tests mount it on any port. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '2mb' }));
+  const api = express.Router();
+  api.use(requireApiKey(deps.db));
+  api.use('/mailboxes', mailboxRoutes(deps));
+  api.use('/sequences/:id/contacts', enrollmentRoutes(deps));
+  api.use('/sequences', sequenceRoutes(deps));
+  api.use('/emails', emailRoutes(deps));
+  app.use('/api/v1', api);
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,10 @@
+import { dayEnv, port, secretEnv, z } from '@outflow/config';
+
+export const sequenceApiEnv = {
+  ...dayEnv,
+  ...secretEnv,
+  /** Port of the HTTP API. Default 3000. */
+  API_PORT: port.default(3000),
+  /** Interface the API binds. Default 127.0.0.1; containers use 0.0.0.0. */
+  API_HOST: z.string().default('127.0.0.1'),
+};

@@ -1,0 +1,79 @@
+import type { Database, EmailStatus } from '@outflow/db';
+
+function baseQuery(db: Database) {
+  return db
+    .selectFrom('email_queues as e')
+    .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+    .leftJoin('deliveries as d', 'd.email_queue_id', 'e.id')
+    .select([
+      'e.id',
+      'e.sequence_id',
+      'e.sequence_contact_id',
+      'e.contact_id',
+      'c.email as recipient',
+      'e.mailbox_id',
+      'e.step_order',
+      'e.status',
+      'd.status as delivery_status',
+      'e.scheduled_for',
+      'e.attempts',
+      'e.retry_count',
+      'e.max_retries',
+      'e.error_code',
+      'e.error_message',
+      'e.last_attempt_at',
+      'e.sent_at',
+      'e.smtp_message_id',
+      'e.created_at',
+      'e.updated_at',
+    ]);
+}
+
+type EmailRow = Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirstOrThrow']>>;
+
+export function presentEmail({ error_code, error_message, ...row }: EmailRow) {
+  return { ...row, last_error: error_code || error_message ? { code: error_code, message: error_message } : null };
+}
+
+export async function listEmails(
+  db: Database,
+  filter: {
+    sequenceId?: string | undefined;
+    status?: EmailStatus | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  },
+) {
+  let query = baseQuery(db)
+    .orderBy('e.id')
+    .limit(filter.limit + 1);
+  if (filter.sequenceId) query = query.where('e.sequence_id', '=', filter.sequenceId);
+  if (filter.status) query = query.where('e.status', '=', filter.status);
+  if (filter.cursor) query = query.where('e.id', '>', filter.cursor);
+  const rows = await query.execute();
+  const more = rows.length > filter.limit;
+  const emails = rows.slice(0, filter.limit).map(presentEmail);
+  return { emails, next_cursor: more ? emails.at(-1)!.id : null };
+}
+
+/** One email with its audit trail: every delivery status change and every recorded event. */
+export async function findEmailWithHistory(db: Database, id: string) {
+  const email = await baseQuery(db).where('e.id', '=', id).executeTakeFirst();
+  if (!email) return undefined;
+  const [statusChanges, events] = await Promise.all([
+    db
+      .selectFrom('delivery_events as de')
+      .innerJoin('deliveries as d', 'd.id', 'de.delivery_id')
+      .select(['de.from_status', 'de.to_status', 'de.attempts', 'de.error_code', 'de.error_message', 'de.occurred_at'])
+      .where('d.email_queue_id', '=', id)
+      .orderBy('de.occurred_at')
+      .execute(),
+    db
+      .selectFrom('email_events')
+      .select(['type', 'occurred_at', 'metadata'])
+      .where('email_queue_id', '=', id)
+      .orderBy('occurred_at')
+      .execute(),
+  ]);
+  return { ...presentEmail(email), status_history: statusChanges, events };
+}

@@ -1,0 +1,231 @@
+import { sql } from 'kysely';
+import type { Database } from '@outflow/db';
+import { ApiError, notFound } from '../http/api-error.js';
+import type { ContactInput } from './enrollment.schema.js';
+
+export interface EnrollResult {
+  contacts_added: number;
+  skipped: Array<{ email: string; reason: string }>;
+  enrollments: Array<{ contact_id: string; email: string; sequence_contact_id: string; mailbox_id: string }>;
+}
+
+/**
+ * Enrolls contacts in one transaction: creates or updates each contact, skips those already enrolled (never
+ * enrolled twice) or bounced/unsubscribed, assigns each new enrollment a mailbox by rotation over the sequence's
+ * active mailboxes, and schedules step 1 after its wait. The sequence row is locked for the duration, so
+ * concurrent requests for one sequence rotate mailboxes correctly and cannot enroll a contact twice.
+ */
+export async function enrollContacts(
+  db: Database,
+  sequenceId: string,
+  contacts: ContactInput[],
+  daySeconds: number,
+): Promise<EnrollResult> {
+  return db.transaction().execute(async (trx) => {
+    const sequence = await trx
+      .selectFrom('sequences')
+      .select(['id', 'status', 'mailbox_rotation'])
+      .where('id', '=', sequenceId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!sequence) throw notFound('sequence', sequenceId);
+    if (sequence.status !== 'active') {
+      throw new ApiError(
+        409,
+        'sequence_not_active',
+        `sequence ${sequenceId} is ${sequence.status}; resume it to enroll contacts`,
+      );
+    }
+    const mailboxes = await trx
+      .selectFrom('sequence_mailboxes as sm')
+      .innerJoin('mailboxes as m', 'm.id', 'sm.mailbox_id')
+      .select('m.id')
+      .where('sm.sequence_id', '=', sequenceId)
+      .where('m.status', '=', 'active')
+      .orderBy('sm.position')
+      .execute();
+    if (mailboxes.length === 0) {
+      throw new ApiError(409, 'no_active_mailbox', `sequence ${sequenceId} has no active mailbox to send from`);
+    }
+    const firstStep = await trx
+      .selectFrom('steps')
+      .select(['id', 'step_order', 'wait_days'])
+      .where('sequence_id', '=', sequenceId)
+      .orderBy('step_order')
+      .limit(1)
+      .executeTakeFirstOrThrow();
+
+    const skipped: EnrollResult['skipped'] = [];
+    const unique = new Map<string, ContactInput>();
+    for (const contact of contacts) {
+      const key = contact.email.toLowerCase();
+      if (unique.has(key)) skipped.push({ email: contact.email, reason: 'duplicate in this request' });
+      else unique.set(key, contact);
+    }
+    // Sorted by key so concurrent upserts of overlapping contact lists lock rows in one order (no deadlock).
+    const ordered = [...unique.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, contact]) => contact);
+    const upserted = await trx
+      .insertInto('contacts')
+      .values(
+        ordered.map((contact) => ({
+          email: contact.email,
+          first_name: contact.first_name ?? null,
+          last_name: contact.last_name ?? null,
+          company: contact.company ?? null,
+          fields: JSON.stringify(contact.fields ?? {}),
+        })),
+      )
+      .onConflict((conflict) =>
+        conflict.expression(sql`lower(email)`).doUpdateSet({
+          first_name: sql`coalesce(excluded.first_name, contacts.first_name)`,
+          last_name: sql`coalesce(excluded.last_name, contacts.last_name)`,
+          company: sql`coalesce(excluded.company, contacts.company)`,
+          fields: sql`contacts.fields || excluded.fields`,
+        }),
+      )
+      .returning(['id', 'email', 'status'])
+      .execute();
+
+    const enrolled = new Set(
+      (
+        await trx
+          .selectFrom('sequence_contacts')
+          .select('contact_id')
+          .where('sequence_id', '=', sequenceId)
+          .where(
+            'contact_id',
+            'in',
+            upserted.map((contact) => contact.id),
+          )
+          .execute()
+      ).map((row) => row.contact_id),
+    );
+    const toEnroll = upserted.filter((contact) => {
+      if (enrolled.has(contact.id)) skipped.push({ email: contact.email, reason: 'already enrolled in this sequence' });
+      else if (contact.status !== 'active')
+        skipped.push({ email: contact.email, reason: `contact is ${contact.status}` });
+      else return true;
+      return false;
+    });
+    if (toEnroll.length === 0) return { contacts_added: 0, skipped, enrollments: [] };
+
+    const enrollments = await trx
+      .insertInto('sequence_contacts')
+      .values(
+        toEnroll.map((contact, index) => ({
+          sequence_id: sequenceId,
+          contact_id: contact.id,
+          mailbox_id: mailboxes[(sequence.mailbox_rotation + index) % mailboxes.length]!.id,
+        })),
+      )
+      .returning(['id', 'contact_id', 'mailbox_id'])
+      .execute();
+    await trx
+      .insertInto('email_queues')
+      .values(
+        enrollments.map((enrollment) => ({
+          sequence_contact_id: enrollment.id,
+          sequence_id: sequenceId,
+          step_id: firstStep.id,
+          step_order: firstStep.step_order,
+          contact_id: enrollment.contact_id,
+          mailbox_id: enrollment.mailbox_id,
+          scheduled_for: sql`now() + make_interval(secs => ${firstStep.wait_days * daySeconds})`,
+        })),
+      )
+      .execute();
+    await trx
+      .updateTable('sequences')
+      .set({ mailbox_rotation: sequence.mailbox_rotation + enrollments.length })
+      .where('id', '=', sequenceId)
+      .execute();
+    const emailById = new Map(toEnroll.map((contact) => [contact.id, contact.email]));
+    return {
+      contacts_added: enrollments.length,
+      skipped,
+      enrollments: enrollments.map((enrollment) => ({
+        contact_id: enrollment.contact_id,
+        email: emailById.get(enrollment.contact_id)!,
+        sequence_contact_id: enrollment.id,
+        mailbox_id: enrollment.mailbox_id,
+      })),
+    };
+  });
+}
+
+export async function listEnrollments(
+  db: Database,
+  sequenceId: string,
+  page: { limit: number; cursor?: string | undefined },
+) {
+  let query = db
+    .selectFrom('sequence_contacts as sc')
+    .innerJoin('contacts as c', 'c.id', 'sc.contact_id')
+    .select([
+      'sc.id as sequence_contact_id',
+      'c.id as contact_id',
+      'c.email',
+      'c.first_name',
+      'c.last_name',
+      'sc.status',
+      'sc.current_step',
+      'sc.mailbox_id',
+      'sc.enrolled_at',
+      'sc.completed_at',
+      (eb) =>
+        eb
+          .selectFrom('email_queues as e')
+          .select(sql<Date>`min(e.scheduled_for)`.as('next'))
+          .whereRef('e.sequence_contact_id', '=', 'sc.id')
+          .where('e.status', 'in', ['scheduled', 'queued', 'retry_pending'])
+          .as('next_send_at'),
+    ])
+    .where('sc.sequence_id', '=', sequenceId)
+    .orderBy('sc.id')
+    .limit(page.limit + 1);
+  if (page.cursor) query = query.where('sc.id', '>', page.cursor);
+  const rows = await query.execute();
+  const more = rows.length > page.limit;
+  const contacts = rows.slice(0, page.limit);
+  return { contacts, next_cursor: more ? contacts.at(-1)!.sequence_contact_id : null };
+}
+
+/**
+ * Unenrolls a contact: the enrollment is cancelled and every email not yet handed to SMTP is cancelled with it
+ * (a claimed one gives its capacity reservation back). Returns undefined when the contact is not enrolled.
+ */
+export async function unenrollContact(db: Database, sequenceId: string, contactId: string) {
+  return db.transaction().execute(async (trx) => {
+    const enrollment = await trx
+      .selectFrom('sequence_contacts')
+      .select(['id', 'status'])
+      .where('sequence_id', '=', sequenceId)
+      .where('contact_id', '=', contactId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!enrollment) return undefined;
+    if (enrollment.status === 'active') {
+      await trx.updateTable('sequence_contacts').set({ status: 'cancelled' }).where('id', '=', enrollment.id).execute();
+    }
+    const cancelled = await trx
+      .updateTable('email_queues')
+      .set({ status: 'cancelled', lease_expires_at: null })
+      .where('sequence_contact_id', '=', enrollment.id)
+      .where('status', 'in', ['scheduled', 'queued', 'retry_pending'])
+      .returning(['mailbox_id', 'capacity_day', 'claim_token'])
+      .execute();
+    const releases = cancelled.filter((row) => row.claim_token && row.capacity_day);
+    for (const release of releases) {
+      await trx
+        .updateTable('mailbox_daily_counts')
+        .set({ reserved_count: sql`greatest(reserved_count - 1, 0)` })
+        .where('mailbox_id', '=', release.mailbox_id)
+        .where('day', '=', release.capacity_day!)
+        .execute();
+    }
+    return {
+      status: enrollment.status === 'active' ? 'cancelled' : enrollment.status,
+      cancelled_emails: cancelled.length,
+    };
+  });
+}

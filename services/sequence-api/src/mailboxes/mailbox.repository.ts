@@ -1,0 +1,54 @@
+import { sql } from 'kysely';
+import { mailboxLocalDay, type Database, type MailboxUpdate, type NewMailboxRow } from '@outflow/db';
+
+/** Columns safe to return: never the encrypted password. */
+const publicColumns = [
+  'm.id',
+  'm.email',
+  'm.display_name',
+  'm.smtp_host',
+  'm.smtp_port',
+  'm.smtp_secure',
+  'm.smtp_username',
+  'm.daily_capacity',
+  'm.status',
+  'm.time_zone',
+  'm.created_at',
+  'm.updated_at',
+] as const;
+
+export async function insertMailbox(db: Database, row: NewMailboxRow) {
+  const { id } = await db.insertInto('mailboxes').values(row).returning('id').executeTakeFirstOrThrow();
+  return (await findMailboxById(db, id, 86_400))!;
+}
+
+export async function listMailboxes(db: Database) {
+  return db
+    .selectFrom('mailboxes as m')
+    .select([...publicColumns, sql<boolean>`m.encrypted_smtp_password is not null`.as('has_smtp_password')])
+    .orderBy('m.created_at')
+    .execute();
+}
+
+/** A mailbox with today's usage: the local day from the database clock, sends and reservations on it. */
+export async function findMailboxById(db: Database, id: string, daySeconds: number) {
+  return db
+    .selectFrom('mailboxes as m')
+    .leftJoin('mailbox_daily_counts as c', (join) =>
+      join.onRef('c.mailbox_id', '=', 'm.id').on('c.day', '=', mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)),
+    )
+    .select([
+      ...publicColumns,
+      sql<boolean>`m.encrypted_smtp_password is not null`.as('has_smtp_password'),
+      sql<string>`${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)}::text`.as('today'),
+      sql<number>`coalesce(c.sent_count, 0)`.as('sent_today'),
+      sql<number>`coalesce(c.reserved_count, 0)`.as('reserved_today'),
+    ])
+    .where('m.id', '=', id)
+    .executeTakeFirst();
+}
+
+export async function updateMailbox(db: Database, id: string, changes: MailboxUpdate): Promise<boolean> {
+  const result = await db.updateTable('mailboxes').set(changes).where('id', '=', id).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

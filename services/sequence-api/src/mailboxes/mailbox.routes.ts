@@ -1,0 +1,58 @@
+import { Router } from 'express';
+import type { SecretBox } from '@outflow/config';
+import type { Database, MailboxUpdate } from '@outflow/db';
+import { notFound } from '../http/api-error.js';
+import { uuid } from '../http/schemas.js';
+import { validate } from '../http/validate.js';
+import { createMailboxSchema, updateMailboxSchema } from './mailbox.schema.js';
+import { findMailboxById, insertMailbox, listMailboxes, updateMailbox } from './mailbox.repository.js';
+
+type MailboxView = NonNullable<Awaited<ReturnType<typeof findMailboxById>>>;
+
+function present(mailbox: MailboxView) {
+  const { sent_today, reserved_today, today, ...rest } = mailbox;
+  const sent = Number(sent_today);
+  const reserved = Number(reserved_today);
+  return {
+    ...rest,
+    today: { day: today, sent, reserved, remaining: Math.max(mailbox.daily_capacity - sent - reserved, 0) },
+  };
+}
+
+export function mailboxRoutes(deps: { db: Database; secrets: SecretBox; daySeconds: number }): Router {
+  const router = Router();
+  const passwordColumns = (password: string | null | undefined) => {
+    if (password === undefined) return {};
+    if (password === null || password === '') return { encrypted_smtp_password: null, smtp_password_key_id: null };
+    const { ciphertext, keyId } = deps.secrets.encrypt(password);
+    return { encrypted_smtp_password: ciphertext, smtp_password_key_id: keyId };
+  };
+
+  router.post('/', async (req, res) => {
+    const { smtp_password, ...body } = validate(createMailboxSchema, req.body);
+    const created = await insertMailbox(deps.db, { ...body, ...passwordColumns(smtp_password) });
+    const { id, email, daily_capacity, status, time_zone } = created;
+    res.status(201).json({ id, email, daily_capacity, status, time_zone });
+  });
+
+  router.get('/', async (_req, res) => {
+    res.json({ mailboxes: await listMailboxes(deps.db) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = validate(uuid, req.params.id, 'mailbox id');
+    const mailbox = await findMailboxById(deps.db, id, deps.daySeconds);
+    if (!mailbox) throw notFound('mailbox', id);
+    res.json(present(mailbox));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const id = validate(uuid, req.params.id, 'mailbox id');
+    const { smtp_password, ...changes } = validate(updateMailboxSchema, req.body);
+    const update: MailboxUpdate = { ...changes, ...passwordColumns(smtp_password) };
+    if (!(await updateMailbox(deps.db, id, update))) throw notFound('mailbox', id);
+    res.json(present((await findMailboxById(deps.db, id, deps.daySeconds))!));
+  });
+
+  return router;
+}

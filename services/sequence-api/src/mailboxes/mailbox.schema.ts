@@ -1,0 +1,36 @@
+import { z } from '@outflow/config';
+import { emailAddress, timeZone } from '../http/schemas.js';
+
+const smtpHost = z.string().trim().min(1, 'is required').max(253);
+const smtpPort = z.number().int('must be a whole number').min(1).max(65535);
+const capacity = z.number().int('must be a whole number').min(0).max(1_000_000);
+
+export const createMailboxSchema = z
+  .object({
+    email: emailAddress,
+    display_name: z.string().trim().max(200).nullish(),
+    smtp_host: smtpHost,
+    smtp_port: smtpPort,
+    smtp_secure: z.boolean().default(false),
+    smtp_username: z.string().max(500).nullish(),
+    smtp_password: z.string().max(1_000).nullish(),
+    daily_capacity: capacity.default(30),
+    time_zone: timeZone.default('UTC'),
+  })
+  .strict();
+
+export const updateMailboxSchema = z
+  .object({
+    display_name: z.string().trim().max(200).nullish(),
+    smtp_host: smtpHost.optional(),
+    smtp_port: smtpPort.optional(),
+    smtp_secure: z.boolean().optional(),
+    smtp_username: z.string().max(500).nullable().optional(),
+    /** null removes the stored password. */
+    smtp_password: z.string().max(1_000).nullable().optional(),
+    daily_capacity: capacity.optional(),
+    time_zone: timeZone.optional(),
+    status: z.enum(['active', 'paused']).optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field');

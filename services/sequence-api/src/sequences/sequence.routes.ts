@@ -1,0 +1,71 @@
+import { Router } from 'express';
+import type { Database } from '@outflow/db';
+import { renderEmail, TemplateError } from '@outflow/templates';
+import { ApiError, notFound } from '../http/api-error.js';
+import { uuid } from '../http/schemas.js';
+import { validate } from '../http/validate.js';
+import { createSequenceSchema } from './sequence.schema.js';
+import { findSequenceDetail, findUnknownMailboxIds, insertSequence, setSequenceStatus } from './sequence.repository.js';
+
+const sampleContact = {
+  email: 'sample@example.com',
+  first_name: 'Sam',
+  last_name: 'Sample',
+  company: 'Example',
+  fields: {},
+};
+
+export function sequenceRoutes(deps: { db: Database }): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    const body = validate(createSequenceSchema, req.body);
+    const unknown = await findUnknownMailboxIds(deps.db, body.mailbox_ids);
+    if (unknown.length > 0) {
+      throw new ApiError(
+        400,
+        'invalid_request',
+        'unknown mailbox ids',
+        unknown.map((id) => ({ path: 'mailbox_ids', message: `no mailbox ${id}` })),
+      );
+    }
+    // A template that cannot render would fail at send time, days later: reject it now.
+    const problems: Array<{ path: string; message: string }> = [];
+    for (const [index, step] of body.steps.entries()) {
+      try {
+        await renderEmail(
+          { subject: step.subject, content: step.content, format: step.content_format },
+          sampleContact,
+          {
+            strict: true,
+          },
+        );
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        problems.push({ path: `steps.${index}.content`, message: error.message });
+      }
+    }
+    if (problems.length > 0) throw new ApiError(400, 'invalid_request', 'a step does not render', problems);
+    res.status(201).json(await insertSequence(deps.db, body));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const id = validate(uuid, req.params.id, 'sequence id');
+    const sequence = await findSequenceDetail(deps.db, id);
+    if (!sequence) throw notFound('sequence', id);
+    res.json(sequence);
+  });
+
+  for (const [action, status] of [
+    ['pause', 'paused'],
+    ['resume', 'active'],
+  ] as const) {
+    router.post(`/:id/${action}`, async (req, res) => {
+      const id = validate(uuid, req.params.id, 'sequence id');
+      if (!(await setSequenceStatus(deps.db, id, status))) throw notFound('sequence', id);
+      res.json(await findSequenceDetail(deps.db, id));
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,41 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { secretBoxFromEnv, type z } from '@outflow/config';
+import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
+import { createApp } from './app.js';
+import type { sequenceApiEnv } from './config.js';
+
+export type SequenceApiConfig = z.infer<z.ZodObject<typeof sequenceApiEnv>>;
+
+export async function startSequenceApi({
+  config,
+  logger,
+  infra,
+}: ServiceContext<SequenceApiConfig>): Promise<ServiceParts> {
+  const app = createApp({
+    db: infra.db,
+    secrets: secretBoxFromEnv(config),
+    logger,
+    daySeconds: config.OUTFLOW_DAY_SECONDS,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info({ apiPort: port, url: `http://${config.API_HOST}:${port}/api/v1` }, 'API listening');
+  return {
+    intake: [
+      {
+        name: 'http-server',
+        // Stop accepting, let requests in progress finish, then drop idle keep-alive connections.
+        stop: () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      },
+    ],
+  };
+}

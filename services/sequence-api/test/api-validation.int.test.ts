@@ -1,0 +1,191 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createSecretBox } from '@outflow/config';
+import { createApiKey } from '@outflow/db';
+import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
+import { testLogger } from '@outflow/stack';
+import { createApp } from '../src/app.js';
+
+type Json = Record<string, unknown> & {
+  error?: { code: string; message: string; details?: Array<Record<string, unknown>> };
+};
+
+describe('the API rejects bad input with JSON errors and writes nothing', () => {
+  let database: TestDatabase;
+  let server: Server;
+  let base: string;
+  let key: string;
+  let mailboxId: string;
+  let sequenceId: string;
+
+  const call = async (method: string, path: string, body?: unknown, auth: string | null = key) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: `Bearer ${auth}` }) },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+
+  const tableCounts = async () => {
+    const { rows } = await sql<Record<string, number>>`
+      select (select count(*)::int from mailboxes) as mailboxes, (select count(*)::int from sequences) as sequences,
+        (select count(*)::int from steps) as steps, (select count(*)::int from contacts) as contacts,
+        (select count(*)::int from sequence_contacts) as enrollments, (select count(*)::int from email_queues) as emails
+    `.execute(database.db);
+    return rows[0];
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
+    const app = createApp({ db: database.db, secrets, logger: testLogger('api-test'), daySeconds: 86_400 });
+    server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    key = (await createApiKey(database.db, 'test')).key;
+    const mailbox = await call('POST', '/mailboxes', {
+      email: 'sender@outflow.test',
+      smtp_host: '127.0.0.1',
+      smtp_port: 2525,
+      smtp_username: 'sender',
+      smtp_password: 'hunter2-secret',
+    });
+    expect(mailbox.status).toBe(201);
+    mailboxId = String(mailbox.body['id']);
+    const sequence = await call('POST', '/sequences', {
+      name: 'Valid',
+      mailbox_ids: [mailboxId],
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    expect(sequence.status).toBe(201);
+    expect(sequence.body).toMatchObject({ name: 'Valid', step_count: 1 });
+    sequenceId = String(sequence.body['id']);
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await database?.drop();
+  });
+
+  it('answers 401 without a key, with a malformed header and with an unknown or revoked key', async () => {
+    expect(await call('GET', '/mailboxes', undefined, null)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
+    expect((await call('GET', '/mailboxes', undefined, 'ofk_unknown')).status).toBe(401);
+    const response = await fetch(`${base}/mailboxes`, { headers: { authorization: `Basic ${key}` } });
+    expect(response.status).toBe(401);
+  });
+
+  it('never returns or stores the SMTP password in clear', async () => {
+    const { body } = await call('GET', `/mailboxes/${mailboxId}`);
+    expect(JSON.stringify(body)).not.toContain('hunter2');
+    expect(body).toMatchObject({
+      has_smtp_password: true,
+      daily_capacity: 30,
+      time_zone: 'UTC',
+      today: { sent: 0, remaining: 30 },
+    });
+    const row = await database.db
+      .selectFrom('mailboxes')
+      .selectAll()
+      .where('id', '=', mailboxId)
+      .executeTakeFirstOrThrow();
+    expect(row.encrypted_smtp_password).not.toContain('hunter2');
+    expect(row.smtp_password_key_id).toBe('k1');
+  });
+
+  it('rejects bad sequences: empty steps, negative waits, unknown mailboxes, unknown fields, wrong types', async () => {
+    const before = await tableCounts();
+    const step = { subject: 'S', content: 'C', wait_days: 0 };
+    const cases: Array<[unknown, RegExp]> = [
+      [{ name: 'x', mailbox_ids: [mailboxId], steps: [] }, /steps/],
+      [{ name: 'x', mailbox_ids: [mailboxId], steps: [{ ...step, wait_days: -1 }] }, /steps\.0\.wait_days/],
+      [{ name: 'x', mailbox_ids: ['7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11'], steps: [step] }, /mailbox_ids/],
+      [{ name: 'x', mailbox_ids: [mailboxId], steps: [step], colour: 'red' }, /colour|unrecognized/i],
+      [{ name: 42, mailbox_ids: [mailboxId], steps: [step] }, /name/],
+      [{ name: 'x', mailbox_ids: 'all', steps: [step] }, /mailbox_ids/],
+      [
+        {
+          name: 'x',
+          mailbox_ids: [mailboxId],
+          steps: [
+            { ...step, content: '<mjml><mj-body><mj-bogus>x</mj-bogus></mj-body></mjml>', content_format: 'mjml' },
+          ],
+        },
+        /steps\.0/,
+      ],
+    ];
+    for (const [body, detail] of cases) {
+      const response = await call('POST', '/sequences', body);
+      expect(response.status).toBe(400);
+      expect(response.body.error?.code).toBe('invalid_request');
+      expect(JSON.stringify(response.body.error?.details)).toMatch(detail);
+    }
+    const malformed = await call('POST', '/sequences', '{"name": ');
+    expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('rejects an enrollment with bad addresses, listing each one, and enrolls nobody', async () => {
+    const before = await tableCounts();
+    const response = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'good@example.com' }, { email: 'not-an-email' }, { email: 'also@bad' }],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error?.details?.map((detail) => detail['email'])).toEqual(['not-an-email', 'also@bad']);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('answers 404 for unknown sequences, mailboxes and routes, and 400 for malformed ids', async () => {
+    const unknown = '7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11';
+    expect((await call('GET', `/sequences/${unknown}`)).status).toBe(404);
+    expect(
+      (await call('POST', `/sequences/${unknown}/contacts`, { contacts: [{ email: 'a@example.com' }] })).status,
+    ).toBe(404);
+    expect((await call('GET', `/mailboxes/${unknown}`)).status).toBe(404);
+    expect((await call('GET', '/nothing-here')).body.error?.code).toBe('not_found');
+    expect((await call('GET', '/sequences/not-a-uuid')).status).toBe(400);
+  });
+
+  it('enrolls a contact once: a second enrollment is skipped with a reason; a paused sequence refuses enrollment', async () => {
+    const first = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'Once@Example.com', first_name: 'O' }],
+    });
+    expect(first).toMatchObject({ status: 201, body: { contacts_added: 1, skipped: [] } });
+    const again = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'once@example.com' }],
+    });
+    expect(again.body).toMatchObject({
+      contacts_added: 0,
+      skipped: [{ email: 'Once@Example.com', reason: 'already enrolled in this sequence' }],
+    });
+    await call('POST', `/sequences/${sequenceId}/pause`);
+    const paused = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'late@example.com' }],
+    });
+    expect(paused).toMatchObject({ status: 409, body: { error: { code: 'sequence_not_active' } } });
+    await call('POST', `/sequences/${sequenceId}/resume`);
+  });
+
+  it('unenrolls: the contact`s unsent emails are cancelled', async () => {
+    const enrolled = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'leaving@example.com' }],
+    });
+    const { contact_id } = (enrolled.body['enrollments'] as Array<{ contact_id: string }>)[0]!;
+    const removed = await call('DELETE', `/sequences/${sequenceId}/contacts/${contact_id}`);
+    expect(removed).toMatchObject({ status: 200, body: { status: 'cancelled', cancelled_emails: 1 } });
+    const list = await call('GET', `/sequences/${sequenceId}/contacts?limit=10`);
+    const leaving = (list.body['contacts'] as Array<Record<string, unknown>>).find(
+      (c) => c['email'] === 'leaving@example.com',
+    );
+    expect(leaving).toMatchObject({ status: 'cancelled', next_send_at: null });
+    expect((await call('DELETE', `/sequences/${sequenceId}/contacts/${contact_id}`)).body).toMatchObject({
+      cancelled_emails: 0,
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@outflow/db';
+import type { ConsumedMessage, TypedProducer } from '@outflow/kafka';
+import { AppError } from '@outflow/runtime';
+import type { Logger } from '@outflow/telemetry';
+import { renderEmail, type ContentFormat } from '@outflow/templates';
+import { classifySmtpError } from '../smtp/smtp-failure.js';
+import type { TransportPool } from '../smtp/transport-pool.js';
+import { findSendContext, recordFailure, recordSent, startSending } from './send.repository.js';
+
+export interface EmailJobDeps {
+  db: Database;
+  producer: TypedProducer;
+  transports: TransportPool;
+  logger: Logger;
+  leaseMs: number;
+}
+
+/**
+ * Sends one email job. Any message may arrive twice: the compare-and-set to `sending` lets exactly one copy of a
+ * claim through. SMTP cannot join a transaction, so the email's own row is moved before (sending, with a lease)
+ * and after (sent or retry_pending) the hand-over; if this process dies in between, the lease expires and the
+ * producer marks the email uncertain rather than sending it again.
+ */
+export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessage<'email-jobs'>): Promise<void> {
+  const job = message.payload;
+  const log = deps.logger.child({ emailId: job.email_id, claimToken: job.claim_token });
+  const started = await startSending(deps.db, job.email_id, job.claim_token, deps.leaseMs);
+  if (!started) {
+    log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
+    return;
+  }
+  const context = await findSendContext(deps.db, job.email_id);
+  if (!context)
+    throw new AppError('EMAIL_NOT_FOUND', `email ${job.email_id} vanished while sending`, { retryable: false });
+
+  const rendered = await renderEmail(
+    { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
+    {
+      email: context.contact_email,
+      first_name: context.first_name,
+      last_name: context.last_name,
+      company: context.company,
+      fields: (context.fields ?? {}) as Record<string, unknown>,
+    },
+  );
+  const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
+  const smtpMessageId = `<${job.email_id}.${started.attempts}@${domain}>`;
+
+  let response: string;
+  try {
+    const info = await deps.transports
+      .get({
+        id: context.mailbox_id,
+        smtp_host: context.smtp_host,
+        smtp_port: context.smtp_port,
+        smtp_secure: context.smtp_secure,
+        smtp_username: context.smtp_username,
+        encrypted_smtp_password: context.encrypted_smtp_password,
+        smtp_password_key_id: context.smtp_password_key_id,
+        updated_at: context.mailbox_updated_at,
+      })
+      .sendMail({
+        from: context.mailbox_display_name
+          ? { name: context.mailbox_display_name, address: context.mailbox_email }
+          : context.mailbox_email,
+        to: context.contact_email,
+        subject: rendered.subject,
+        text: rendered.text,
+        ...(rendered.html ? { html: rendered.html } : {}),
+        messageId: smtpMessageId,
+        headers: { 'X-Outflow-Email-Id': job.email_id },
+      });
+    response = String(info.response ?? '');
+  } catch (error) {
+    const failure = classifySmtpError(error);
+    log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
+    const recorded = await recordFailure(deps.db, {
+      emailId: job.email_id,
+      claimToken: job.claim_token,
+      errorCode: failure.errorCode,
+      errorMessage: failure.message,
+      kind: failure.kind,
+    });
+    if (recorded) {
+      await deps.producer.send('email-retries', [
+        {
+          messageId: `email-retry:${job.email_id}:${started.attempts}`,
+          payload: {
+            event_id: randomUUID(),
+            email_id: job.email_id,
+            sequence_contact_id: job.sequence_contact_id,
+            claim_token: job.claim_token,
+            attempt: started.attempts,
+            failure_kind: failure.kind,
+            smtp_code: failure.smtpCode,
+            error_code: failure.errorCode,
+            error_message: failure.message,
+            failed_at: Date.now(),
+          },
+        },
+      ]);
+    }
+    return;
+  }
+
+  const sentAt = await recordSent(deps.db, {
+    emailId: job.email_id,
+    claimToken: job.claim_token,
+    smtpMessageId,
+    smtpResponse: response,
+  });
+  if (!sentAt) {
+    log.error('sent, but the email was no longer ours to finish (lease expired?)');
+    return;
+  }
+  await deps.producer.send('followup-events', [
+    {
+      messageId: `followup:${job.email_id}`,
+      payload: {
+        event_id: randomUUID(),
+        email_id: job.email_id,
+        sequence_id: job.sequence_id,
+        sequence_contact_id: job.sequence_contact_id,
+        contact_id: job.contact_id,
+        mailbox_id: job.mailbox_id,
+        step_order: job.step_order,
+        sent_at: sentAt.getTime(),
+      },
+    },
+  ]);
+}

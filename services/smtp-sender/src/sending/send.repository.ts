@@ -1,0 +1,162 @@
+import { sql, type Kysely } from 'kysely';
+import { insertEmailEvent, type DB } from '@outflow/db';
+
+/**
+ * Moves a claimed email to `sending` with a lease, only if it is still `queued` under this claim token. A
+ * redelivered or stale message matches nothing and must send nothing.
+ */
+export async function startSending(
+  db: Kysely<DB>,
+  emailId: string,
+  claimToken: string,
+  leaseMs: number,
+): Promise<{ attempts: number } | undefined> {
+  return db
+    .updateTable('email_queues')
+    .set({
+      status: 'sending',
+      lease_expires_at: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
+      attempts: sql`attempts + 1`,
+      last_attempt_at: sql`now()`,
+    })
+    .where('id', '=', emailId)
+    .where('status', '=', 'queued')
+    .where('claim_token', '=', claimToken)
+    .returning('attempts')
+    .executeTakeFirst();
+}
+
+/** Everything needed to render and send one email. */
+export async function findSendContext(db: Kysely<DB>, emailId: string) {
+  return db
+    .selectFrom('email_queues as e')
+    .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
+    .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+    .innerJoin('steps as st', 'st.id', 'e.step_id')
+    .select([
+      'e.id',
+      'e.step_order',
+      'e.sequence_id',
+      'e.sequence_contact_id',
+      'e.contact_id',
+      'e.mailbox_id',
+      'm.email as mailbox_email',
+      'm.display_name as mailbox_display_name',
+      'm.smtp_host',
+      'm.smtp_port',
+      'm.smtp_secure',
+      'm.smtp_username',
+      'm.encrypted_smtp_password',
+      'm.smtp_password_key_id',
+      'm.updated_at as mailbox_updated_at',
+      'c.email as contact_email',
+      'c.first_name',
+      'c.last_name',
+      'c.company',
+      'c.fields',
+      'st.subject',
+      'st.content',
+      'st.content_format',
+    ])
+    .where('e.id', '=', emailId)
+    .executeTakeFirst();
+}
+
+/**
+ * The send succeeded: in one transaction, mark the email sent, settle its capacity reservation as a send, move
+ * the enrollment's current step and record the event. Guarded by status and token, so running it twice is a
+ * no-op. Returns the sent time, or undefined when the email was not ours to finish.
+ */
+export async function recordSent(
+  db: Kysely<DB>,
+  sent: { emailId: string; claimToken: string; smtpMessageId: string; smtpResponse: string },
+): Promise<Date | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('email_queues')
+      .set({ status: 'sent', sent_at: sql`now()`, lease_expires_at: null, smtp_message_id: sent.smtpMessageId })
+      .where('id', '=', sent.emailId)
+      .where('status', '=', 'sending')
+      .where('claim_token', '=', sent.claimToken)
+      .returning([
+        'sent_at',
+        'mailbox_id',
+        'capacity_day',
+        'sequence_contact_id',
+        'step_order',
+        'sequence_id',
+        'contact_id',
+      ])
+      .executeTakeFirst();
+    if (!row?.sent_at) return undefined;
+    await trx
+      .updateTable('mailbox_daily_counts')
+      .set({ reserved_count: sql`greatest(reserved_count - 1, 0)`, sent_count: sql`sent_count + 1` })
+      .where('mailbox_id', '=', row.mailbox_id)
+      .where('day', '=', row.capacity_day!)
+      .execute();
+    await trx
+      .updateTable('sequence_contacts')
+      .set({ current_step: sql`greatest(current_step, ${row.step_order})` })
+      .where('id', '=', row.sequence_contact_id)
+      .execute();
+    await insertEmailEvent(trx, {
+      emailId: sent.emailId,
+      sequenceId: row.sequence_id,
+      contactId: row.contact_id,
+      mailboxId: row.mailbox_id,
+      type: 'sent',
+      eventKey: `sent:${sent.emailId}`,
+      metadata: { smtp_response: sent.smtpResponse, message_id: sent.smtpMessageId },
+    });
+    return row.sent_at;
+  });
+}
+
+/**
+ * The send failed: record the error, release the capacity reservation (nothing was sent) and leave the email
+ * `retry_pending` for the retry consumer. Guarded like recordSent.
+ */
+export async function recordFailure(
+  db: Kysely<DB>,
+  failed: {
+    emailId: string;
+    claimToken: string;
+    errorCode: string;
+    errorMessage: string;
+    kind: 'temporary' | 'permanent';
+  },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('email_queues')
+      .set({
+        status: 'retry_pending',
+        lease_expires_at: null,
+        error_code: failed.errorCode,
+        error_message: failed.errorMessage,
+      })
+      .where('id', '=', failed.emailId)
+      .where('status', '=', 'sending')
+      .where('claim_token', '=', failed.claimToken)
+      .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
+      .executeTakeFirst();
+    if (!row) return false;
+    await trx
+      .updateTable('mailbox_daily_counts')
+      .set({ reserved_count: sql`greatest(reserved_count - 1, 0)` })
+      .where('mailbox_id', '=', row.mailbox_id)
+      .where('day', '=', row.capacity_day!)
+      .execute();
+    await insertEmailEvent(trx, {
+      emailId: failed.emailId,
+      sequenceId: row.sequence_id,
+      contactId: row.contact_id,
+      mailboxId: row.mailbox_id,
+      type: 'failed',
+      eventKey: `failed:${failed.emailId}:${row.attempts}`,
+      metadata: { error_code: failed.errorCode, error_message: failed.errorMessage, kind: failed.kind },
+    });
+    return true;
+  });
+}

@@ -1,0 +1,44 @@
+import { AppError } from '@outflow/runtime';
+
+export interface SmtpFailure {
+  kind: 'temporary' | 'permanent';
+  /** The server's reply code, when it replied. */
+  smtpCode: number | null;
+  /** The reply code as text, or nodemailer's transport code (ETIMEDOUT, ECONNECTION, ...). */
+  errorCode: string;
+  message: string;
+}
+
+interface NodemailerError extends Error {
+  responseCode?: number;
+  response?: string;
+  code?: string;
+}
+
+/**
+ * What an SMTP error means for the email. A 5xx reply is permanent (the server refused this message or
+ * recipient: retrying cannot help); a 4xx reply, a timeout or a broken connection is temporary. An
+ * authentication failure is the mailbox's problem, not the recipient's, so it is retried rather than bouncing
+ * the contact.
+ */
+export function classifySmtpError(error: unknown): SmtpFailure {
+  const failure = error as NodemailerError;
+  const code = typeof failure.responseCode === 'number' ? failure.responseCode : null;
+  const message = (failure.response ?? failure.message ?? String(error)).slice(0, 2_000);
+  if (code !== null && code >= 500 && code <= 599 && failure.code !== 'EAUTH') {
+    return { kind: 'permanent', smtpCode: code, errorCode: String(code), message };
+  }
+  return {
+    kind: 'temporary',
+    smtpCode: code,
+    errorCode: code !== null ? String(code) : (failure.code ?? 'SMTP_ERROR'),
+    message,
+  };
+}
+
+export function toAppError(failure: SmtpFailure): AppError {
+  return new AppError(`SMTP_${failure.errorCode}`, failure.message, {
+    retryable: failure.kind === 'temporary',
+    details: { smtpCode: failure.smtpCode },
+  });
+}

@@ -1,0 +1,43 @@
+import { secretBoxFromEnv, type z } from '@outflow/config';
+import { startConsumerLoop } from '@outflow/kafka';
+import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
+import type { smtpSenderEnv } from './config.js';
+import { handleEmailJob } from './sending/email-job.handler.js';
+import { createTransportPool } from './smtp/transport-pool.js';
+
+export type SmtpSenderConfig = z.infer<z.ZodObject<typeof smtpSenderEnv>>;
+
+export const smtpSenderGroup = 'smtp-sender';
+
+export async function startSmtpSender(
+  { config, logger, infra }: ServiceContext<SmtpSenderConfig>,
+  onFatal: (error: Error) => void,
+): Promise<ServiceParts> {
+  const transports = createTransportPool({
+    secrets: secretBoxFromEnv(config),
+    poolSize: config.SMTP_POOL_SIZE,
+    timeoutMs: config.SMTP_TIMEOUT_MS,
+  });
+  const loop = await startConsumerLoop({
+    kafka: infra.kafka,
+    codec: infra.codec,
+    producer: infra.producer,
+    logger,
+    groupId: smtpSenderGroup,
+    topic: 'email-jobs',
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    partitionsConsumedConcurrently: config.SENDER_CONCURRENCY,
+    handle: (message) =>
+      handleEmailJob(
+        { db: infra.db, producer: infra.producer, transports, logger, leaseMs: config.SEND_LEASE_MS },
+        message,
+      ),
+    onFatal,
+  });
+  return {
+    intake: [
+      { name: 'email-jobs-consumer', stop: () => loop.stop() },
+      { name: 'smtp-transports', stop: async () => transports.closeAll() },
+    ],
+  };
+}

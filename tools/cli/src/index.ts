@@ -1,0 +1,2 @@
+export { runApiKeyCommand } from './api-key.command.js';
+export { CliError, type Output } from './cli-error.js';

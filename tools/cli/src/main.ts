@@ -1,0 +1,38 @@
+import { assertDatabaseReachable, createDb } from '@outflow/db';
+import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
+import { runApiKeyCommand } from './api-key.command.js';
+import { CliError, type Output } from './cli-error.js';
+
+const usage = `usage: pnpm outflow <command>
+  api-key create --name <name> | list | revoke <id>
+Needs DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
+
+const out: Output = {
+  info: (line) => process.stderr.write(`${line}\n`),
+  result: (line) => process.stdout.write(`${line}\n`),
+};
+
+async function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  if (!command || command === '--help' || command === 'help') {
+    out.result(usage);
+    return;
+  }
+  if (command !== 'api-key') throw new CliError(`unknown command "${command}"\n${usage}`);
+  const { DATABASE_URL } = parseEnv({ DATABASE_URL: databaseUrl });
+  await assertDatabaseReachable(DATABASE_URL);
+  const db = createDb({ url: DATABASE_URL, maxConnections: 1, applicationName: 'outflow-cli' });
+  try {
+    await runApiKeyCommand(db, rest, out);
+  } finally {
+    await db.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof CliError || error instanceof ConfigError ? 2 : 1);
+  },
+);

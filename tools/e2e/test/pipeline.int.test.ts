@@ -1,0 +1,364 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Kafka, logLevel } from 'kafkajs';
+import { sql } from 'kysely';
+import { createApiKey } from '@outflow/db';
+import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
+import { startPipeline, startTestStack, type Pipeline, type ReceivedMessage, type TestStack } from '@outflow/stack';
+import { apiClient, eventually } from './api-client.js';
+
+const DAY_SECONDS = 2;
+const RETRY_BASE_MS = 600;
+const RETRY_JITTER = 0.2;
+
+describe('the pipeline end to end: API and four services as processes, real PostgreSQL, broker and SMTP', () => {
+  let stack: TestStack;
+  let database: TestDatabase;
+  let pipeline: Pipeline;
+  let api: ReturnType<typeof apiClient>;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    database = await createTestDatabase();
+    pipeline = await startPipeline({
+      databaseUrl: database.url,
+      kafkaBrokers: stack.broker.brokers,
+      schemaRegistryUrl: stack.registry.url,
+      env: {
+        OUTFLOW_DAY_SECONDS: String(DAY_SECONDS),
+        PRODUCER_TICK_MS: '100',
+        RETRY_BASE_DELAY_MS: String(RETRY_BASE_MS),
+        RETRY_JITTER: String(RETRY_JITTER),
+        SMTP_TIMEOUT_MS: '5000',
+      },
+    });
+    const { key } = await createApiKey(database.db, 'e2e');
+    api = apiClient(pipeline.apiUrl, key);
+  }, 120_000);
+
+  afterAll(async () => {
+    const codes = await pipeline?.stop();
+    await database?.drop();
+    await stack?.close();
+    // Every service stopped cleanly on SIGTERM.
+    if (codes) expect(Object.values(codes).every((code) => code === 0)).toBe(true);
+  });
+
+  const createMailbox = async (email: string, capacity = 10_000) => {
+    const { status, body } = await api('POST', '/api/v1/mailboxes', {
+      email,
+      smtp_host: stack.smtp.host,
+      smtp_port: stack.smtp.port,
+      smtp_username: email,
+      smtp_password: 'not-a-real-password',
+      daily_capacity: capacity,
+    });
+    expect(status).toBe(201);
+    return body['id'] as string;
+  };
+
+  const createSequence = async (mailboxIds: string[], waits: number[], name = 'Outreach') => {
+    const { status, body } = await api('POST', '/api/v1/sequences', {
+      name,
+      mailbox_ids: mailboxIds,
+      steps: waits.map((wait_days, index) => ({
+        subject: `Step ${index + 1} for {{first_name}}`,
+        content: `Hello {{first_name | there}}, this is step ${index + 1}.`,
+        wait_days,
+      })),
+    });
+    expect(status).toBe(201);
+    return body['id'] as string;
+  };
+
+  const enroll = async (sequenceId: string, emails: string[]) => {
+    const { status, body } = await api('POST', `/api/v1/sequences/${sequenceId}/contacts`, {
+      contacts: emails.map((email, index) => ({ email, first_name: `C${index}` })),
+    });
+    expect(status).toBe(201);
+    return body as {
+      contacts_added: number;
+      enrollments: Array<{ email: string; mailbox_id: string; sequence_contact_id: string }>;
+    };
+  };
+
+  const messagesTo = (recipients: Set<string>): ReceivedMessage[] =>
+    stack.smtp.messages.filter((message) => message.to.some((to) => recipients.has(to)));
+
+  it('sends 100 contacts x 3 steps over 2 mailboxes: each email once, in order, after its wait, from the assigned mailbox', async () => {
+    const mailboxEmails = ['alpha@sender.test', 'beta@sender.test'];
+    const mailboxIds = await Promise.all(mailboxEmails.map((email) => createMailbox(email)));
+    const sequenceId = await createSequence(mailboxIds, [0, 1, 1]);
+    const recipients = Array.from({ length: 100 }, (_, index) => `lead${index}@example.com`);
+    const enrolled = await enroll(sequenceId, recipients);
+    expect(enrolled.contacts_added).toBe(100);
+    // Rotation: the two mailboxes share the contacts evenly.
+    expect(enrolled.enrollments.filter((e) => e.mailbox_id === mailboxIds[0]).length).toBe(50);
+
+    await eventually(async () => {
+      const { body } = await api<{ counts: { completed: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.completed === 100;
+    }, 90_000);
+
+    const received = messagesTo(new Set(recipients));
+    expect(received).toHaveLength(300);
+    const ids = received.map((message) => message.headers['x-outflow-email-id']);
+    expect(new Set(ids).size).toBe(300);
+
+    const emails = await database.db
+      .selectFrom('email_queues as e')
+      .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+      .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
+      .select([
+        'e.id',
+        'c.email as recipient',
+        'm.email as mailbox',
+        'e.step_order',
+        'e.sent_at',
+        'e.status',
+        'e.mailbox_id',
+      ])
+      .where('e.sequence_id', '=', sequenceId)
+      .execute();
+    expect(emails.every((email) => email.status === 'sent')).toBe(true);
+    const assigned = new Map(enrolled.enrollments.map((e) => [e.email, e.mailbox_id]));
+    const byId = new Map(emails.map((email) => [email.id, email]));
+    for (const message of received) {
+      const email = byId.get(message.headers['x-outflow-email-id']!)!;
+      expect(message.to).toEqual([email.recipient]);
+      expect(message.from).toBe(email.mailbox);
+      expect(email.mailbox_id).toBe(assigned.get(email.recipient));
+    }
+    for (const recipient of recipients) {
+      const steps = emails.filter((email) => email.recipient === recipient).sort((a, b) => a.step_order - b.step_order);
+      expect(steps.map((step) => step.step_order)).toEqual([1, 2, 3]);
+      // Each follow-up went out no earlier than its wait after the previous step (database clock).
+      for (let i = 1; i < steps.length; i++) {
+        expect(steps[i]!.sent_at!.getTime() - steps[i - 1]!.sent_at!.getTime()).toBeGreaterThanOrEqual(
+          DAY_SECONDS * 1000,
+        );
+      }
+      // And the sink received them in step order.
+      const arrivals = received
+        .filter((message) => message.to[0] === recipient)
+        .map((message) => byId.get(message.headers['x-outflow-email-id']!)!.step_order);
+      expect(arrivals).toEqual([1, 2, 3]);
+    }
+
+    const { body: detail } = await api<{ counts: Record<string, number> }>('GET', `/api/v1/sequences/${sequenceId}`);
+    expect(detail.counts).toMatchObject({
+      enrolled: 100,
+      active: 0,
+      completed: 100,
+      bounced: 0,
+      sent: 300,
+      failed: 0,
+      scheduled: 0,
+    });
+  }, 120_000);
+
+  it('retries 451 with backoff until delivered once, and stops at a 550 with the enrollment bounced', async () => {
+    const mailboxId = await createMailbox('gamma@sender.test');
+    const sequenceId = await createSequence([mailboxId], [0, 1]);
+    stack.smtp.addFault({
+      recipient: 'grey@example.com',
+      action: { type: 'reply', code: 451, message: '4.7.1 Greylisted, try again later' },
+      times: 2,
+    });
+    stack.smtp.addFault({
+      recipient: 'gone@example.com',
+      action: { type: 'reply', code: 550, message: '5.1.1 User unknown' },
+    });
+    await enroll(sequenceId, ['grey@example.com', 'gone@example.com']);
+
+    const grey = await eventually(async () => {
+      const row = await database.db
+        .selectFrom('email_queues as e')
+        .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+        .selectAll('e')
+        .where('c.email', '=', 'grey@example.com')
+        .where('e.step_order', '=', 1)
+        .where('e.status', '=', 'sent')
+        .executeTakeFirst();
+      return row;
+    });
+    expect(grey.retry_count).toBe(2);
+    expect(grey.attempts).toBe(3);
+    const greyAttempts = stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('grey@example.com'));
+    expect(greyAttempts.slice(0, 3).map((attempt) => attempt.outcome)).toEqual([451, 451, 250]);
+    // Backoff: the first retry waited at least base x (1 - jitter), the second twice that.
+    const gap1 = greyAttempts[1]!.at.getTime() - greyAttempts[0]!.at.getTime();
+    const gap2 = greyAttempts[2]!.at.getTime() - greyAttempts[1]!.at.getTime();
+    expect(gap1).toBeGreaterThanOrEqual(RETRY_BASE_MS * (1 - RETRY_JITTER));
+    expect(gap2).toBeGreaterThanOrEqual(2 * RETRY_BASE_MS * (1 - RETRY_JITTER));
+    expect(
+      messagesTo(new Set(['grey@example.com'])).filter((m) => m.headers['x-outflow-email-id'] === grey.id),
+    ).toHaveLength(1);
+
+    const history = await api<{
+      retry_count: number;
+      status_history: Array<{ to_status: string }>;
+      last_error: { code: string };
+    }>('GET', `/api/v1/emails/${grey.id}`);
+    expect(history.body.retry_count).toBe(2);
+    expect(history.body.last_error.code).toBe('451');
+    expect(history.body.status_history.map((change) => change.to_status)).toEqual([
+      'queued',
+      'in_progress',
+      'retrying',
+      'queued',
+      'in_progress',
+      'retrying',
+      'queued',
+      'in_progress',
+      'sent',
+    ]);
+
+    const gone = await eventually(async () =>
+      database.db
+        .selectFrom('email_queues as e')
+        .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+        .innerJoin('sequence_contacts as sc', 'sc.id', 'e.sequence_contact_id')
+        .select(['e.id', 'e.status', 'e.attempts', 'e.error_code', 'sc.status as enrollment', 'sc.id as enrollment_id'])
+        .where('c.email', '=', 'gone@example.com')
+        .where('e.status', '=', 'permanent_failure')
+        .executeTakeFirst(),
+    );
+    expect(gone).toMatchObject({ attempts: 1, error_code: '550', enrollment: 'bounced' });
+    expect(stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('gone@example.com'))).toHaveLength(1);
+    // Grey's follow-up proves the scheduler ran; gone got no follow-up.
+    await eventually(async () => {
+      const { body } = await api<{ counts: { completed: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.completed === 1;
+    });
+    const goneRows = await database.db
+      .selectFrom('email_queues')
+      .select('id')
+      .where('sequence_contact_id', '=', gone.enrollment_id)
+      .execute();
+    expect(goneRows).toHaveLength(1);
+  }, 90_000);
+
+  it('keeps a mailbox within its daily capacity: 25 due at capacity 10 go out 10, 10 and 5 on successive days', async () => {
+    const mailboxId = await createMailbox('delta@sender.test', 10);
+    const sequenceId = await createSequence([mailboxId], [0]);
+    const recipients = Array.from({ length: 25 }, (_, index) => `cap${index}@example.com`);
+    await enroll(sequenceId, recipients);
+    await eventually(async () => {
+      const { body } = await api<{ counts: { sent: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.sent === 25;
+    });
+    const perDay = await sql<{ day: string; n: number }>`
+      select capacity_day::text as day, count(*)::int as n from email_queues
+      where sequence_id = ${sequenceId} group by 1 order by 1
+    `.execute(database.db);
+    expect(perDay.rows.map((row) => row.n)).toEqual([10, 10, 5]);
+    const counts = await database.db
+      .selectFrom('mailbox_daily_counts')
+      .selectAll()
+      .where('mailbox_id', '=', mailboxId)
+      .execute();
+    expect(Math.max(...counts.map((row) => row.sent_count + row.reserved_count))).toBeLessThanOrEqual(10);
+    expect(messagesTo(new Set(recipients))).toHaveLength(25);
+  }, 90_000);
+
+  it('sends nothing for a paused sequence or mailbox until resumed', async () => {
+    const canaryMailbox = await createMailbox('canary@sender.test');
+    const pausedMailbox = await createMailbox('sleepy@sender.test');
+    const canarySequence = await createSequence([canaryMailbox], [1], 'Canary');
+    const pausedSequence = await createSequence([canaryMailbox], [1], 'Paused sequence');
+    const viaPausedMailbox = await createSequence([pausedMailbox], [1], 'Paused mailbox');
+    // Step 1 waits a day (2 s), so both pauses are in place before anything is due. The canary is enrolled
+    // last, so it is due last: once it is sent, the producer has run after the held emails were due.
+    await enroll(pausedSequence, ['held1@example.com']);
+    await enroll(viaPausedMailbox, ['held2@example.com']);
+    await enroll(canarySequence, ['canary@example.com']);
+    expect((await api('POST', `/api/v1/sequences/${pausedSequence}/pause`)).body['status']).toBe('paused');
+    expect((await api('PATCH', `/api/v1/mailboxes/${pausedMailbox}`, { status: 'paused' })).body['status']).toBe(
+      'paused',
+    );
+
+    // The canary, due at the same time, proves the producer had its chance.
+    await eventually(async () => messagesTo(new Set(['canary@example.com'])).length === 1);
+    const held = await database.db
+      .selectFrom('email_queues')
+      .select(['status', 'scheduled_for'])
+      .where('sequence_id', 'in', [pausedSequence, viaPausedMailbox])
+      .execute();
+    expect(held.map((row) => row.status)).toEqual(['scheduled', 'scheduled']);
+    expect(held.every((row) => row.scheduled_for.getTime() < Date.now())).toBe(true);
+    expect(messagesTo(new Set(['held1@example.com', 'held2@example.com']))).toHaveLength(0);
+
+    await api('POST', `/api/v1/sequences/${pausedSequence}/resume`);
+    await api('PATCH', `/api/v1/mailboxes/${pausedMailbox}`, { status: 'active' });
+    await eventually(async () => messagesTo(new Set(['held1@example.com', 'held2@example.com'])).length === 2);
+  }, 60_000);
+
+  it('sends once even when every email-jobs message is delivered twice', async () => {
+    const mailboxId = await createMailbox('echo@sender.test');
+    const sequenceId = await createSequence([mailboxId], [0]);
+    const kafka = new Kafka({ brokers: stack.broker.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const consumer = kafka.consumer({
+      groupId: `duplicator-${sequenceId}`,
+      sessionTimeout: 3000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 1000,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'email-jobs', fromBeginning: true });
+    let duplicated = 0;
+    // Re-publish each job exactly as it was (same key, value and headers): a second delivery of the message.
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.headers?.['outflow-duplicate']) return;
+        await producer.send({
+          topic: 'email-jobs',
+          messages: [
+            { key: message.key, value: message.value, headers: { ...message.headers, 'outflow-duplicate': '1' } },
+          ],
+        });
+        duplicated += 1;
+      },
+    });
+    try {
+      const recipients = Array.from({ length: 20 }, (_, index) => `echo${index}@example.com`);
+      await enroll(sequenceId, recipients);
+      await eventually(async () => {
+        const { body } = await api<{ counts: { sent: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
+        return body.counts.sent === 20;
+      });
+      const mine = await database.db
+        .selectFrom('email_queues')
+        .select('id')
+        .where('sequence_id', '=', sequenceId)
+        .execute();
+      const ids = new Set(mine.map((row) => row.id));
+      // Wait until the duplicator copied every job and the sender consumed every copy: only then is the count final.
+      const admin = kafka.admin();
+      await admin.connect();
+      const caughtUp = async (groupId: string) => {
+        const high = await admin.fetchTopicOffsets('email-jobs');
+        const [committed] = await admin.fetchOffsets({ groupId, topics: ['email-jobs'] });
+        return high.every((partition) => {
+          const done = committed?.partitions.find((p) => p.partition === partition.partition)?.offset ?? '-1';
+          return Number(partition.high) === 0 || Number(done) >= Number(partition.high);
+        });
+      };
+      await eventually(() => caughtUp(`duplicator-${sequenceId}`));
+      await eventually(() => caughtUp('smtp-sender'));
+      await admin.disconnect();
+      expect(duplicated).toBeGreaterThanOrEqual(20);
+      const { body } = await api<{ emails: unknown[] }>(
+        'GET',
+        `/api/v1/emails?sequence_id=${sequenceId}&status=sent&limit=100`,
+      );
+      expect(body.emails).toHaveLength(20);
+      const received = stack.smtp.messages.filter((message) => ids.has(message.headers['x-outflow-email-id']!));
+      expect(received).toHaveLength(20);
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+  }, 60_000);
+});
