@@ -19,7 +19,7 @@ export interface RunServiceOptions {
 
 /** The parts of `process` runService touches; tests pass a fake. */
 export interface ProcessLike {
-  on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  on(event: 'SIGTERM' | 'SIGINT' | 'SIGHUP', listener: () => void): unknown;
   on(event: 'unhandledRejection' | 'uncaughtException', listener: (reason: unknown) => void): unknown;
   exit(code: number): void;
 }
@@ -34,7 +34,7 @@ export interface RunningService {
 }
 
 /**
- * The one owner of a service's lifecycle. The first SIGTERM/SIGINT stops the stoppers in order and exits 0;
+ * The one owner of a service's lifecycle. The first SIGTERM/SIGINT/SIGHUP stops the stoppers in order and exits 0;
  * a second signal or the grace timeout forces exit 1 and names the stopper that hung. A crash
  * (unhandled rejection, uncaught exception) shuts down the same way but exits 1, so Kubernetes restarts the pod.
  */
@@ -95,6 +95,8 @@ export function runService(options: RunServiceOptions, proc: ProcessLike = proce
 
   proc.on('SIGTERM', () => shutdown('SIGTERM'));
   proc.on('SIGINT', () => shutdown('SIGINT'));
+  // A closed terminal would otherwise kill the process without stopping what it started.
+  proc.on('SIGHUP', () => shutdown('SIGHUP'));
   proc.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled promise rejection');
     shutdown('unhandledRejection', 1);

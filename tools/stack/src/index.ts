@@ -37,4 +37,4 @@ export {
   type Pipeline,
   type PipelineOptions,
   type ServiceName,
-} from './testing/pipeline.js';
+} from './services.js';

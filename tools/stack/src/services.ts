@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { findRepoRoot } from '../repo-root.js';
-import { spawnTypeScript, type RunningProcess } from './child-process.js';
+import { findRepoRoot } from './repo-root.js';
+import { spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 
 export const serviceNames = [
   'sequence-api',
@@ -50,10 +50,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
     HEALTH_PORT: '0',
     API_PORT: '0',
-    LOG_LEVEL: 'info',
     OUTFLOW_SECRET_KEYS: secretKeys,
     SHUTDOWN_GRACE_MS: '15000',
     ...options.env,
+    // The harness learns ports and readiness from the services' info lines.
+    LOG_LEVEL: 'info',
   };
   const processes = new Map<ServiceName, RunningProcess>();
   for (const name of options.services ?? serviceNames) {

@@ -1,0 +1,164 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { parseEnv, port, positiveInt, z } from '@outflow/config';
+import { createApiKey, createDb } from '@outflow/db';
+import { runService } from '@outflow/runtime';
+import { createLogger } from '@outflow/telemetry';
+import { findRepoRoot } from '../repo-root.js';
+import { startPipeline, testSecretKeys } from '../services.js';
+import { startStack } from '../stack.js';
+
+// `npm run demo`: the local stack, all five services as processes, and a demo sequence that runs to the end.
+const logger = createLogger({ service: 'demo', level: process.env['LOG_LEVEL'] === 'debug' ? 'debug' : 'warn' });
+const say = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+const service = runService({
+  logger,
+  graceMs: 30_000,
+  start: async () => {
+    const env = parseEnv({
+      OUTFLOW_STATE_DIR: z.string().optional(),
+      DEMO_DAY_SECONDS: positiveInt.default(5),
+      DEMO_CONTACTS: positiveInt.max(10_000).default(30),
+      STACK_SMTP_PORT: port.default(1025),
+      STACK_MAIL_UI_PORT: port.default(8025),
+      STACK_REGISTRY_PORT: port.default(8081),
+      API_PORT: port.default(3000),
+    });
+    const stateDir = env.OUTFLOW_STATE_DIR ?? join(findRepoRoot(), '.outflow');
+    const stack = await startStack({
+      logger,
+      stateDir,
+      smtpPort: env.STACK_SMTP_PORT,
+      mailViewerPort: env.STACK_MAIL_UI_PORT,
+      registryPort: env.STACK_REGISTRY_PORT,
+      onFailure: (reason) => {
+        if (service.stopping) return;
+        logger.error(reason);
+        service.shutdown('a stack part failed', 1);
+      },
+    });
+    const stoppers = [...stack.stoppers];
+    try {
+      // Keep the secret key across runs so stored SMTP passwords stay readable.
+      const keyFile = join(stateDir, 'demo-secret-keys');
+      if (!existsSync(keyFile)) writeFileSync(keyFile, testSecretKeys(), { mode: 0o600 });
+      say('starting the five services…');
+      const pipeline = await startPipeline({
+        databaseUrl: stack.endpoints.databaseUrl,
+        kafkaBrokers: stack.endpoints.kafkaBrokers,
+        schemaRegistryUrl: stack.endpoints.schemaRegistryUrl,
+        env: {
+          OUTFLOW_SECRET_KEYS: readFileSync(keyFile, 'utf8').trim(),
+          OUTFLOW_DAY_SECONDS: String(env.DEMO_DAY_SECONDS),
+          PRODUCER_TICK_MS: '500',
+          RETRY_BASE_DELAY_MS: String(env.DEMO_DAY_SECONDS * 200),
+          API_PORT: String(env.API_PORT),
+        },
+      });
+      stoppers.unshift({ name: 'services', stop: async () => void (await pipeline.stop()) });
+
+      const db = createDb({ url: stack.endpoints.databaseUrl, maxConnections: 2, applicationName: 'outflow-demo' });
+      stoppers.splice(1, 0, { name: 'demo-db', stop: () => db.destroy() });
+      const { key } = await createApiKey(db, `demo ${new Date().toISOString()}`);
+      const api = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${pipeline.apiUrl}/api/v1${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const json = (await response.json()) as Record<string, unknown>;
+        if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+        return json;
+      };
+
+      const run = Date.now().toString(36);
+      const mailbox = await api('POST', '/mailboxes', {
+        email: `demo-${run}@outflow.test`,
+        display_name: 'Outflow Demo',
+        smtp_host: stack.endpoints.smtp.host,
+        smtp_port: stack.endpoints.smtp.port,
+        smtp_username: 'demo',
+        smtp_password: 'demo-password',
+        daily_capacity: 1_000,
+      });
+      const sequence = await api('POST', '/sequences', {
+        name: `Demo sequence ${run}`,
+        mailbox_ids: [mailbox['id']],
+        steps: [
+          { subject: 'Hello {{first_name}}', content: 'Hi {{first_name | there}}, meet Outflow.', wait_days: 0 },
+          {
+            subject: 'Following up, {{first_name}}',
+            content_format: 'mjml',
+            content:
+              '<mjml><mj-body><mj-section><mj-column><mj-text>Just following up, {{first_name}} at {{company | your company}}.</mj-text></mj-column></mj-section></mj-body></mjml>',
+            wait_days: 1,
+          },
+          { subject: 'Last note', content: 'Last one, {{first_name}}. Thanks for reading!', wait_days: 1 },
+        ],
+      });
+      // One greylisted recipient (retried, then delivered) and one unknown user (bounced at once).
+      stack.smtp.addFault({
+        recipient: `greylisted-${run}@example.com`,
+        action: { type: 'reply', code: 451 },
+        times: 1,
+      });
+      stack.smtp.addFault({
+        recipient: `unknown-${run}@example.com`,
+        action: { type: 'reply', code: 550, message: '5.1.1 User unknown' },
+      });
+      const contacts = [
+        ...Array.from({ length: env.DEMO_CONTACTS - 2 }, (_, index) => ({
+          email: `contact${index + 1}-${run}@example.com`,
+          first_name: `Contact${index + 1}`,
+          company: index % 2 ? 'Acme' : null,
+        })),
+        { email: `greylisted-${run}@example.com`, first_name: 'Grey' },
+        { email: `unknown-${run}@example.com`, first_name: 'Nobody' },
+      ];
+      await api('POST', `/sequences/${String(sequence['id'])}/contacts`, { contacts });
+
+      say();
+      say('Outflow demo is running (Ctrl-C stops everything):');
+      say(`  API              ${pipeline.apiUrl}/api/v1`);
+      say(`  API key          ${key}`);
+      say(`  Received mail    ${stack.endpoints.mailViewerUrl}`);
+      say(
+        `  Sequence         ${String(sequence['id'])}: 3 steps, ${contacts.length} contacts, a "day" is ${env.DEMO_DAY_SECONDS} s`,
+      );
+      say(
+        `  Try              curl -H "Authorization: Bearer ${key}" ${pipeline.apiUrl}/api/v1/sequences/${String(sequence['id'])}`,
+      );
+      say();
+
+      const total = contacts.length;
+      let last = '';
+      const timer = setInterval(() => {
+        void sql<{ completed: number; bounced: number; sent: number }>`
+          select
+            (select count(*)::int from sequence_contacts where sequence_id = ${sequence['id']} and status = 'completed') as completed,
+            (select count(*)::int from sequence_contacts where sequence_id = ${sequence['id']} and status = 'bounced') as bounced,
+            (select count(*)::int from email_queues where sequence_id = ${sequence['id']} and status = 'sent') as sent
+        `
+          .execute(db)
+          .then(({ rows }) => {
+            const { completed, bounced, sent } = rows[0]!;
+            const line = `progress: ${sent} emails sent, ${completed}/${total} enrollments completed, ${bounced} bounced`;
+            if (line !== last) say(line);
+            last = line;
+            if (completed + bounced === total) {
+              clearInterval(timer);
+              say(`demo complete: every enrollment finished. Browse ${stack.endpoints.mailViewerUrl}; Ctrl-C to stop.`);
+            }
+          })
+          .catch((error: unknown) => logger.warn({ err: error }, 'progress query failed'));
+      }, 1_000);
+      stoppers.unshift({ name: 'progress', stop: async () => clearInterval(timer) });
+      return stoppers;
+    } catch (error) {
+      for (const stopper of stoppers) await stopper.stop().catch(() => undefined);
+      throw error;
+    }
+  },
+});
