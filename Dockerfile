@@ -2,16 +2,18 @@
 #   docker build -t outflow .
 #   docker run --env-file outflow.env outflow node services/smtp-sender/dist/src/main.js
 #   docker run --env-file outflow.env outflow node packages/db/dist/src/cli/migrate.js
+#   docker run --env-file outflow.env outflow node tools/cli/dist/src/main.js api-key create --name ops
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 RUN corepack enable
 COPY . .
 # Build everything with dev dependencies, then keep only the runtime dependencies of packages and services
-# (the dev stack under tools/ with its embedded PostgreSQL stays out of the image).
+# and the ops CLI (the dev stack with its embedded PostgreSQL stays out of the image).
 RUN pnpm install --frozen-lockfile --ignore-scripts \
   && pnpm build \
   && rm -rf node_modules packages/*/node_modules services/*/node_modules tools/*/node_modules \
-  && pnpm install --frozen-lockfile --prod --ignore-scripts --filter "./packages/*" --filter "./services/*"
+  && pnpm install --frozen-lockfile --prod --ignore-scripts --filter "./packages/*" --filter "./services/*" \
+    --filter "./tools/cli"
 
 FROM node:20.19-bookworm-slim
 ENV NODE_ENV=production HEALTH_HOST=0.0.0.0
@@ -20,5 +22,6 @@ COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/packages packages
 COPY --from=build /app/services services
+COPY --from=build /app/tools/cli tools/cli
 USER node
 CMD ["node", "services/sequence-api/dist/src/main.js"]
