@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { parseEnv, port, positiveInt, z } from '@outflow/config';
+import { parseEnv, port, positiveInt } from '@outflow/config';
 import { createApiKey, createDb } from '@outflow/db';
 import { runService } from '@outflow/runtime';
 import { createLogger } from '@outflow/telemetry';
-import { findRepoRoot } from '../repo-root.js';
 import { startPipeline, testSecretKeys } from '../services.js';
-import { startStack } from '../stack.js';
+import { stackEnv, startStackFromEnv } from './stack-env.js';
 
 // `npm run demo`: the local stack, all five services as processes, and a demo sequence that runs to the end.
 const logger = createLogger({ service: 'demo', level: process.env['LOG_LEVEL'] === 'debug' ? 'debug' : 'warn' });
@@ -18,27 +17,12 @@ const service = runService({
   graceMs: 30_000,
   start: async () => {
     const env = parseEnv({
-      OUTFLOW_STATE_DIR: z.string().optional(),
+      ...stackEnv,
       DEMO_DAY_SECONDS: positiveInt.default(5),
       DEMO_CONTACTS: positiveInt.max(10_000).default(30),
-      STACK_SMTP_PORT: port.default(1025),
-      STACK_MAIL_UI_PORT: port.default(8025),
-      STACK_REGISTRY_PORT: port.default(8081),
       API_PORT: port.default(3000),
     });
-    const stateDir = env.OUTFLOW_STATE_DIR ?? join(findRepoRoot(), '.outflow');
-    const stack = await startStack({
-      logger,
-      stateDir,
-      smtpPort: env.STACK_SMTP_PORT,
-      mailViewerPort: env.STACK_MAIL_UI_PORT,
-      registryPort: env.STACK_REGISTRY_PORT,
-      onFailure: (reason) => {
-        if (service.stopping) return;
-        logger.error(reason);
-        service.shutdown('a stack part failed', 1);
-      },
-    });
+    const { stack, stateDir } = await startStackFromEnv(env, logger, () => service);
     const stoppers = [...stack.stoppers];
     try {
       // Keep the secret key across runs so stored SMTP passwords stay readable.
