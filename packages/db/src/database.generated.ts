@@ -21,6 +21,8 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
+export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
+
 export type Json = JsonValue;
 
 export type JsonArray = JsonValue[];
@@ -130,6 +132,17 @@ export interface EmailQueues {
   updated_at: Generated<Timestamp>;
 }
 
+export interface IdempotencyKeys {
+  api_key_id: string;
+  created_at: Generated<Timestamp>;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  response: Json | null;
+  status_code: number | null;
+}
+
 export interface KafkaBatches {
   claim_token: string;
   created_at: Generated<Timestamp>;
@@ -167,6 +180,15 @@ export interface Mailboxes {
   status: Generated<MailboxStatus>;
   time_zone: Generated<string>;
   updated_at: Generated<Timestamp>;
+}
+
+export interface Outbox {
+  created_at: Generated<Timestamp>;
+  id: Generated<Int8>;
+  message_id: string;
+  message_key: string;
+  payload: Json;
+  topic: string;
 }
 
 export interface SequenceContacts {
@@ -219,9 +241,11 @@ export interface DB {
   delivery_events: DeliveryEvents;
   email_events: EmailEvents;
   email_queues: EmailQueues;
+  idempotency_keys: IdempotencyKeys;
   kafka_batches: KafkaBatches;
   mailbox_daily_counts: MailboxDailyCounts;
   mailboxes: Mailboxes;
+  outbox: Outbox;
   sequence_contacts: SequenceContacts;
   sequence_mailboxes: SequenceMailboxes;
   sequences: Sequences;

@@ -19,7 +19,11 @@ async function userTypes(database: TestDatabase): Promise<string[]> {
   return rows.map((row) => row.typname);
 }
 
-const allMigrations = ['2026_11_22_0001_initial_schema', '2026_11_22_0002_api_keys_and_capacity_day'];
+const allMigrations = [
+  '2026_11_22_0001_initial_schema',
+  '2026_11_22_0002_api_keys_and_capacity_day',
+  '2026_11_22_0003_outbox_and_idempotency',
+];
 
 describe('migrations on a real PostgreSQL', () => {
   let empty: TestDatabase;
@@ -40,9 +44,11 @@ describe('migrations on a real PostgreSQL', () => {
       'delivery_events',
       'email_events',
       'email_queues',
+      'idempotency_keys',
       'kafka_batches',
       'mailbox_daily_counts',
       'mailboxes',
+      'outbox',
       'sequence_contacts',
       'sequence_mailboxes',
       'sequences',

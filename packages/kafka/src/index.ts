@@ -14,3 +14,4 @@ export {
   type ConsumerLoopOptions,
 } from './consumer-loop.js';
 export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
+export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage, type OutboxTopic } from './outbox.js';

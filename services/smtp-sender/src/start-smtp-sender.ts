@@ -1,5 +1,5 @@
 import { secretBoxFromEnv, type z } from '@outflow/config';
-import { startConsumerLoop } from '@outflow/kafka';
+import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { smtpSenderEnv } from './config.js';
 import { handleEmailJob } from './sending/email-job.handler.js';
@@ -34,9 +34,12 @@ export async function startSmtpSender(
       ),
     onFatal,
   });
+  // Publishes follow-up and retry events whose writer died between its commit and its produce.
+  const relay = startOutboxRelay({ db: infra.db, producer: infra.producer, logger });
   return {
     intake: [
       { name: 'email-jobs-consumer', stop: () => loop.stop() },
+      relay,
       { name: 'smtp-transports', stop: async () => transports.closeAll() },
     ],
   };

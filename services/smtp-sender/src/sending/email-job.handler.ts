@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@outflow/db';
-import type { ConsumedMessage, TypedProducer } from '@outflow/kafka';
+import { publishOutbox, type ConsumedMessage, type TypedProducer } from '@outflow/kafka';
 import { AppError } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { renderEmail, type ContentFormat } from '@outflow/templates';
@@ -75,48 +75,44 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   } catch (error) {
     const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
-    const recorded = await recordFailure(deps.db, {
-      emailId: job.email_id,
-      claimToken: job.claim_token,
-      errorCode: failure.errorCode,
-      errorMessage: failure.message,
-      kind: failure.kind,
-    });
-    if (recorded) {
-      await deps.producer.send('email-retries', [
-        {
-          messageId: `email-retry:${job.email_id}:${started.attempts}`,
-          payload: {
-            event_id: randomUUID(),
-            email_id: job.email_id,
-            sequence_contact_id: job.sequence_contact_id,
-            claim_token: job.claim_token,
-            attempt: started.attempts,
-            failure_kind: failure.kind,
-            smtp_code: failure.smtpCode,
-            error_code: failure.errorCode,
-            error_message: failure.message,
-            failed_at: Date.now(),
-          },
+    const outboxIds = await recordFailure(
+      deps.db,
+      {
+        emailId: job.email_id,
+        claimToken: job.claim_token,
+        errorCode: failure.errorCode,
+        errorMessage: failure.message,
+        kind: failure.kind,
+      },
+      (attempts) => ({
+        topic: 'email-retries',
+        messageId: `email-retry:${job.email_id}:${attempts}`,
+        key: job.email_id,
+        payload: {
+          event_id: randomUUID(),
+          email_id: job.email_id,
+          sequence_contact_id: job.sequence_contact_id,
+          claim_token: job.claim_token,
+          attempt: attempts,
+          failure_kind: failure.kind,
+          smtp_code: failure.smtpCode,
+          error_code: failure.errorCode,
+          error_message: failure.message,
+          failed_at: Date.now(),
         },
-      ]);
-    }
+      }),
+    );
+    if (outboxIds) await publishSoon(deps, outboxIds);
     return;
   }
 
-  const sentAt = await recordSent(deps.db, {
-    emailId: job.email_id,
-    claimToken: job.claim_token,
-    smtpMessageId,
-    smtpResponse: response,
-  });
-  if (!sentAt) {
-    log.error('sent, but the email was no longer ours to finish (lease expired?)');
-    return;
-  }
-  await deps.producer.send('followup-events', [
-    {
+  const recorded = await recordSent(
+    deps.db,
+    { emailId: job.email_id, claimToken: job.claim_token, smtpMessageId, smtpResponse: response },
+    (sentAt) => ({
+      topic: 'followup-events',
       messageId: `followup:${job.email_id}`,
+      key: job.sequence_contact_id,
       payload: {
         event_id: randomUUID(),
         email_id: job.email_id,
@@ -127,6 +123,23 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         step_order: job.step_order,
         sent_at: sentAt.getTime(),
       },
-    },
-  ]);
+    }),
+  );
+  if (!recorded) {
+    log.error('sent, but the email was no longer ours to finish (lease expired?)');
+    return;
+  }
+  await publishSoon(deps, recorded.outboxIds);
+}
+
+/**
+ * Publishes freshly committed outbox rows. A failure here loses nothing (the relay publishes them later), so it
+ * is logged, not thrown: throwing would retry a message whose work is already done.
+ */
+async function publishSoon(deps: EmailJobDeps, outboxIds: string[]): Promise<void> {
+  try {
+    await publishOutbox(deps.db, deps.producer, outboxIds);
+  } catch (error) {
+    deps.logger.warn({ err: error, outboxIds }, 'publishing from the outbox failed; the relay will retry');
+  }
 }

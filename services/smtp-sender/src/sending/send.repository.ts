@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { insertEmailEvent, type DB } from '@outflow/db';
+import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
 /**
  * Moves a claimed email to `sending` with a lease, only if it is still `queued` under this claim token. A
@@ -64,13 +65,15 @@ export async function findSendContext(db: Kysely<DB>, emailId: string) {
 
 /**
  * The send succeeded: in one transaction, mark the email sent, settle its capacity reservation as a send, move
- * the enrollment's current step and record the event. Guarded by status and token, so running it twice is a
- * no-op. Returns the sent time, or undefined when the email was not ours to finish.
+ * the enrollment's current step, record the event and put the follow-up event in the outbox (so it cannot be
+ * lost to a crash after the commit). Guarded by status and token, so running it twice is a no-op. Returns the
+ * sent time and the outbox row ids, or undefined when the email was not ours to finish.
  */
 export async function recordSent(
   db: Kysely<DB>,
   sent: { emailId: string; claimToken: string; smtpMessageId: string; smtpResponse: string },
-): Promise<Date | undefined> {
+  followup: (sentAt: Date) => OutboxMessage<'followup-events'>,
+): Promise<{ sentAt: Date; outboxIds: string[] } | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('email_queues')
@@ -109,13 +112,15 @@ export async function recordSent(
       eventKey: `sent:${sent.emailId}`,
       metadata: { smtp_response: sent.smtpResponse, message_id: sent.smtpMessageId },
     });
-    return row.sent_at;
+    const outboxIds = await enqueueOutbox(trx, [followup(row.sent_at)]);
+    return { sentAt: row.sent_at, outboxIds };
   });
 }
 
 /**
- * The send failed: record the error, release the capacity reservation (nothing was sent) and leave the email
- * `retry_pending` for the retry consumer. Guarded like recordSent.
+ * The send failed: record the error, release the capacity reservation (nothing was sent), leave the email
+ * `retry_pending` and put the retry event in the outbox, in one transaction. Guarded like recordSent; returns
+ * the outbox row ids, or undefined when the email was not ours to finish.
  */
 export async function recordFailure(
   db: Kysely<DB>,
@@ -126,7 +131,8 @@ export async function recordFailure(
     errorMessage: string;
     kind: 'temporary' | 'permanent';
   },
-): Promise<boolean> {
+  retry: (attempts: number) => OutboxMessage<'email-retries'>,
+): Promise<string[] | undefined> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('email_queues')
@@ -141,7 +147,7 @@ export async function recordFailure(
       .where('claim_token', '=', failed.claimToken)
       .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
       .executeTakeFirst();
-    if (!row) return false;
+    if (!row) return undefined;
     await trx
       .updateTable('mailbox_daily_counts')
       .set({ reserved_count: sql`greatest(reserved_count - 1, 0)` })
@@ -157,6 +163,6 @@ export async function recordFailure(
       eventKey: `failed:${failed.emailId}:${row.attempts}`,
       metadata: { error_code: failed.errorCode, error_message: failed.errorMessage, kind: failed.kind },
     });
-    return true;
+    return enqueueOutbox(trx, [retry(row.attempts)]);
   });
 }

@@ -1,0 +1,149 @@
+import { sql, type Kysely } from 'kysely';
+import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
+import type { DB } from '@outflow/db';
+import type { Stopper } from '@outflow/runtime';
+import type { Logger } from '@outflow/telemetry';
+import type { TypedProducer } from './typed-producer.js';
+
+/** Topics whose payloads are plain JSON (no bytes), so they survive a round trip through jsonb. */
+export type OutboxTopic = Exclude<TopicName, typeof deadLetterTopic>;
+
+export interface OutboxMessage<T extends OutboxTopic = OutboxTopic> {
+  topic: T;
+  /** Stable across relays: consumers recognise a message published twice. */
+  messageId: string;
+  key: string;
+  payload: PayloadOf<T>;
+}
+
+/**
+ * Writes messages to the outbox with the caller's executor: pass the transaction that makes the state change the
+ * messages announce, so both commit or neither does. Returns the row ids for publishOutbox.
+ */
+export async function enqueueOutbox(db: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<string[]> {
+  if (messages.length === 0) return [];
+  const rows = await db
+    .insertInto('outbox')
+    .values(
+      messages.map((message) => ({
+        topic: message.topic,
+        message_key: message.key,
+        message_id: message.messageId,
+        payload: JSON.stringify(message.payload),
+      })),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((row) => String(row.id));
+}
+
+interface OutboxRow {
+  id: string;
+  topic: OutboxTopic;
+  message_key: string;
+  message_id: string;
+  payload: unknown;
+}
+
+/**
+ * Publishes outbox rows and deletes them, holding their row locks while producing: a concurrent relay skips them,
+ * and if producing fails the transaction rolls back and the rows stay for the next attempt. A crash after the
+ * produce but before the commit publishes them again later, which consumers tolerate (same message ids).
+ */
+async function publishRows(
+  db: Kysely<DB>,
+  producer: TypedProducer,
+  select: (trx: Kysely<DB>) => Promise<OutboxRow[]>,
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await select(trx);
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<OutboxTopic, OutboxRow[]>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    for (const [topic, topicRows] of byTopic) {
+      await producer.send(
+        topic,
+        topicRows.map((row) => ({
+          messageId: row.message_id,
+          key: row.message_key,
+          payload: row.payload as PayloadOf<typeof topic>,
+        })),
+      );
+    }
+    await trx
+      .deleteFrom('outbox')
+      .where(
+        'id',
+        'in',
+        rows.map((row) => row.id),
+      )
+      .execute();
+    return rows.length;
+  });
+}
+
+/** The fast path right after a commit: publish these rows now (rows another relay holds are left to it). */
+export async function publishOutbox(db: Kysely<DB>, producer: TypedProducer, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return publishRows(db, producer, async (trx) => {
+    const { rows } = await sql<OutboxRow>`
+      select id::text as id, topic, message_key, message_id, payload from outbox
+      where id = any(${ids.map(Number)}::bigint[]) order by id for update skip locked
+    `.execute(trx);
+    return rows;
+  });
+}
+
+/**
+ * The safety net: every `intervalMs`, publishes outbox rows older than `minAgeMs` (left by a process that died
+ * between its commit and its produce, or whose produce failed). Stop waits for a running pass.
+ */
+export function startOutboxRelay(options: {
+  db: Kysely<DB>;
+  producer: TypedProducer;
+  logger: Logger;
+  /** Default 1 000 ms. */
+  intervalMs?: number;
+  /** Rows younger than this are left to their writer's fast path. Default 2 000 ms. */
+  minAgeMs?: number;
+  /** Rows per pass. Default 500. */
+  batchSize?: number;
+}): Stopper {
+  const intervalMs = options.intervalMs ?? 1_000;
+  const minAgeMs = options.minAgeMs ?? 2_000;
+  const batchSize = options.batchSize ?? 500;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const pass = async (): Promise<void> => {
+    for (;;) {
+      const published = await publishRows(options.db, options.producer, async (trx) => {
+        const { rows } = await sql<OutboxRow>`
+          select id::text as id, topic, message_key, message_id, payload from outbox
+          where created_at < now() - make_interval(secs => ${minAgeMs / 1000})
+          order by id limit ${batchSize} for update skip locked
+        `.execute(trx);
+        return rows;
+      });
+      if (published > 0) options.logger.warn({ published }, 'outbox relay published messages left behind');
+      if (published < batchSize || stopped) return;
+    }
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass()
+        .catch((error: unknown) => options.logger.error({ err: error }, 'outbox relay pass failed'))
+        .finally(schedule);
+    }, intervalMs);
+  };
+  schedule();
+  return {
+    name: 'outbox-relay',
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
