@@ -6,6 +6,7 @@ import { emailRoutes } from './emails/email.routes.js';
 import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
 import { requireApiKey } from './http/auth.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { idempotencyKeys } from './http/idempotency.js';
 import { mailboxRoutes } from './mailboxes/mailbox.routes.js';
 import { sequenceRoutes } from './sequences/sequence.routes.js';
 
@@ -24,6 +25,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '2mb' }));
   const api = express.Router();
   api.use(requireApiKey(deps.db));
+  const idempotent = idempotencyKeys(deps.db, deps.logger);
+  api.post(['/mailboxes', '/sequences', '/sequences/:id/contacts'], idempotent);
   api.use('/mailboxes', mailboxRoutes(deps));
   api.use('/sequences/:id/contacts', enrollmentRoutes(deps));
   api.use('/sequences', sequenceRoutes(deps));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createSecretBox } from '@outflow/config';
-import { createApiKey } from '@outflow/db';
+import { createApiKey, revokeApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
 import { createApp } from '../src/app.js';
@@ -20,13 +20,27 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
   let mailboxId: string;
   let sequenceId: string;
 
-  const call = async (method: string, path: string, body?: unknown, auth: string | null = key) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    auth: string | null = key,
+    extraHeaders: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: `Bearer ${auth}` }) },
+      headers: {
+        'content-type': 'application/json',
+        ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
+        ...extraHeaders,
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as Json };
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed') === 'true',
+      body: (await response.json()) as Json,
+    };
   };
 
   const tableCounts = async () => {
@@ -79,6 +93,10 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
     expect((await call('GET', '/mailboxes', undefined, 'ofk_unknown')).status).toBe(401);
     const response = await fetch(`${base}/mailboxes`, { headers: { authorization: `Basic ${key}` } });
     expect(response.status).toBe(401);
+    const revoked = await createApiKey(database.db, 'short-lived');
+    expect((await call('GET', '/mailboxes', undefined, revoked.key)).status).toBe(200);
+    expect(await revokeApiKey(database.db, revoked.id)).toBe(true);
+    expect((await call('GET', '/mailboxes', undefined, revoked.key)).status).toBe(401);
   });
 
   it('never returns or stores the SMTP password in clear', async () => {
@@ -187,5 +205,38 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
     expect((await call('DELETE', `/sequences/${sequenceId}/contacts/${contact_id}`)).body).toMatchObject({
       cancelled_emails: 0,
     });
+  });
+
+  it('answers a repeated create with the same Idempotency-Key and body with the first result, creating once', async () => {
+    const before = await tableCounts();
+    const body = { name: 'Once only', mailbox_ids: [mailboxId], steps: [{ subject: 'S', content: 'C', wait_days: 0 }] };
+    const headers = { 'idempotency-key': 'create-once-1' };
+    // A double click: two identical requests at once, then a retry later.
+    const [a, b] = await Promise.all([
+      call('POST', '/sequences', body, key, headers),
+      call('POST', '/sequences', body, key, headers),
+    ]);
+    const retry = await call('POST', '/sequences', body, key, headers);
+    const created = [a, b].filter((response) => response.status === 201 && !response.replayed);
+    expect(created).toHaveLength(1);
+    for (const other of [a, b].filter((response) => response !== created[0])) {
+      expect(other.status === 201 ? other.body : other.body.error?.code).toEqual(
+        other.status === 201 ? created[0]!.body : 'request_in_progress',
+      );
+    }
+    expect(retry).toMatchObject({ status: 201, replayed: true, body: created[0]!.body });
+    expect((await tableCounts())!['sequences']).toBe(before!['sequences']! + 1);
+
+    const reused = await call('POST', '/sequences', { ...body, name: 'Other' }, key, headers);
+    expect(reused).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+  });
+
+  it('enrolls once when an enrollment is retried with its Idempotency-Key', async () => {
+    const body = { contacts: [{ email: 'retry-safe@example.com' }] };
+    const headers = { 'idempotency-key': 'enroll-1' };
+    const first = await call('POST', `/sequences/${sequenceId}/contacts`, body, key, headers);
+    const again = await call('POST', `/sequences/${sequenceId}/contacts`, body, key, headers);
+    expect(first.body['contacts_added']).toBe(1);
+    expect(again).toMatchObject({ replayed: true, body: first.body });
   });
 });

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Database } from '@outflow/db';
+import type { Logger } from '@outflow/telemetry';
+import { ApiError } from './api-error.js';
+
+/**
+ * Idempotency-Key for create calls. The first request with a key is processed and its answer stored (unless it
+ * failed with a 5xx, which may be retried); a repeat with the same key and the same body gets the stored answer
+ * (header Idempotent-Replayed: true), so a double click or a client retry never creates twice. The same key with
+ * another body is 422; a repeat while the first is still running is 409. Keys are scoped to the API key.
+ */
+export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
+  return async (req, res, next) => {
+    const key = req.get('idempotency-key');
+    if (key === undefined) return next();
+    if (key.length < 1 || key.length > 255) {
+      throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 characters');
+    }
+    const apiKeyId = res.locals['apiKeyId'] as string;
+    const path = req.originalUrl.split('?')[0]!;
+    const requestHash = createHash('sha256')
+      .update(`${req.method} ${path}\n${JSON.stringify(req.body ?? null)}`)
+      .digest('hex');
+    const claimed = await db
+      .insertInto('idempotency_keys')
+      .values({ api_key_id: apiKeyId, key, method: req.method, path, request_hash: requestHash })
+      .onConflict((conflict) => conflict.columns(['api_key_id', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!claimed) {
+      const first = await db
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'status_code', 'response'])
+        .where('api_key_id', '=', apiKeyId)
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (!first)
+        throw new ApiError(409, 'request_in_progress', 'a request with this Idempotency-Key just failed; retry it');
+      if (first.request_hash !== requestHash) {
+        throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+      }
+      if (first.status_code === null) {
+        throw new ApiError(409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
+      }
+      res.status(first.status_code).set('Idempotent-Replayed', 'true').json(first.response);
+      return;
+    }
+
+    // Store the answer before sending it, so a retry that arrives right after the response finds it.
+    const send = res.json.bind(res);
+    res.json = (body: unknown) => {
+      const status = res.statusCode;
+      const store =
+        status >= 500
+          ? db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('key', '=', key).execute()
+          : db
+              .updateTable('idempotency_keys')
+              .set({ status_code: status, response: JSON.stringify(body) })
+              .where('api_key_id', '=', apiKeyId)
+              .where('key', '=', key)
+              .execute();
+      store.then(
+        () => send(body),
+        (error: unknown) => {
+          logger.error({ err: error }, 'storing an idempotent response failed');
+          send(body);
+        },
+      );
+      return res;
+    };
+    next();
+  };
+}
