@@ -1,45 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Database } from '../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
-
-/** One mailbox, a one-step sequence, one enrolled contact and its scheduled email. */
-async function seedEmail(db: Database, email = `c${Math.random().toString(36).slice(2)}@example.com`) {
-  const mailbox = await db
-    .insertInto('mailboxes')
-    .values({ email: `m${Math.random().toString(36).slice(2)}@outflow.test`, smtp_host: '127.0.0.1', smtp_port: 2525 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const sequence = await db
-    .insertInto('sequences')
-    .values({ name: 'Welcome' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const step = await db
-    .insertInto('steps')
-    .values({ sequence_id: sequence.id, step_order: 1, subject: 'Hi', content: 'Hello', wait_days: 0 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const contact = await db.insertInto('contacts').values({ email }).returningAll().executeTakeFirstOrThrow();
-  const enrollment = await db
-    .insertInto('sequence_contacts')
-    .values({ sequence_id: sequence.id, contact_id: contact.id, mailbox_id: mailbox.id })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const emailRow = await db
-    .insertInto('email_queues')
-    .values({
-      sequence_contact_id: enrollment.id,
-      sequence_id: sequence.id,
-      step_id: step.id,
-      step_order: 1,
-      contact_id: contact.id,
-      mailbox_id: mailbox.id,
-      scheduled_for: new Date(),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return { mailbox, sequence, step, contact, enrollment, email: emailRow };
-}
+import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
 
 describe('schema rules enforced by the database', () => {
   let database: TestDatabase;
@@ -51,7 +11,7 @@ describe('schema rules enforced by the database', () => {
   });
 
   it('generates UUID keys and keeps updated_at current', async () => {
-    const { mailbox } = await seedEmail(database.db);
+    const { mailbox } = await seedEnrolledEmail(database.db);
     expect(mailbox.id).toMatch(/^[0-9a-f-]{36}$/);
     const updated = await database.db
       .updateTable('mailboxes')
@@ -89,7 +49,7 @@ describe('schema rules enforced by the database', () => {
   });
 
   it('never schedules the same step of one enrollment twice', async () => {
-    const { email } = await seedEmail(database.db);
+    const { email } = await seedEnrolledEmail(database.db);
     await expect(
       database.db
         .insertInto('email_queues')
@@ -99,7 +59,7 @@ describe('schema rules enforced by the database', () => {
   });
 
   it('refuses a claimed email without its capacity day, a queued one without a claim token and a sending one without a lease', async () => {
-    const { email: unreserved } = await seedEmail(database.db);
+    const { email: unreserved } = await seedEnrolledEmail(database.db);
     await expect(
       database.db
         .updateTable('email_queues')
@@ -107,7 +67,7 @@ describe('schema rules enforced by the database', () => {
         .where('id', '=', unreserved.id)
         .execute(),
     ).rejects.toThrow(/email_queues_capacity_day_check/);
-    const { email } = await seedEmail(database.db);
+    const { email } = await seedEnrolledEmail(database.db);
     await expect(
       database.db
         .updateTable('email_queues')
@@ -125,7 +85,7 @@ describe('schema rules enforced by the database', () => {
   });
 
   it('keeps a delivery record per email and writes an audit event on every status change', async () => {
-    const { email, contact } = await seedEmail(database.db, 'Audit.Me@example.com');
+    const { email, contact } = await seedEnrolledEmail(database.db, 'Audit.Me@example.com');
     const claim = {
       claim_token: '7b1f3c1e-6d1a-4c53-9d7e-1c1f7a0e2b11',
       claimed_at: new Date(),
@@ -168,7 +128,7 @@ describe('schema rules enforced by the database', () => {
   });
 
   it('returns a mailbox day as a calendar date string, whatever the process time zone', async () => {
-    const { mailbox } = await seedEmail(database.db);
+    const { mailbox } = await seedEnrolledEmail(database.db);
     await database.db
       .insertInto('mailbox_daily_counts')
       .values({ mailbox_id: mailbox.id, day: '2026-03-08', sent_count: 3 })

@@ -14,4 +14,11 @@ export {
   type ConsumerLoopOptions,
 } from './consumer-loop.js';
 export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
-export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage, type OutboxTopic } from './outbox.js';
+export {
+  enqueueOutbox,
+  publishOutbox,
+  startOutboxRelay,
+  type AnyOutboxMessage,
+  type OutboxMessage,
+  type OutboxTopic,
+} from './outbox.js';

@@ -16,11 +16,14 @@ export interface OutboxMessage<T extends OutboxTopic = OutboxTopic> {
   payload: PayloadOf<T>;
 }
 
+/** An outbox message of any topic, checked against its own topic's payload. */
+export type AnyOutboxMessage = { [T in OutboxTopic]: OutboxMessage<T> }[OutboxTopic];
+
 /**
  * Writes messages to the outbox with the caller's executor: pass the transaction that makes the state change the
  * messages announce, so both commit or neither does. Returns the row ids for publishOutbox.
  */
-export async function enqueueOutbox(db: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<string[]> {
+export async function enqueueOutbox(db: Kysely<DB>, messages: readonly AnyOutboxMessage[]): Promise<string[]> {
   if (messages.length === 0) return [];
   const rows = await db
     .insertInto('outbox')

@@ -1,10 +1,12 @@
 import { assertDatabaseReachable, createDb } from '@outflow/db';
 import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
 import { runApiKeyCommand } from './api-key.command.js';
+import { runUncertainCommand } from './uncertain.command.js';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage: pnpm outflow <command>
   api-key create --name <name> | list | revoke <id>
+  uncertain list | resolve <email-id> --sent|--resend
 Needs DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
 
 const out: Output = {
@@ -18,12 +20,13 @@ async function main(args: string[]): Promise<void> {
     out.result(usage);
     return;
   }
-  if (command !== 'api-key') throw new CliError(`unknown command "${command}"\n${usage}`);
+  const run = { 'api-key': runApiKeyCommand, uncertain: runUncertainCommand }[command];
+  if (!run) throw new CliError(`unknown command "${command}"\n${usage}`);
   const { DATABASE_URL } = parseEnv({ DATABASE_URL: databaseUrl });
   await assertDatabaseReachable(DATABASE_URL);
   const db = createDb({ url: DATABASE_URL, maxConnections: 1, applicationName: 'outflow-cli' });
   try {
-    await runApiKeyCommand(db, rest, out);
+    await run(db, rest, out);
   } finally {
     await db.destroy();
   }
