@@ -6,8 +6,7 @@ import type { Logger } from '@outflow/telemetry';
 import { renderEmail, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
-import { composeMessage } from '../smtp/compose-message.js';
-import { findSendContext, recordFailure, recordSent, recordUncertain, startSending } from './send.repository.js';
+import { findSendContext, recordFailure, recordSent, startSending } from './send.repository.js';
 
 export interface EmailJobDeps {
   db: Database;
@@ -48,18 +47,6 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
   const smtpMessageId = `<${job.email_id}.${started.attempts}@${domain}>`;
 
-  const mail = await composeMessage({
-    from: context.mailbox_display_name
-      ? { name: context.mailbox_display_name, address: context.mailbox_email }
-      : context.mailbox_email,
-    to: context.contact_email,
-    subject: rendered.subject,
-    text: rendered.text,
-    ...(rendered.html ? { html: rendered.html } : {}),
-    messageId: smtpMessageId,
-    headers: { 'X-Outflow-Email-Id': job.email_id },
-  });
-  const { raw, handedOver } = mail.stream();
   let response: string;
   try {
     const info = await deps.transports
@@ -73,21 +60,21 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         smtp_password_key_id: context.smtp_password_key_id,
         updated_at: context.mailbox_updated_at,
       })
-      .sendMail({ envelope: mail.envelope, raw });
+      .sendMail({
+        from: context.mailbox_display_name
+          ? { name: context.mailbox_display_name, address: context.mailbox_email }
+          : context.mailbox_email,
+        to: context.contact_email,
+        subject: rendered.subject,
+        text: rendered.text,
+        ...(rendered.html ? { html: rendered.html } : {}),
+        messageId: smtpMessageId,
+        headers: { 'X-Outflow-Email-Id': job.email_id },
+      });
     response = String(info.response ?? '');
   } catch (error) {
-    const failure = classifySmtpError(error, handedOver());
+    const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
-    if (failure.kind === 'uncertain') {
-      await recordUncertain(deps.db, {
-        emailId: job.email_id,
-        claimToken: job.claim_token,
-        errorCode: failure.errorCode,
-        errorMessage: `no reply after the message was handed over: ${failure.message}`,
-      });
-      return;
-    }
-    const { kind } = failure;
     const outboxIds = await recordFailure(
       deps.db,
       {
@@ -95,7 +82,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         claimToken: job.claim_token,
         errorCode: failure.errorCode,
         errorMessage: failure.message,
-        kind,
+        kind: failure.kind,
       },
       (attempts) => ({
         topic: 'email-retries',
@@ -107,7 +94,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
           sequence_contact_id: job.sequence_contact_id,
           claim_token: job.claim_token,
           attempt: attempts,
-          failure_kind: kind,
+          failure_kind: failure.kind,
           smtp_code: failure.smtpCode,
           error_code: failure.errorCode,
           error_message: failure.message,

@@ -1,6 +1,7 @@
+import { AppError } from '@outflow/runtime';
+
 export interface SmtpFailure {
-  /** uncertain: the whole message was handed over and no reply came (a drop or stall after DATA). */
-  kind: 'temporary' | 'permanent' | 'uncertain';
+  kind: 'temporary' | 'permanent';
   /** The server's reply code, when it replied. */
   smtpCode: number | null;
   /** The reply code as text, or nodemailer's transport code (ETIMEDOUT, ECONNECTION, ...). */
@@ -18,18 +19,14 @@ interface NodemailerError extends Error {
  * What an SMTP error means for the email. A 5xx reply is permanent (the server refused this message or
  * recipient: retrying cannot help); a 4xx reply, a timeout or a broken connection is temporary. An
  * authentication failure is the mailbox's problem, not the recipient's, so it is retried rather than bouncing
- * the contact. No reply at all after the whole message was handed over (`handedOver`) is uncertain: the server
- * may have accepted it, so sending again could deliver it twice.
+ * the contact.
  */
-export function classifySmtpError(error: unknown, handedOver = false): SmtpFailure {
+export function classifySmtpError(error: unknown): SmtpFailure {
   const failure = error as NodemailerError;
   const code = typeof failure.responseCode === 'number' ? failure.responseCode : null;
   const message = (failure.response ?? failure.message ?? String(error)).slice(0, 2_000);
   if (code !== null && code >= 500 && code <= 599 && failure.code !== 'EAUTH') {
     return { kind: 'permanent', smtpCode: code, errorCode: String(code), message };
-  }
-  if (code === null && handedOver) {
-    return { kind: 'uncertain', smtpCode: null, errorCode: failure.code ?? 'SMTP_ERROR', message };
   }
   return {
     kind: 'temporary',
@@ -37,4 +34,11 @@ export function classifySmtpError(error: unknown, handedOver = false): SmtpFailu
     errorCode: code !== null ? String(code) : (failure.code ?? 'SMTP_ERROR'),
     message,
   };
+}
+
+export function toAppError(failure: SmtpFailure): AppError {
+  return new AppError(`SMTP_${failure.errorCode}`, failure.message, {
+    retryable: failure.kind === 'temporary',
+    details: { smtpCode: failure.smtpCode },
+  });
 }
