@@ -12,3 +12,4 @@ export {
   type RunningService,
   type Stopper,
 } from './run-service.js';
+export { failpoint } from './failpoint.js';

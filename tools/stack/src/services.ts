@@ -26,6 +26,8 @@ export interface Pipeline {
   apiUrl: string;
   secretKeys: string;
   processes: Map<ServiceName, RunningProcess>;
+  /** Starts a service again (after it was killed), with the same environment; resolves once it has started. */
+  restart(name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess>;
   /** SIGTERM to every service; resolves with their exit codes. */
   stop(): Promise<Record<string, number | string>>;
 }
@@ -57,11 +59,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     LOG_LEVEL: 'info',
   };
   const processes = new Map<ServiceName, RunningProcess>();
-  for (const name of options.services ?? serviceNames) {
-    processes.set(name, spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), { env, cwd: root }));
-  }
+  const spawnService = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
+    const process = spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
+      env: { ...env, ...extraEnv },
+      cwd: root,
+    });
+    processes.set(name, process);
+    return process;
+  };
+  for (const name of options.services ?? serviceNames) spawnService(name);
   const stop = async (): Promise<Record<string, number | string>> => {
-    for (const process of processes.values()) process.kill('SIGTERM');
+    for (const process of processes.values()) {
+      if (process.child.exitCode === null && process.child.signalCode === null) process.kill('SIGTERM');
+    }
     const codes: Record<string, number | string> = {};
     for (const [name, process] of processes) codes[name] = await process.waitForExit(30_000);
     return codes;
@@ -77,7 +87,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         await process.waitForOutput(/"msg":"started"/, 60_000);
       }),
     );
-    return { apiUrl, secretKeys, processes, stop };
+    const restart = async (name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess> => {
+      const process = spawnService(name, extraEnv);
+      await process.waitForOutput(/"msg":"started"/, 60_000);
+      return process;
+    };
+    return { apiUrl, secretKeys, processes, restart, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

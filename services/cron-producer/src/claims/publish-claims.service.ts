@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@outflow/db';
 import type { TypedProducer } from '@outflow/kafka';
+import { failpoint } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import {
   claimDueEmails,
@@ -99,7 +100,10 @@ export async function runProducerTick(
     maxPerMailbox: settings.maxPerMailbox,
   });
   if (claimed.length > 0) {
+    // Claimed and committed, nothing published: the republish pass must recover these.
+    failpoint('producer.after-claim-commit');
     await publish(deps, claimed, settings.batchSize, 1);
+    failpoint('producer.after-publish');
     deps.logger.debug({ claimed: claimed.length }, 'claimed and published');
   }
   return { claimed: claimed.length, republished: stale.length, expiredLeases };

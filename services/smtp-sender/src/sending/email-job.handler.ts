@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@outflow/db';
 import { publishOutbox, type ConsumedMessage, type TypedProducer } from '@outflow/kafka';
-import { AppError } from '@outflow/runtime';
+import { AppError, failpoint } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { renderEmail, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
@@ -72,6 +72,8 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         headers: { 'X-Outflow-Email-Id': job.email_id },
       });
     response = String(info.response ?? '');
+    // The worst moment to die: the server said 250, nothing is recorded yet. The lease makes it uncertain.
+    failpoint('sender.after-smtp-before-commit');
   } catch (error) {
     const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');

@@ -1,0 +1,94 @@
+import { createApiKey, type Database } from '@outflow/db';
+import { startPipeline, startTestStack, type Pipeline, type TestStack } from '@outflow/stack';
+
+export interface ScenarioDatabase {
+  url: string;
+  db: Database;
+  drop(): Promise<void>;
+}
+
+export interface FaultEnvironment {
+  stack: TestStack;
+  database: ScenarioDatabase;
+  pipeline: Pipeline;
+  api: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Settings that make failures surface in seconds: short leases, quick republish, quick retries. */
+export const faultServiceEnv: Record<string, string> = {
+  PRODUCER_TICK_MS: '100',
+  SEND_LEASE_MS: '2000',
+  PRODUCER_REPUBLISH_AFTER_MS: '2000',
+  RETRY_BASE_DELAY_MS: '200',
+  RETRY_JITTER: '0.2',
+  SMTP_TIMEOUT_MS: '1500',
+  SENDER_CONCURRENCY: '4',
+};
+
+/** A fresh broker, registry, SMTP sink and database, and the five services as processes, for one scenario. */
+export async function startFaultEnvironment(
+  createDatabase: () => Promise<ScenarioDatabase>,
+  env: Record<string, string> = {},
+): Promise<FaultEnvironment> {
+  const stack = await startTestStack();
+  const database = await createDatabase();
+  const pipeline = await startPipeline({
+    databaseUrl: database.url,
+    kafkaBrokers: stack.broker.brokers,
+    schemaRegistryUrl: stack.registry.url,
+    env: { ...faultServiceEnv, ...env },
+  });
+  const { key } = await createApiKey(database.db, 'faults');
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${pipeline.apiUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as T;
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  return {
+    stack,
+    database,
+    pipeline,
+    api,
+    async close() {
+      await pipeline.stop();
+      await database.drop();
+      await stack.close();
+    },
+  };
+}
+
+/** A mailbox on the sink and a sequence of `steps` immediate steps, with `contacts` contacts enrolled. */
+export async function loadSequence(
+  environment: FaultEnvironment,
+  options: { contacts: number; steps: number; capacity?: number; recipient?: (index: number) => string },
+): Promise<string> {
+  const mailbox = await environment.api<{ id: string }>('POST', '/mailboxes', {
+    email: `sender-${Date.now()}-${Math.random().toString(36).slice(2)}@outflow.test`,
+    smtp_host: environment.stack.smtp.host,
+    smtp_port: environment.stack.smtp.port,
+    daily_capacity: options.capacity ?? 1_000_000,
+  });
+  const sequence = await environment.api<{ id: string }>('POST', '/sequences', {
+    name: 'fault scenario',
+    mailbox_ids: [mailbox.id],
+    steps: Array.from({ length: options.steps }, (_, index) => ({
+      subject: `Step ${index + 1}`,
+      content: 'Hello',
+      wait_days: 0,
+    })),
+  });
+  const recipient = options.recipient ?? ((index: number) => `r${index}-${sequence.id.slice(0, 8)}@example.com`);
+  for (let start = 0; start < options.contacts; start += 1_000) {
+    const contacts = Array.from({ length: Math.min(1_000, options.contacts - start) }, (_, offset) => ({
+      email: recipient(start + offset),
+    }));
+    await environment.api('POST', `/sequences/${sequence.id}/contacts`, { contacts });
+  }
+  return sequence.id;
+}
