@@ -25,3 +25,4 @@ export {
   listApiKeys,
   revokeApiKey,
 } from './repositories/api-key.repository.js';
+export { settleReservation } from './repositories/mailbox-capacity.repository.js';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import { settleReservation, type Database } from '@outflow/db';
 import { ApiError, notFound } from '../http/api-error.js';
 import type { ContactInput } from './enrollment.schema.js';
 
@@ -216,12 +216,7 @@ export async function unenrollContact(db: Database, sequenceId: string, contactI
       .execute();
     const releases = cancelled.filter((row) => row.claim_token && row.capacity_day);
     for (const release of releases) {
-      await trx
-        .updateTable('mailbox_daily_counts')
-        .set({ reserved_count: sql`greatest(reserved_count - 1, 0)` })
-        .where('mailbox_id', '=', release.mailbox_id)
-        .where('day', '=', release.capacity_day!)
-        .execute();
+      await settleReservation(trx, { mailboxId: release.mailbox_id, day: release.capacity_day!, sent: false });
     }
     return {
       status: enrollment.status === 'active' ? 'cancelled' : enrollment.status,

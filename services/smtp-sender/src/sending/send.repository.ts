@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { insertEmailEvent, type DB } from '@outflow/db';
+import { insertEmailEvent, settleReservation, type DB } from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
 /**
@@ -92,12 +92,7 @@ export async function recordSent(
       ])
       .executeTakeFirst();
     if (!row?.sent_at) return undefined;
-    await trx
-      .updateTable('mailbox_daily_counts')
-      .set({ reserved_count: sql`greatest(reserved_count - 1, 0)`, sent_count: sql`sent_count + 1` })
-      .where('mailbox_id', '=', row.mailbox_id)
-      .where('day', '=', row.capacity_day!)
-      .execute();
+    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: true });
     await trx
       .updateTable('sequence_contacts')
       .set({ current_step: sql`greatest(current_step, ${row.step_order})` })
@@ -148,12 +143,7 @@ export async function recordFailure(
       .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
       .executeTakeFirst();
     if (!row) return undefined;
-    await trx
-      .updateTable('mailbox_daily_counts')
-      .set({ reserved_count: sql`greatest(reserved_count - 1, 0)` })
-      .where('mailbox_id', '=', row.mailbox_id)
-      .where('day', '=', row.capacity_day!)
-      .execute();
+    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: false });
     await insertEmailEvent(trx, {
       emailId: failed.emailId,
       sequenceId: row.sequence_id,
