@@ -238,6 +238,33 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(goneRows).toHaveLength(1);
   }, 90_000);
 
+  it('marks a send whose connection dropped after DATA uncertain, and never sends it again', async () => {
+    const mailboxId = await createMailbox('zeta@sender.test');
+    const sequenceId = await createSequence([mailboxId], [0, 1]);
+    stack.smtp.addFault({ recipient: 'dropped@example.com', stage: 'data', action: { type: 'drop' } });
+    await enroll(sequenceId, ['dropped@example.com']);
+    const email = await eventually(async () =>
+      database.db
+        .selectFrom('email_queues')
+        .selectAll()
+        .where('sequence_id', '=', sequenceId)
+        .where('status', '=', 'uncertain')
+        .executeTakeFirst(),
+    );
+    expect(email).toMatchObject({ attempts: 1, retry_count: 0, error_code: 'ECONNECTION' });
+    expect(stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('dropped@example.com'))).toHaveLength(1);
+    const { body } = await api<{ counts: Record<string, number> }>('GET', `/api/v1/sequences/${sequenceId}`);
+    expect(body.counts).toMatchObject({ uncertain: 1, sent: 0, failed: 0, scheduled: 0 });
+    // It counts against the mailbox's capacity on the day it was claimed, as a send would.
+    const counted = await database.db
+      .selectFrom('mailbox_daily_counts')
+      .selectAll()
+      .where('mailbox_id', '=', mailboxId)
+      .where('day', '=', email.capacity_day!)
+      .executeTakeFirstOrThrow();
+    expect(counted).toMatchObject({ sent_count: 1, reserved_count: 0 });
+  }, 60_000);
+
   it('keeps a mailbox within its daily capacity: 25 due at capacity 10 go out 10, 10 and 5 on successive days', async () => {
     const mailboxId = await createMailbox('delta@sender.test', 10);
     const sequenceId = await createSequence([mailboxId], [0]);

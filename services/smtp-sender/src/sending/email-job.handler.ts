@@ -6,7 +6,8 @@ import type { Logger } from '@outflow/telemetry';
 import { renderEmail, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
-import { findSendContext, recordFailure, recordSent, startSending } from './send.repository.js';
+import { composeMessage } from '../smtp/compose-message.js';
+import { findSendContext, recordFailure, recordSent, recordUncertain, startSending } from './send.repository.js';
 
 export interface EmailJobDeps {
   db: Database;
@@ -47,6 +48,17 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
   const smtpMessageId = `<${job.email_id}.${started.attempts}@${domain}>`;
 
+  const mail = await composeMessage({
+    from: context.mailbox_display_name
+      ? { name: context.mailbox_display_name, address: context.mailbox_email }
+      : context.mailbox_email,
+    to: context.contact_email,
+    subject: rendered.subject,
+    text: rendered.text,
+    ...(rendered.html ? { html: rendered.html } : {}),
+    messageId: smtpMessageId,
+    headers: { 'X-Outflow-Email-Id': job.email_id },
+  });
   let response: string;
   try {
     const info = await deps.transports
@@ -60,23 +72,23 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         smtp_password_key_id: context.smtp_password_key_id,
         updated_at: context.mailbox_updated_at,
       })
-      .sendMail({
-        from: context.mailbox_display_name
-          ? { name: context.mailbox_display_name, address: context.mailbox_email }
-          : context.mailbox_email,
-        to: context.contact_email,
-        subject: rendered.subject,
-        text: rendered.text,
-        ...(rendered.html ? { html: rendered.html } : {}),
-        messageId: smtpMessageId,
-        headers: { 'X-Outflow-Email-Id': job.email_id },
-      });
+      .send(mail.envelope, mail.raw);
     response = String(info.response ?? '');
     // The worst moment to die: the server said 250, nothing is recorded yet. The lease makes it uncertain.
     failpoint('sender.after-smtp-before-commit');
   } catch (error) {
     const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
+    if (failure.kind === 'uncertain') {
+      await recordUncertain(deps.db, {
+        emailId: job.email_id,
+        claimToken: job.claim_token,
+        errorCode: failure.errorCode,
+        errorMessage: `no reply after the message body was sent: ${failure.message}`,
+      });
+      return;
+    }
+    const { kind } = failure;
     const outboxIds = await recordFailure(
       deps.db,
       {
@@ -84,7 +96,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
         claimToken: job.claim_token,
         errorCode: failure.errorCode,
         errorMessage: failure.message,
-        kind: failure.kind,
+        kind,
       },
       (attempts) => ({
         topic: 'email-retries',
@@ -96,7 +108,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
           sequence_contact_id: job.sequence_contact_id,
           claim_token: job.claim_token,
           attempt: attempts,
-          failure_kind: failure.kind,
+          failure_kind: kind,
           smtp_code: failure.smtpCode,
           error_code: failure.errorCode,
           error_message: failure.message,

@@ -156,3 +156,40 @@ export async function recordFailure(
     return enqueueOutbox(trx, [retry(row.attempts)]);
   });
 }
+
+/**
+ * No reply after the body was sent: the message may have been delivered. Mark the email `uncertain`
+ * (never resent automatically; an operator resolves it) and count it as sent against the mailbox's capacity.
+ */
+export async function recordUncertain(
+  db: Kysely<DB>,
+  uncertain: { emailId: string; claimToken: string; errorCode: string; errorMessage: string },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('email_queues')
+      .set({
+        status: 'uncertain',
+        lease_expires_at: null,
+        error_code: uncertain.errorCode,
+        error_message: uncertain.errorMessage,
+      })
+      .where('id', '=', uncertain.emailId)
+      .where('status', '=', 'sending')
+      .where('claim_token', '=', uncertain.claimToken)
+      .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
+      .executeTakeFirst();
+    if (!row) return false;
+    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: true });
+    await insertEmailEvent(trx, {
+      emailId: uncertain.emailId,
+      sequenceId: row.sequence_id,
+      contactId: row.contact_id,
+      mailboxId: row.mailbox_id,
+      type: 'uncertain',
+      eventKey: `uncertain:${uncertain.emailId}:${row.attempts}`,
+      metadata: { error_code: uncertain.errorCode, error_message: uncertain.errorMessage },
+    });
+    return true;
+  });
+}

@@ -1,7 +1,6 @@
-import { AppError } from '@outflow/runtime';
-
 export interface SmtpFailure {
-  kind: 'temporary' | 'permanent';
+  /** uncertain: the whole message was handed over and no reply came (a drop or stall after DATA). */
+  kind: 'temporary' | 'permanent' | 'uncertain';
   /** The server's reply code, when it replied. */
   smtpCode: number | null;
   /** The reply code as text, or nodemailer's transport code (ETIMEDOUT, ECONNECTION, ...). */
@@ -13,13 +12,16 @@ interface NodemailerError extends Error {
   responseCode?: number;
   response?: string;
   code?: string;
+  /** Set by MailboxConnectionPool: the body was sent (the server had answered DATA with 354). */
+  afterData?: boolean;
 }
 
 /**
  * What an SMTP error means for the email. A 5xx reply is permanent (the server refused this message or
  * recipient: retrying cannot help); a 4xx reply, a timeout or a broken connection is temporary. An
  * authentication failure is the mailbox's problem, not the recipient's, so it is retried rather than bouncing
- * the contact.
+ * the contact. No reply at all after the body was sent (`afterData`) is uncertain: the server may have accepted
+ * the message, so sending it again could deliver it twice.
  */
 export function classifySmtpError(error: unknown): SmtpFailure {
   const failure = error as NodemailerError;
@@ -28,17 +30,13 @@ export function classifySmtpError(error: unknown): SmtpFailure {
   if (code !== null && code >= 500 && code <= 599 && failure.code !== 'EAUTH') {
     return { kind: 'permanent', smtpCode: code, errorCode: String(code), message };
   }
+  if (code === null && failure.afterData === true) {
+    return { kind: 'uncertain', smtpCode: null, errorCode: failure.code ?? 'SMTP_ERROR', message };
+  }
   return {
     kind: 'temporary',
     smtpCode: code,
     errorCode: code !== null ? String(code) : (failure.code ?? 'SMTP_ERROR'),
     message,
   };
-}
-
-export function toAppError(failure: SmtpFailure): AppError {
-  return new AppError(`SMTP_${failure.errorCode}`, failure.message, {
-    retryable: failure.kind === 'temporary',
-    details: { smtpCode: failure.smtpCode },
-  });
 }

@@ -1,5 +1,5 @@
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { SecretBox } from '@outflow/config';
+import { MailboxConnectionPool } from './mailbox-connection-pool.js';
 
 export interface MailboxSmtpSettings {
   id: string;
@@ -13,47 +13,44 @@ export interface MailboxSmtpSettings {
 }
 
 export interface TransportPool {
-  get(mailbox: MailboxSmtpSettings): Transporter;
+  get(mailbox: MailboxSmtpSettings): MailboxConnectionPool;
   closeAll(): void;
 }
 
 /**
- * One pooled nodemailer transport per mailbox, reused across sends (a connection per email caps throughput and
- * looks like abuse to receiving servers). A mailbox whose settings changed gets a new transport.
+ * One connection pool per mailbox, reused across sends (a connection per email caps throughput and looks like
+ * abuse to receiving servers). A mailbox whose settings changed gets a new pool.
  */
 export function createTransportPool(options: {
   secrets: SecretBox;
   poolSize: number;
   timeoutMs: number;
 }): TransportPool {
-  const transports = new Map<string, { version: number; transport: Transporter }>();
+  const pools = new Map<string, { version: number; pool: MailboxConnectionPool }>();
   return {
     get(mailbox) {
       const version = mailbox.updated_at.getTime();
-      const cached = transports.get(mailbox.id);
-      if (cached && cached.version === version) return cached.transport;
-      cached?.transport.close();
+      const cached = pools.get(mailbox.id);
+      if (cached && cached.version === version) return cached.pool;
+      cached?.pool.close();
       const password =
         mailbox.encrypted_smtp_password && mailbox.smtp_password_key_id
           ? options.secrets.decrypt(mailbox.encrypted_smtp_password, mailbox.smtp_password_key_id)
           : undefined;
-      const transport = nodemailer.createTransport({
-        pool: true,
-        maxConnections: options.poolSize,
+      const pool = new MailboxConnectionPool({
         host: mailbox.smtp_host,
         port: mailbox.smtp_port,
         secure: mailbox.smtp_secure,
         ...(mailbox.smtp_username ? { auth: { user: mailbox.smtp_username, pass: password ?? '' } } : {}),
-        connectionTimeout: options.timeoutMs,
-        greetingTimeout: options.timeoutMs,
-        socketTimeout: options.timeoutMs,
+        size: options.poolSize,
+        timeoutMs: options.timeoutMs,
       });
-      transports.set(mailbox.id, { version, transport });
-      return transport;
+      pools.set(mailbox.id, { version, pool });
+      return pool;
     },
     closeAll() {
-      for (const { transport } of transports.values()) transport.close();
-      transports.clear();
+      for (const { pool } of pools.values()) pool.close();
+      pools.clear();
     },
   };
 }
