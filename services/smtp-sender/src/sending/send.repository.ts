@@ -112,84 +112,88 @@ export async function recordSent(
   });
 }
 
+interface SendError {
+  emailId: string;
+  claimToken: string;
+  errorCode: string;
+  errorMessage: string;
+}
+
 /**
- * The send failed: record the error, release the capacity reservation (nothing was sent), leave the email
- * `retry_pending` and put the retry event in the outbox, in one transaction. Guarded like recordSent; returns
- * the outbox row ids, or undefined when the email was not ours to finish.
+ * Ends a claim whose send did not succeed, guarded by status and token like recordSent: records the error,
+ * settles the capacity reservation (`countsAsSent`: the message may have gone out) and records the event.
+ * Returns the send's attempt number, or undefined when the email was not ours to finish.
+ */
+async function endFailedSend(
+  trx: Kysely<DB>,
+  error: SendError,
+  outcome: {
+    status: 'retry_pending' | 'uncertain';
+    countsAsSent: boolean;
+    event: 'failed' | 'uncertain';
+    metadata: Record<string, string>;
+  },
+): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('email_queues')
+    .set({
+      status: outcome.status,
+      lease_expires_at: null,
+      error_code: error.errorCode,
+      error_message: error.errorMessage,
+    })
+    .where('id', '=', error.emailId)
+    .where('status', '=', 'sending')
+    .where('claim_token', '=', error.claimToken)
+    .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: outcome.countsAsSent });
+  await insertEmailEvent(trx, {
+    emailId: error.emailId,
+    sequenceId: row.sequence_id,
+    contactId: row.contact_id,
+    mailboxId: row.mailbox_id,
+    type: outcome.event,
+    eventKey: `${outcome.event}:${error.emailId}:${row.attempts}`,
+    metadata: { error_code: error.errorCode, error_message: error.errorMessage, ...outcome.metadata },
+  });
+  return row.attempts;
+}
+
+/**
+ * The send failed: release the capacity reservation (nothing was sent), leave the email `retry_pending` and put
+ * the retry event in the outbox, in one transaction. Returns the outbox row ids, or undefined when the email
+ * was not ours to finish.
  */
 export async function recordFailure(
   db: Kysely<DB>,
-  failed: {
-    emailId: string;
-    claimToken: string;
-    errorCode: string;
-    errorMessage: string;
-    kind: 'temporary' | 'permanent';
-  },
+  failed: SendError & { kind: 'temporary' | 'permanent' },
   retry: (attempts: number) => OutboxMessage<'email-retries'>,
 ): Promise<string[] | undefined> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('email_queues')
-      .set({
-        status: 'retry_pending',
-        lease_expires_at: null,
-        error_code: failed.errorCode,
-        error_message: failed.errorMessage,
-      })
-      .where('id', '=', failed.emailId)
-      .where('status', '=', 'sending')
-      .where('claim_token', '=', failed.claimToken)
-      .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
-      .executeTakeFirst();
-    if (!row) return undefined;
-    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: false });
-    await insertEmailEvent(trx, {
-      emailId: failed.emailId,
-      sequenceId: row.sequence_id,
-      contactId: row.contact_id,
-      mailboxId: row.mailbox_id,
-      type: 'failed',
-      eventKey: `failed:${failed.emailId}:${row.attempts}`,
-      metadata: { error_code: failed.errorCode, error_message: failed.errorMessage, kind: failed.kind },
+    const attempts = await endFailedSend(trx, failed, {
+      status: 'retry_pending',
+      countsAsSent: false,
+      event: 'failed',
+      metadata: { kind: failed.kind },
     });
-    return enqueueOutbox(trx, [retry(row.attempts)]);
+    return attempts === undefined ? undefined : enqueueOutbox(trx, [retry(attempts)]);
   });
 }
 
 /**
- * No reply after the body was sent: the message may have been delivered. Mark the email `uncertain`
- * (never resent automatically; an operator resolves it) and count it as sent against the mailbox's capacity.
+ * No reply after the body was sent: the message may have been delivered. Mark the email `uncertain` (never
+ * resent automatically; an operator resolves it) and count it as sent against the mailbox's capacity.
  */
-export async function recordUncertain(
-  db: Kysely<DB>,
-  uncertain: { emailId: string; claimToken: string; errorCode: string; errorMessage: string },
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('email_queues')
-      .set({
+export async function recordUncertain(db: Kysely<DB>, uncertain: SendError): Promise<boolean> {
+  return db.transaction().execute(
+    async (trx) =>
+      (await endFailedSend(trx, uncertain, {
         status: 'uncertain',
-        lease_expires_at: null,
-        error_code: uncertain.errorCode,
-        error_message: uncertain.errorMessage,
-      })
-      .where('id', '=', uncertain.emailId)
-      .where('status', '=', 'sending')
-      .where('claim_token', '=', uncertain.claimToken)
-      .returning(['mailbox_id', 'capacity_day', 'attempts', 'sequence_id', 'contact_id'])
-      .executeTakeFirst();
-    if (!row) return false;
-    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: true });
-    await insertEmailEvent(trx, {
-      emailId: uncertain.emailId,
-      sequenceId: row.sequence_id,
-      contactId: row.contact_id,
-      mailboxId: row.mailbox_id,
-      type: 'uncertain',
-      eventKey: `uncertain:${uncertain.emailId}:${row.attempts}`,
-      metadata: { error_code: uncertain.errorCode, error_message: uncertain.errorMessage },
-    });
-    return true;
-  });
+        countsAsSent: true,
+        event: 'uncertain',
+        metadata: {},
+      })) !== undefined,
+  );
 }

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSmtpSink, type SmtpSink } from '@outflow/stack';
+import { composeMessage } from '../src/smtp/compose-message.js';
+import { MailboxConnectionPool, type SendError } from '../src/smtp/mailbox-connection-pool.js';
+
+describe('MailboxConnectionPool against a real SMTP server', () => {
+  let sink: SmtpSink;
+  let pool: MailboxConnectionPool;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    pool = new MailboxConnectionPool({
+      host: sink.host,
+      port: sink.port,
+      secure: false,
+      auth: { user: 'box', pass: 'pw' },
+      size: 2,
+      timeoutMs: 1_000,
+    });
+  });
+  afterAll(async () => {
+    pool?.close();
+    await sink?.stop();
+  });
+
+  const send = async (to: string) => {
+    const mail = await composeMessage({ from: 'box@outflow.test', to, subject: `to ${to}`, text: 'hi' });
+    return pool.send(mail.envelope, mail.raw);
+  };
+  const failure = async (to: string): Promise<SendError> => {
+    try {
+      await send(to);
+    } catch (error) {
+      return error as SendError;
+    }
+    throw new Error('expected the send to fail');
+  };
+
+  it('sends more messages than it has connections, all delivered, logged in', async () => {
+    const results = await Promise.all(Array.from({ length: 7 }, (_, i) => send(`many${i}@example.com`)));
+    expect(results.every((result) => result.response.startsWith('250'))).toBe(true);
+    expect(sink.messages.filter((m) => m.to[0]!.startsWith('many'))).toHaveLength(7);
+    expect(sink.messages.every((m) => m.authUser === 'box')).toBe(true);
+  });
+
+  it('tells a failure before the body (retryable) from one after it (the server may have the message)', async () => {
+    sink.addFault({ recipient: 'rcpt-drop@example.com', action: { type: 'drop' } });
+    sink.addFault({ recipient: 'data-drop@example.com', stage: 'data', action: { type: 'drop' } });
+    sink.addFault({ recipient: 'data-stall@example.com', stage: 'data', action: { type: 'stall' } });
+    sink.addFault({ recipient: 'greylisted@example.com', action: { type: 'reply', code: 451 } });
+    expect(await failure('rcpt-drop@example.com')).toMatchObject({ afterData: false });
+    expect(await failure('data-drop@example.com')).toMatchObject({ afterData: true });
+    expect(await failure('data-stall@example.com')).toMatchObject({ afterData: true, code: 'ETIMEDOUT' });
+    expect(await failure('greylisted@example.com')).toMatchObject({ afterData: false, responseCode: 451 });
+  });
+
+  it('keeps working after failures: broken connections are replaced, not reused', async () => {
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => send(`after${i}@example.com`)));
+    expect(results).toHaveLength(4);
+    expect(sink.messages.filter((m) => m.to[0]!.startsWith('after'))).toHaveLength(4);
+  });
+});
