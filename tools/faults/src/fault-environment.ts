@@ -63,20 +63,35 @@ export async function startFaultEnvironment(
   };
 }
 
-/** A mailbox on the sink and a sequence of `steps` immediate steps, with `contacts` contacts enrolled. */
+/**
+ * Mailboxes on the sink (one by default, each in the given time zones in turn) and a sequence of `steps`
+ * immediate steps, with `contacts` contacts enrolled.
+ */
 export async function loadSequence(
   environment: FaultEnvironment,
-  options: { contacts: number; steps: number; capacity?: number; recipient?: (index: number) => string },
+  options: {
+    contacts: number;
+    steps: number;
+    capacity?: number;
+    mailboxes?: number;
+    timeZones?: string[];
+    recipient?: (index: number) => string;
+  },
 ): Promise<string> {
-  const mailbox = await environment.api<{ id: string }>('POST', '/mailboxes', {
-    email: `sender-${Date.now()}-${Math.random().toString(36).slice(2)}@outflow.test`,
-    smtp_host: environment.stack.smtp.host,
-    smtp_port: environment.stack.smtp.port,
-    daily_capacity: options.capacity ?? 1_000_000,
-  });
+  const mailboxIds: string[] = [];
+  for (let index = 0; index < (options.mailboxes ?? 1); index++) {
+    const mailbox = await environment.api<{ id: string }>('POST', '/mailboxes', {
+      email: `sender-${Date.now()}-${Math.random().toString(36).slice(2)}@outflow.test`,
+      smtp_host: environment.stack.smtp.host,
+      smtp_port: environment.stack.smtp.port,
+      daily_capacity: options.capacity ?? 1_000_000,
+      time_zone: options.timeZones?.[index % options.timeZones.length] ?? 'UTC',
+    });
+    mailboxIds.push(mailbox.id);
+  }
   const sequence = await environment.api<{ id: string }>('POST', '/sequences', {
     name: 'fault scenario',
-    mailbox_ids: [mailbox.id],
+    mailbox_ids: mailboxIds,
     steps: Array.from({ length: options.steps }, (_, index) => ({
       subject: `Step ${index + 1}`,
       content: 'Hello',

@@ -324,9 +324,30 @@ const scenarios: Scenario[] = [
       'the dev mock broker does not implement the admin calls to reset offsets (see KAFKA-TESTING.md); needs a real broker',
   },
   {
-    name: 'replicas-and-clocks',
-    description: 'two producers and two senders, a day rollover in a mailbox time zone, service clocks 10 min off',
-    notRunnable: 'not implemented yet',
+    name: 'replicas-and-day-rollover',
+    description:
+      'two producers and two senders at once, capacity-bound mailboxes in three time zones, several day rollovers',
+    // Three-second days: the run crosses several mailbox-local midnights.
+    env: { OUTFLOW_DAY_SECONDS: '3' },
+    run: async (environment, options) => {
+      await environment.pipeline.addReplica('cron-producer');
+      await environment.pipeline.addReplica('smtp-sender');
+      const contacts = options.size === 'quick' ? 150 : 1_500;
+      const sequenceId = await loadSequence(environment, {
+        contacts,
+        steps: 1,
+        mailboxes: 3,
+        capacity: options.size === 'quick' ? 20 : 100,
+        timeZones: ['UTC', 'Asia/Kathmandu', 'America/St_Johns'],
+      });
+      return { sequenceIds: [sequenceId], lastFaultAt: Date.now(), details: { producers: 2, senders: 2, contacts } };
+    },
+  },
+  {
+    name: 'clock-skew',
+    description: 'the services clocks 10 minutes off from the database clock',
+    notRunnable:
+      'needs libfaketime to skew a process clock (not installed); every time decision (due times, claims, leases, capacity days) is taken from the database clock',
   },
 ];
 

@@ -17,6 +17,7 @@ describe('fault injection (quick summary)', () => {
     'redeliver-everything',
     'smtp-faults',
     'malformed-messages',
+    'replicas-and-day-rollover',
   ])(
     '%s keeps the delivery guarantee',
     async (name) => {

@@ -26,6 +26,8 @@ export interface Pipeline {
   apiUrl: string;
   secretKeys: string;
   processes: Map<ServiceName, RunningProcess>;
+  /** Starts one more replica of a service (stopped with the rest); resolves once it has started. */
+  addReplica(name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess>;
   /** Starts a service again (after it was killed), with the same environment; resolves once it has started. */
   restart(name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess>;
   /** SIGTERM to every service; resolves with their exit codes. */
@@ -59,21 +61,23 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     LOG_LEVEL: 'info',
   };
   const processes = new Map<ServiceName, RunningProcess>();
+  const replicas: RunningProcess[] = [];
+  const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess =>
+    spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), { env: { ...env, ...extraEnv }, cwd: root });
   const spawnService = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
-    const process = spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
-      env: { ...env, ...extraEnv },
-      cwd: root,
-    });
+    const process = launch(name, extraEnv);
     processes.set(name, process);
     return process;
   };
   for (const name of options.services ?? serviceNames) spawnService(name);
   const stop = async (): Promise<Record<string, number | string>> => {
-    for (const process of processes.values()) {
+    for (const process of [...processes.values(), ...replicas]) {
       if (process.child.exitCode === null && process.child.signalCode === null) process.kill('SIGTERM');
     }
     const codes: Record<string, number | string> = {};
     for (const [name, process] of processes) codes[name] = await process.waitForExit(30_000);
+    for (const [index, process] of replicas.entries())
+      codes[`replica-${index + 1}`] = await process.waitForExit(30_000);
     return codes;
   };
   try {
@@ -92,7 +96,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await process.waitForOutput(/"msg":"started"/, 60_000);
       return process;
     };
-    return { apiUrl, secretKeys, processes, restart, stop };
+    const addReplica = async (name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess> => {
+      const process = launch(name, extraEnv);
+      replicas.push(process);
+      await process.waitForOutput(/"msg":"started"/, 60_000);
+      return process;
+    };
+    return { apiUrl, secretKeys, processes, addReplica, restart, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
