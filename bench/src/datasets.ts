@@ -1,0 +1,71 @@
+import { sql } from 'kysely';
+import type { Database } from '@outflow/db';
+
+export const sizes = {
+  S: { due: 10_000, history: 90_000, mailboxes: 100 },
+  M: { due: 100_000, history: 900_000, mailboxes: 500 },
+  L: { due: 1_000_000, history: 9_000_000, mailboxes: 1_000 },
+} as const;
+export type Size = keyof typeof sizes;
+
+/**
+ * Generates a dataset in SQL (no per-row round trips), reproducibly: `mailboxes` mailboxes on the sink with
+ * unlimited capacity, `due` emails due now spread evenly over them, and `history` already-sent emails that make
+ * the tables as large as a system that has been running for a while. Returns the due sequence's id.
+ */
+export async function generateDataset(
+  db: Database,
+  size: { due: number; history: number; mailboxes: number },
+  smtp: { host: string; port: number },
+): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    await sql`
+      insert into mailboxes (email, smtp_host, smtp_port, daily_capacity)
+      select 'bench-' || i || '@outflow.test', ${smtp.host}, ${smtp.port}, 1000000000
+      from generate_series(1, ${size.mailboxes}) as i
+    `.execute(trx);
+    const sequences: Record<string, string> = {};
+    for (const name of ['due', 'history']) {
+      const { rows } = await sql<{
+        id: string;
+      }>`insert into sequences (name) values (${`bench ${name}`}) returning id`.execute(trx);
+      sequences[name] = rows[0]!.id;
+      await sql`
+        insert into steps (sequence_id, step_order, subject, content, wait_days)
+        values (${sequences[name]}, 1, 'Hello {{first_name}}', 'Hi {{first_name | there}}, a benchmark email.', 0)
+      `.execute(trx);
+      await sql`
+        insert into sequence_mailboxes (sequence_id, mailbox_id, position)
+        select ${sequences[name]}, id, row_number() over (order by email) from mailboxes
+      `.execute(trx);
+    }
+    for (const [name, count] of [
+      ['history', size.history],
+      ['due', size.due],
+    ] as const) {
+      await sql`
+        with numbered_mailboxes as (select id, row_number() over (order by email) - 1 as n from mailboxes),
+        new_contacts as (
+          insert into contacts (email, first_name)
+          select ${name} || '-' || i || '@example.com', 'C' || i from generate_series(1, ${count}) as i
+          returning id, email
+        ),
+        enrollments as (
+          insert into sequence_contacts (sequence_id, contact_id, mailbox_id, status)
+          select ${sequences[name]}, c.id, m.id, ${name === 'history' ? 'completed' : 'active'}::enrollment_status
+          from (select id, row_number() over (order by email) - 1 as n from new_contacts) c
+          join numbered_mailboxes m on m.n = c.n % ${size.mailboxes}
+          returning id, contact_id, mailbox_id
+        )
+        insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
+          status, scheduled_for, sent_at, attempts)
+        select e.id, ${sequences[name]}, (select id from steps where sequence_id = ${sequences[name]}), 1, e.contact_id,
+          e.mailbox_id, ${name === 'history' ? 'sent' : 'scheduled'}::email_status,
+          now() - interval '1 second', ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
+          ${name === 'history' ? 1 : 0}
+        from enrollments e
+      `.execute(trx);
+    }
+    return sequences['due']!;
+  });
+}
