@@ -20,7 +20,7 @@ export default {
       },
     ],
   },
-  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/tools'],
+  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/bench'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   globalSetup: '<rootDir>/tools/stack/jest/global-setup.js',

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { findRepoRoot, spawnTypeScript } from '@outflow/stack';
+
+const entry = fileURLToPath(new URL('../src/run-bench.ts', import.meta.url));
+
+/** The CI smoke run of the benchmark harness: it works end to end; no timing is asserted. */
+describe('pnpm bench (smoke)', () => {
+  it('drains the S dataset with no duplicate and no loss, and writes its results file', async () => {
+    const bench = spawnTypeScript(entry, {
+      args: ['--size', 'S', '--scenario', 'drain'],
+      env: { PATH: process.env['PATH'], OUTFLOW_MOCK_BROKER_BIN: process.env['OUTFLOW_MOCK_BROKER_BIN'] ?? '' },
+      cwd: findRepoRoot(),
+    });
+    expect(await bench.waitForExit(600_000)).toBe(0);
+    const [, file] = /wrote (bench\/results\/\S+\.json)/.exec(bench.output()) ?? [];
+    expect(file).toBeDefined();
+    const result = JSON.parse(readFileSync(`${findRepoRoot()}/${file}`, 'utf8')) as {
+      broker: string;
+      drain: { emails: number; emailsPerSecond: number };
+      correctness: { duplicatesAtSink: number; lost: number; sentInDatabase: number };
+    };
+    expect(result.broker).toContain('mock');
+    expect(result.drain.emails).toBe(10_000);
+    expect(result.correctness).toEqual({ duplicatesAtSink: 0, lost: 0, sentInDatabase: 10_000 });
+  }, 660_000);
+});
