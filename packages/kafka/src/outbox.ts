@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
 import type { DB } from '@outflow/db';
-import type { Stopper } from '@outflow/runtime';
+import { startTicker, type Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import type { TypedProducer } from './typed-producer.js';
 
@@ -115,10 +115,7 @@ export function startOutboxRelay(options: {
   const intervalMs = options.intervalMs ?? 1_000;
   const minAgeMs = options.minAgeMs ?? 2_000;
   const batchSize = options.batchSize ?? 500;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const pass = async (): Promise<void> => {
+  const pass = async (isStopping: () => boolean): Promise<void> => {
     for (;;) {
       const published = await publishRows(options.db, options.producer, async (trx) => {
         const { rows } = await sql<OutboxRow>`
@@ -129,24 +126,8 @@ export function startOutboxRelay(options: {
         return rows;
       });
       if (published > 0) options.logger.warn({ published }, 'outbox relay published messages left behind');
-      if (published < batchSize || stopped) return;
+      if (published < batchSize || isStopping()) return;
     }
   };
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass()
-        .catch((error: unknown) => options.logger.error({ err: error }, 'outbox relay pass failed'))
-        .finally(schedule);
-    }, intervalMs);
-  };
-  schedule();
-  return {
-    name: 'outbox-relay',
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startTicker({ name: 'outbox-relay', intervalMs, logger: options.logger, tick: pass });
 }

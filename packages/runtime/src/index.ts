@@ -13,3 +13,4 @@ export {
   type Stopper,
 } from './run-service.js';
 export { failpoint } from './failpoint.js';
+export { startTicker } from './ticker.js';

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
+import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { z } from '@outflow/config';
 import { runProducerTick } from './claims/publish-claims.service.js';
-import { startTicker } from './claims/ticker.js';
 import type { cronProducerEnv } from './config.js';
 
 export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;

@@ -1,4 +1,4 @@
-import type { Stopper } from '@outflow/runtime';
+import type { Stopper } from './run-service.js';
 import type { Logger } from '@outflow/telemetry';
 
 /**
@@ -8,7 +8,8 @@ import type { Logger } from '@outflow/telemetry';
 export function startTicker(options: {
   name: string;
   intervalMs: number;
-  tick: () => Promise<unknown>;
+  /** Long ticks may check `isStopping()` between units of work to hand over to shutdown sooner. */
+  tick: (isStopping: () => boolean) => Promise<unknown>;
   logger: Logger;
 }): Stopper {
   let stopped = false;
@@ -20,7 +21,7 @@ export function startTicker(options: {
     timer = setTimeout(() => {
       const started = Date.now();
       running = options
-        .tick()
+        .tick(() => stopped)
         .then(
           () => undefined,
           (error: unknown) => options.logger.error({ err: error }, `${options.name} tick failed`),
