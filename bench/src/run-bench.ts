@@ -1,9 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createDb, migrateToLatest } from '@outflow/db';
-import { findRepoRoot, startPipeline, startPostgres, startTestStack, withDatabase } from '@outflow/stack';
+import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
+import { findRepoRoot, startPipeline, startPostgres, startTestStack } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import { readProcessStats } from './process-stats.js';
@@ -20,11 +19,7 @@ async function main(args: string[]): Promise<void> {
   const server = await startPostgres({ logger, databaseUrl: process.env['DATABASE_URL'], dataDir, persistent: false });
   const stack = await startTestStack();
   const database = `outflow_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  await admin.end();
-  const url = withDatabase(server.adminUrl, database);
+  const url = await createDatabase(server.adminUrl, database);
   const db = createDb({ url, maxConnections: 4 });
   try {
     await migrateToLatest(db);
@@ -92,6 +87,8 @@ async function main(args: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\nwrote bench/results/${stamp}.json\n`);
   } finally {
     await db.destroy();
+    // On a DATABASE_URL server the bench database would otherwise outlive the run.
+    await dropDatabase(server.adminUrl, database);
     await stack.close();
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -26,3 +26,4 @@ export {
   revokeApiKey,
 } from './repositories/api-key.repository.js';
 export { settleReservation } from './repositories/mailbox-capacity.repository.js';
+export { createDatabase, dropDatabase, listDatabases, withDatabase } from './admin.js';

@@ -1,9 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createDb, migrateToLatest } from '@outflow/db';
-import { findRepoRoot, startPostgres, withDatabase } from '@outflow/stack';
+import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
+import { findRepoRoot, startPostgres } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
 import { renderReport } from './report.js';
 import { runScenario, scenarioNames, type ScenarioResult } from './scenarios.js';
@@ -24,13 +23,9 @@ async function main(args: string[]): Promise<number> {
     fast: true,
   });
   let counter = 0;
-  const createDatabase = async () => {
+  const createScenarioDatabase = async () => {
     const name = `outflow_faults_${process.pid}_${counter++}`;
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = withDatabase(server.adminUrl, name);
+    const url = await createDatabase(server.adminUrl, name);
     const db = createDb({ url, maxConnections: 5 });
     await migrateToLatest(db);
     return {
@@ -38,10 +33,7 @@ async function main(args: string[]): Promise<number> {
       db,
       drop: async () => {
         await db.destroy();
-        const client = new pg.Client({ connectionString: server.adminUrl });
-        await client.connect();
-        await client.query(`drop database if exists ${name} with (force)`);
-        await client.end();
+        await dropDatabase(server.adminUrl, name);
       },
     };
   };
@@ -50,7 +42,7 @@ async function main(args: string[]): Promise<number> {
     for (const name of only) {
       process.stdout.write(`scenario ${name}… `);
       const started = Date.now();
-      const result = await runScenario(name, { createDatabase, size });
+      const result = await runScenario(name, { createDatabase: createScenarioDatabase, size });
       results.push(result);
       process.stdout.write(
         `${result.ran ? (result.passed ? 'passed' : 'FAILED') : `not run (${result.reason})`} in ${Date.now() - started} ms\n`,

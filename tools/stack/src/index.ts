@@ -10,7 +10,6 @@ export {
   canConnect,
   isProcessAlive,
   startPostgres,
-  withDatabase,
   type PostgresServer,
   type StartPostgresOptions,
 } from './postgres.js';

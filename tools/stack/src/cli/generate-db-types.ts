@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createLogger } from '@outflow/telemetry';
-import { createDb, generatedTypesPath, migrateToLatest, runKyselyCodegen } from '@outflow/db';
-import { startPostgres, withDatabase } from '../postgres.js';
+import { createDatabase, createDb, generatedTypesPath, migrateToLatest, runKyselyCodegen } from '@outflow/db';
+import { startPostgres } from '../postgres.js';
 
 /**
  * Regenerates src/database.generated.ts from the migrations: migrates a scratch database on a throwaway
@@ -15,11 +14,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'outflow-types-pg-'));
   const server = await startPostgres({ logger, dataDir, persistent: false, fast: true });
   try {
-    const admin = new pg.Client({ connectionString: server.adminUrl });
-    await admin.connect();
-    await admin.query('create database outflow_types');
-    await admin.end();
-    const url = withDatabase(server.adminUrl, 'outflow_types');
+    const url = await createDatabase(server.adminUrl, 'outflow_types');
     const db = createDb({ url, maxConnections: 1 });
     await migrateToLatest(db);
     await db.destroy();

@@ -1,11 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createDb, migrateToLatest } from '@outflow/db';
+import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
 import { createLogger } from '@outflow/telemetry';
 import { ensureMockBrokerBinary } from '../mock-broker.js';
-import { startPostgres, withDatabase, type PostgresServer } from '../postgres.js';
+import { startPostgres, type PostgresServer } from '../postgres.js';
 
 declare global {
   var __outflowTestPostgres: { server: PostgresServer; templateDb: string } | undefined;
@@ -30,15 +29,8 @@ export default async function globalSetup(): Promise<void> {
     fast: true,
   });
   const templateDb = `outflow_template_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`drop database if exists ${templateDb} with (force)`);
-    await admin.query(`create database ${templateDb}`);
-  } finally {
-    await admin.end();
-  }
-  const db = createDb({ url: withDatabase(server.adminUrl, templateDb), maxConnections: 1 });
+  await dropDatabase(server.adminUrl, templateDb);
+  const db = createDb({ url: await createDatabase(server.adminUrl, templateDb), maxConnections: 1 });
   try {
     await migrateToLatest(db);
   } finally {
