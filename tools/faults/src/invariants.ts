@@ -15,6 +15,8 @@ export interface Measurement {
   uncertain: number;
   /** (mailbox, day) pairs over their daily capacity, by the database's counts or the sink's arrivals (must be 0). */
   overruns: number;
+  /** Each (mailbox, day) over capacity, with both counts, so a failure says where to look. */
+  overrunDays: Array<{ mailboxId: string; day: string; capacity: number; counted: number; atSink: number }>;
   /** Emails still moving (not settled) when measured. */
   pending: number;
   /** Active enrollments with nothing scheduled and nothing uncertain: a follow-up not (yet) scheduled. */
@@ -59,20 +61,27 @@ export async function measure(
       )
       and not exists (select 1 from email_queues e where e.sequence_contact_id = sc.id and e.status = 'uncertain')
   `.execute(db);
-  const { rows: countOverruns } = await sql<{ n: number }>`
-    select count(*)::int as n from mailbox_daily_counts c join mailboxes m on m.id = c.mailbox_id
-    where c.sent_count + c.reserved_count > m.daily_capacity
+  const { rows: counted } = await sql<{ mailbox_id: string; day: string; n: number }>`
+    select c.mailbox_id, c.day::text as day, (c.sent_count + c.reserved_count)::int as n from mailbox_daily_counts c
   `.execute(db);
-  const perDay = new Map<string, number>();
+  const atSink = new Map<string, number>();
   for (const email of emails) {
     if (!copies.has(email.id) || !email.capacity_day) continue;
     const key = `${email.mailbox_id}|${email.capacity_day}`;
-    perDay.set(key, (perDay.get(key) ?? 0) + 1);
+    atSink.set(key, (atSink.get(key) ?? 0) + 1);
   }
   const capacities = new Map(
     (await db.selectFrom('mailboxes').select(['id', 'daily_capacity']).execute()).map((m) => [m.id, m.daily_capacity]),
   );
-  const sinkOverruns = [...perDay].filter(([key, n]) => n > (capacities.get(key.split('|')[0]!) ?? Infinity)).length;
+  const days = new Map<string, { counted: number; atSink: number }>();
+  for (const row of counted) days.set(`${row.mailbox_id}|${row.day}`, { counted: row.n, atSink: 0 });
+  for (const [key, n] of atSink) days.set(key, { counted: days.get(key)?.counted ?? 0, atSink: n });
+  const overrunDays = [...days]
+    .map(([key, counts]) => {
+      const [mailboxId, day] = key.split('|') as [string, string];
+      return { mailboxId, day, capacity: capacities.get(mailboxId) ?? Infinity, ...counts };
+    })
+    .filter((entry) => entry.counted > entry.capacity || entry.atSink > entry.capacity);
   return {
     emails: emails.length,
     sinkSends: [...copies.values()].reduce((sum, n) => sum + n, 0),
@@ -82,7 +91,8 @@ export async function measure(
     lost: lost + (pending === 0 ? stuck[0]!.n : 0),
     stuck: stuck[0]!.n,
     uncertain: emails.filter((email) => email.status === 'uncertain').length,
-    overruns: countOverruns[0]!.n + sinkOverruns,
+    overruns: overrunDays.length,
+    overrunDays,
     pending,
   };
 }

@@ -24,23 +24,30 @@ interface MailboxAllowance {
  * Locks the active mailboxes that have due email and are not being claimed by another producer right now
  * (SKIP LOCKED: two replicas split the mailboxes instead of both counting the same capacity), with what is left
  * of each one's capacity for its local day.
+ *
+ * The counts are read by a second statement on purpose: under READ COMMITTED a statement sees the snapshot taken
+ * when it started, and the lock on a mailbox may be granted only after another producer committed its
+ * reservations for it. Read in the locking statement, those reservations would be invisible and the mailbox
+ * would be over-reserved; read after the lock is held, they are always seen.
  */
 async function lockMailboxAllowances(trx: Transaction<DB>, daySeconds: number): Promise<MailboxAllowance[]> {
+  const { rows: locked } = await sql<{ id: string; daily_capacity: number; day: string }>`
+    select m.id, m.daily_capacity, ${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)}::text as day
+    from mailboxes m
+    where m.status = 'active'
+      and exists (
+        select 1 from email_queues e
+        where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
+      )
+    order by m.id
+    for no key update of m skip locked
+  `.execute(trx);
+  if (locked.length === 0) return [];
   const { rows } = await sql<MailboxAllowance>`
-    with locked as (
-      select m.id, m.daily_capacity, ${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)} as day
-      from mailboxes m
-      where m.status = 'active'
-        and exists (
-          select 1 from email_queues e
-          where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
-        )
-      order by m.id
-      for no key update of m skip locked
-    )
     select l.id, l.day::text as day,
       greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining
-    from locked l
+    from unnest(${locked.map((m) => m.id)}::uuid[], ${locked.map((m) => m.day)}::date[],
+      ${locked.map((m) => m.daily_capacity)}::int[]) as l(id, day, daily_capacity)
     left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
   `.execute(trx);
   return rows.filter((row) => row.remaining > 0);

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createDb, type Database } from '@outflow/db';
+import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { claimDueEmails } from '../src/claims/claim.repository.js';
+
+/**
+ * Many producers claiming the same capacity-bound mailboxes at once, round after round. Every round is a
+ * chance for a claim to take a mailbox's lock just after another producer committed its reservation; the
+ * reservation must be seen, or the mailbox is over-reserved (a real bug this test caught: the counts were read
+ * with the snapshot taken before the lock was granted).
+ */
+describe('claimDueEmails under concurrent producers', () => {
+  const capacity = 10;
+  let test: TestDatabase;
+  let wide: Database;
+
+  beforeAll(async () => {
+    test = await createTestDatabase();
+    wide = createDb({ url: test.url, maxConnections: 10, applicationName: 'outflow-test-claims' });
+  });
+  afterAll(async () => {
+    await wide?.destroy();
+    await test?.drop();
+  });
+
+  /** Mailboxes of `capacity`, each with `emailsEach` due emails (one per contact and enrollment, as the schema wants). */
+  async function seedMailboxes(count: number, emailsEach: number): Promise<string[]> {
+    const mailboxIds: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const { mailbox, sequence, step } = await seedEnrolledEmail(test.db);
+      await test.db.updateTable('mailboxes').set({ daily_capacity: capacity }).where('id', '=', mailbox.id).execute();
+      await sql`
+        with contact as (
+          insert into contacts (email)
+          select 'c-' || gen_random_uuid() || '@example.com' from generate_series(2, ${emailsEach})
+          returning id
+        ), enrollment as (
+          insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
+          select ${sequence.id}, id, ${mailbox.id} from contact
+          returning id, contact_id
+        )
+        insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
+        select id, ${sequence.id}, ${step.id}, 1, contact_id, ${mailbox.id}, now() - interval '1 second' from enrollment
+      `.execute(test.db);
+      mailboxIds.push(mailbox.id);
+    }
+    return mailboxIds;
+  }
+
+  // The race needs a lock granted in the instant after another producer's commit, so one round catches the old
+  // bug only about half the time; three rounds of a hundred mailboxes catch it in nearly every run (~2 s each).
+  it.each([1, 2, 3])('never over-reserves with ten producers claiming one email at a time (round %i)', async () => {
+    const mailboxIds = await seedMailboxes(100, capacity + 2);
+    // A pass that finds every mailbox locked by the others claims nothing, so each producer keeps going for a
+    // fixed number of passes (more than enough to fill every mailbox) rather than stopping at its first empty one.
+    const producer = async () => {
+      for (let pass = 0; pass < 3 * capacity; pass++) {
+        await claimDueEmails(wide, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 1 });
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, producer));
+    // Then one producer alone takes whatever capacity the contention left, so every mailbox ends exactly full.
+    while ((await claimDueEmails(wide, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 1 })).length);
+    const { rows } = await sql<{ mailbox_id: string; reserved: number; claimed: number }>`
+      select m.id as mailbox_id,
+        coalesce((select sum(reserved_count) from mailbox_daily_counts c where c.mailbox_id = m.id), 0)::int as reserved,
+        (select count(*) from email_queues e where e.mailbox_id = m.id and e.status = 'queued')::int as claimed
+      from mailboxes m where m.id = any(${mailboxIds}::uuid[])
+    `.execute(test.db);
+    expect(rows).toHaveLength(mailboxIds.length);
+    for (const row of rows) expect(row).toEqual({ mailbox_id: row.mailbox_id, reserved: capacity, claimed: capacity });
+  });
+});
