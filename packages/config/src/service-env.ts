@@ -43,3 +43,17 @@ export const dayEnv = {
   /** Seconds in a day: 86 400 in production; demos and tests shrink it (wait_days and daily capacity scale). */
   OUTFLOW_DAY_SECONDS: positiveInt.default(86_400),
 };
+
+/**
+ * Reconciliation: work whose Kafka event never arrived (a lost broker, a truncated topic) is rebuilt from the
+ * database by the service that owns it.
+ */
+export const reconcileEnv = {
+  /** How often to look for work whose event went missing. Default 30 000 ms. */
+  RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+  /**
+   * How long work may wait for its event before it is rebuilt from the database. Longer than the normal
+   * event path ever takes (rebuilding early is harmless, only wasted). Default 300 000 ms.
+   */
+  RECONCILE_AFTER_MS: positiveInt.default(300_000),
+};

@@ -115,6 +115,8 @@ export interface EmailQueues {
   created_at: Generated<Timestamp>;
   error_code: string | null;
   error_message: string | null;
+  failure_kind: string | null;
+  followup_handled_at: Timestamp | null;
   id: Generated<string>;
   last_attempt_at: Timestamp | null;
   lease_expires_at: Timestamp | null;

@@ -23,6 +23,7 @@ const allMigrations = [
   '2026_11_22_0001_initial_schema',
   '2026_11_22_0002_api_keys_and_capacity_day',
   '2026_11_22_0003_outbox_and_idempotency',
+  '2026_11_22_0004_reconciliation',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

@@ -14,3 +14,4 @@ export {
 } from './run-service.js';
 export { failpoint } from './failpoint.js';
 export { startTicker } from './ticker.js';
+export { workInBatches } from './work-in-batches.js';

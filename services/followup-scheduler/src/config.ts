@@ -1,3 +1,3 @@
-import { dayEnv } from '@outflow/config';
+import { dayEnv, reconcileEnv } from '@outflow/config';
 
-export const followupSchedulerEnv = { ...dayEnv };
+export const followupSchedulerEnv = { ...dayEnv, ...reconcileEnv };

@@ -1,8 +1,10 @@
 import type { z } from '@outflow/config';
 import { startConsumerLoop } from '@outflow/kafka';
+import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { followupSchedulerEnv } from './config.js';
 import { scheduleNextStep } from './followups/followup.repository.js';
+import { reconcileFollowups } from './followups/reconcile-followups.js';
 
 export type FollowupSchedulerConfig = z.infer<z.ZodObject<typeof followupSchedulerEnv>>;
 
@@ -23,6 +25,7 @@ export async function startFollowupScheduler(
       const outcome = await scheduleNextStep(
         infra.db,
         {
+          emailId: payload.email_id,
           sequenceContactId: payload.sequence_contact_id,
           sequenceId: payload.sequence_id,
           stepOrder: payload.step_order,
@@ -34,5 +37,18 @@ export async function startFollowupScheduler(
     },
     onFatal,
   });
-  return { intake: [{ name: 'followup-events-consumer', stop: () => loop.stop() }] };
+  const reconciler = startTicker({
+    name: 'followup-reconciler',
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+    tick: (isStopping) =>
+      reconcileFollowups(
+        { db: infra.db, logger },
+        { afterMs: config.RECONCILE_AFTER_MS, daySeconds: config.OUTFLOW_DAY_SECONDS },
+        isStopping,
+      ),
+  });
+  return {
+    intake: [{ name: 'followup-events-consumer', stop: () => loop.stop() }, reconciler],
+  };
 }

@@ -1,6 +1,7 @@
-import { positiveInt, z } from '@outflow/config';
+import { positiveInt, reconcileEnv, z } from '@outflow/config';
 
 export const retryConsumerEnv = {
+  ...reconcileEnv,
   /** The first retry's delay; each next one doubles. Default 60 000 ms (1, 2, 4 minutes: long enough for greylisting). */
   RETRY_BASE_DELAY_MS: positiveInt.default(60_000),
   /** Longest delay between retries. Default 3 600 000 ms. */

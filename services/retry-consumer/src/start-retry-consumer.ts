@@ -1,8 +1,10 @@
 import type { z } from '@outflow/config';
 import { startConsumerLoop } from '@outflow/kafka';
+import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { retryConsumerEnv } from './config.js';
 import { retryDelayMs } from './retries/backoff.js';
+import { reconcileRetries } from './retries/reconcile-retries.js';
 import { applyRetryDecision } from './retries/retry.repository.js';
 
 export type RetryConsumerConfig = z.infer<z.ZodObject<typeof retryConsumerEnv>>;
@@ -16,6 +18,7 @@ export async function startRetryConsumer(
     maxMs: config.RETRY_MAX_DELAY_MS,
     jitter: config.RETRY_JITTER,
   };
+  const delayFor = (retryCount: number) => retryDelayMs(retryCount, settings);
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,
@@ -29,11 +32,18 @@ export async function startRetryConsumer(
       const outcome = await applyRetryDecision(
         infra.db,
         { emailId: payload.email_id, claimToken: payload.claim_token, kind: payload.failure_kind },
-        (retryCount) => retryDelayMs(retryCount, settings),
+        delayFor,
       );
       logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
     },
     onFatal,
   });
-  return { intake: [{ name: 'email-retries-consumer', stop: () => loop.stop() }] };
+  const reconciler = startTicker({
+    name: 'retry-reconciler',
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    logger,
+    tick: (isStopping) =>
+      reconcileRetries({ db: infra.db, logger }, { afterMs: config.RECONCILE_AFTER_MS, delayFor }, isStopping),
+  });
+  return { intake: [{ name: 'email-retries-consumer', stop: () => loop.stop() }, reconciler] };
 }

@@ -24,6 +24,8 @@ export const faultServiceEnv: Record<string, string> = {
   RETRY_JITTER: '0.2',
   SMTP_TIMEOUT_MS: '1500',
   SENDER_CONCURRENCY: '4',
+  RECONCILE_INTERVAL_MS: '500',
+  RECONCILE_AFTER_MS: '3000',
 };
 
 /** A fresh broker, registry, SMTP sink and database, and the five services as processes, for one scenario. */

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as initialSchema from './2026_11_22_0001_initial_schema.js';
 import * as apiKeysAndCapacityDay from './2026_11_22_0002_api_keys_and_capacity_day.js';
 import * as outboxAndIdempotency from './2026_11_22_0003_outbox_and_idempotency.js';
+import * as reconciliation from './2026_11_22_0004_reconciliation.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_initial_schema': initialSchema,
   '2026_11_22_0002_api_keys_and_capacity_day': apiKeysAndCapacityDay,
   '2026_11_22_0003_outbox_and_idempotency': outboxAndIdempotency,
+  '2026_11_22_0004_reconciliation': reconciliation,
 };

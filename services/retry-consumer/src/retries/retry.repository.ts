@@ -56,6 +56,7 @@ export async function applyRetryDecision(
         claim_token: null,
         claimed_at: null,
         capacity_day: null,
+        failure_kind: null,
       })
       .where('id', '=', email.id)
       .execute();
@@ -67,4 +68,32 @@ export async function applyRetryDecision(
     });
     return 'rescheduled';
   });
+}
+
+export interface PendingRetry {
+  emailId: string;
+  claimToken: string;
+  kind: 'temporary' | 'permanent';
+}
+
+/**
+ * Emails left `retry_pending` for more than `olderThanMs`: their email-retries message was lost (or is very
+ * late). Oldest first.
+ */
+export async function findStaleRetries(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<PendingRetry[]> {
+  const rows = await db
+    .selectFrom('email_queues')
+    .select(['id', 'claim_token', 'failure_kind'])
+    .where('status', '=', 'retry_pending')
+    .where('claim_token', 'is not', null)
+    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    emailId: row.id,
+    claimToken: row.claim_token!,
+    // A row failed before failure_kind existed: retrying is the safe choice (a permanent error fails again).
+    kind: row.failure_kind === 'permanent' ? 'permanent' : 'temporary',
+  }));
 }

@@ -129,6 +129,8 @@ async function endFailedSend(
   error: SendError,
   outcome: {
     status: 'retry_pending' | 'uncertain';
+    /** For a retry_pending email: what the retry decision needs if the email-retries event is lost. */
+    failureKind?: 'temporary' | 'permanent';
     countsAsSent: boolean;
     event: 'failed' | 'uncertain';
     metadata: Record<string, string>;
@@ -141,6 +143,7 @@ async function endFailedSend(
       lease_expires_at: null,
       error_code: error.errorCode,
       error_message: error.errorMessage,
+      failure_kind: outcome.failureKind ?? null,
     })
     .where('id', '=', error.emailId)
     .where('status', '=', 'sending')
@@ -174,6 +177,7 @@ export async function recordFailure(
   return db.transaction().execute(async (trx) => {
     const attempts = await endFailedSend(trx, failed, {
       status: 'retry_pending',
+      failureKind: failed.kind,
       countsAsSent: false,
       event: 'failed',
       metadata: { kind: failed.kind },
