@@ -4,7 +4,10 @@
  * Dev/test only: production uses a real broker through KAFKA_BROKERS.
  *
  * Protocol (line based, so a parent in any language can drive it):
- *   stdout, first line:  "bootstrap=<host:port,...>"  (ports are random; the mock has no fixed-port option)
+ *   stdout, first line:  "bootstrap=<host:port,...>"  (the ports it listens on, random: the mock has no
+ *                        fixed-port option)
+ *   --advertise id=host:port  makes broker <id> advertise that address in Metadata and FindCoordinator
+ *                        instead of its own: a proxy there can keep one address across broker replacements.
  *   stdin commands:      "topic <name> <partitions>"   -> "ok topic <name>" | "error <text>"
  *                        "quit"                         -> exits 0
  * Stdin reaching EOF also exits: when the parent dies, the broker dies with it, so no orphan keeps ports open.
@@ -31,7 +34,7 @@ static void on_signal(int sig) {
 
 static void usage(const char *argv0) {
         fprintf(stderr,
-                "usage: %s [--brokers N] [--topic name:partitions]...\n"
+                "usage: %s [--brokers N] [--topic name:partitions]... [--advertise id=host:port]...\n"
                 "  Starts a librdkafka mock cluster, prints bootstrap=<list>,\n"
                 "  then reads commands from stdin (topic <name> <n> | quit).\n",
                 argv0);
@@ -51,6 +54,16 @@ static int create_topic(rd_kafka_mock_cluster_t *mc, const char *name,
                 fflush(stdout);
                 return -1;
         }
+        return 0;
+}
+
+/* "--advertise 1=127.0.0.1:9092": applied after the real listeners were printed. */
+static int parse_advertise_arg(rd_kafka_mock_cluster_t *mc, int brokers, const char *arg) {
+        char host[256];
+        int id, port;
+        if (sscanf(arg, "%d=%255[^:]:%d", &id, host, &port) != 3) return -1;
+        if (id < 1 || id > brokers || port < 1 || port > 65535) return -1;
+        rd_kafka_mock_broker_set_host_port(mc, id, host, port);
         return 0;
 }
 
@@ -81,7 +94,7 @@ int main(int argc, char **argv) {
         for (i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "--brokers") && i + 1 < argc) {
                         brokers = atoi(argv[++i]);
-                } else if (!strcmp(argv[i], "--topic") && i + 1 < argc) {
+                } else if ((!strcmp(argv[i], "--topic") || !strcmp(argv[i], "--advertise")) && i + 1 < argc) {
                         i++; /* handled after the cluster exists */
                 } else {
                         usage(argv[0]);
@@ -132,13 +145,26 @@ int main(int argc, char **argv) {
                                 rd_kafka_destroy(rk);
                                 return 2;
                         }
-                } else if (!strcmp(argv[i], "--brokers")) {
+                } else if (!strcmp(argv[i], "--brokers") || !strcmp(argv[i], "--advertise")) {
                         i++;
                 }
         }
 
+        /* The real listeners first: the bootstrap list reports advertised addresses once they are set. */
         printf("bootstrap=%s\n", rd_kafka_mock_cluster_bootstraps(mc));
         fflush(stdout);
+        for (i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--advertise") && i + 1 < argc) {
+                        if (parse_advertise_arg(mc, brokers, argv[++i])) {
+                                fprintf(stderr, "bad --advertise %s (want id=host:port, id 1..%d)\n", argv[i], brokers);
+                                rd_kafka_mock_cluster_destroy(mc);
+                                rd_kafka_destroy(rk);
+                                return 2;
+                        }
+                } else if (!strcmp(argv[i], "--brokers") || !strcmp(argv[i], "--topic")) {
+                        i++;
+                }
+        }
 
         while (!stop_requested && fgets(line, sizeof(line), stdin)) {
                 char name[250];

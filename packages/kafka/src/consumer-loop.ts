@@ -1,4 +1,4 @@
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
 import {
   deadLetterTopic,
   decodeHeaders,
@@ -46,8 +46,18 @@ export interface ConsumerLoopOptions<T extends TopicName> {
   partitionsConsumedConcurrently?: number;
   /** Backoff for in-place retries. Default 200 ms doubling to 30 s. */
   retryBackoff?: { initialMs: number; maxMs: number };
-  /** Called when the consumer crashed and kafkajs will not restart it: the service should exit non-zero. */
+  /**
+   * Called when the consumer keeps crashing in ways kafkajs will not restart from (more than `maxRecreations`
+   * times within `recreateWindowMs`, each recreation already tried): the service should exit non-zero.
+   */
   onFatal: (error: Error) => void;
+  /**
+   * A crash kafkajs does not restart from (e.g. the coordinator answering that the group does not exist, as a
+   * broker that lost its state does) is survived by recreating the consumer, at most this many times per window.
+   * Default 5 per 60 000 ms.
+   */
+  maxRecreations?: number;
+  recreateWindowMs?: number;
   /** Called on every group (re)join with this member's partitions, e.g. for logs or tests. */
   onAssignment?: (partitions: number[]) => void;
   /** Called after each message is dead-lettered (for metrics and database bookkeeping). */
@@ -77,27 +87,55 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
   const log = logger.child({ topic, groupId: options.groupId });
   const physical = `${options.topicPrefix ?? ''}${topic}`;
   const backoff = options.retryBackoff ?? { initialMs: 200, maxMs: 30_000 };
-  const consumer: Consumer = options.kafka.kafka.consumer(options.kafka.consumerConfig(options.groupId));
   let stopping = false;
 
   let resolveJoined!: () => void;
   const joined = new Promise<void>((resolve) => {
     resolveJoined = resolve;
   });
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const partitions = [...(payload.memberAssignment[physical] ?? [])].sort((a, b) => a - b);
-    log.info({ partitions, memberId: payload.memberId }, 'joined group');
-    options.onAssignment?.(partitions);
-    resolveJoined();
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart && !stopping) {
-      log.fatal({ err: payload.error }, 'consumer crashed and will not restart');
-      options.onFatal(payload.error);
-    } else {
-      log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+  const recreations: number[] = [];
+  const maxRecreations = options.maxRecreations ?? 5;
+  const recreateWindowMs = options.recreateWindowMs ?? 60_000;
+  let current: Consumer | undefined;
+  let recreateTimer: NodeJS.Timeout | undefined;
+
+  const onCrash = (error: Error): void => {
+    if (stopping) return;
+    const now = Date.now();
+    while (recreations.length > 0 && recreations[0]! < now - recreateWindowMs) recreations.shift();
+    if (recreations.length >= maxRecreations) {
+      log.fatal({ err: error, recreations: recreations.length }, 'consumer keeps crashing; giving up');
+      options.onFatal(error);
+      return;
     }
-  });
+    recreations.push(now);
+    const delay = Math.min(backoff.initialMs * 2 ** (recreations.length - 1), backoff.maxMs);
+    log.warn({ err: error, retryInMs: delay }, 'consumer crashed and kafkajs will not restart it; recreating it');
+    recreateTimer = setTimeout(() => {
+      if (stopping) return;
+      start().catch((startError: unknown) =>
+        onCrash(startError instanceof Error ? startError : new Error(String(startError))),
+      );
+    }, delay);
+  };
+
+  const start = async (): Promise<void> => {
+    const consumer: Consumer = options.kafka.kafka.consumer(options.kafka.consumerConfig(options.groupId));
+    current = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = [...(payload.memberAssignment[physical] ?? [])].sort((a, b) => a - b);
+      log.info({ partitions, memberId: payload.memberId }, 'joined group');
+      options.onAssignment?.(partitions);
+      resolveJoined();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) log.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it');
+      else onCrash(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: physical, fromBeginning: true });
+    await consumer.run(runConfig);
+  };
 
   const deadLetter = async (message: KafkaMessage, partition: number, error: AppError): Promise<void> => {
     log.warn({ partition, offset: message.offset, code: error.code, err: error }, 'dead-lettering message');
@@ -123,9 +161,7 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
 
   const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-  await consumer.connect();
-  await consumer.subscribe({ topic: physical, fromBeginning: true });
-  await consumer.run({
+  const runConfig: ConsumerRunConfig = {
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
@@ -171,13 +207,15 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
       }
       await commitOffsetsIfNecessary();
     },
-  });
+  };
 
+  await start();
   return {
     joined,
     async stop() {
       stopping = true;
-      await consumer.disconnect();
+      clearTimeout(recreateTimer);
+      await current?.disconnect();
     },
   };
 }

@@ -24,7 +24,8 @@ export {
   type StartSmtpSinkOptions,
 } from './smtp-sink.js';
 export { findRepoRoot } from './repo-root.js';
-export { productTopics, startTestStack, type TestStack } from './testing/test-stack.js';
+export { productTopics, startTestStack, type TestBroker, type TestStack } from './testing/test-stack.js';
+export { startReplaceableBroker, type ReplaceableBroker } from './replaceable-broker.js';
 export { testLogger } from './testing/test-logger.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 export { startMailViewer, type MailViewer } from './mail-viewer.js';

@@ -9,7 +9,10 @@ export interface TopicSpec {
 }
 
 export interface MockBroker {
-  /** Bootstrap list to pass as KAFKA_BROKERS (random loopback ports). */
+  /**
+   * Bootstrap list to pass as KAFKA_BROKERS (random loopback ports): the brokers' own listeners, also when they
+   * advertise another address.
+   */
   brokers: string[];
   /** The broker process id. */
   pid: number;
@@ -28,6 +31,8 @@ export interface StartMockBrokerOptions {
   topics?: TopicSpec[];
   /** Called when the broker dies without being asked to stop. */
   onCrash?: (reason: string) => void;
+  /** Address (host:port) each broker id advertises instead of its own listener, e.g. a proxy in front of it. */
+  advertise?: Record<number, string>;
 }
 
 /**
@@ -55,6 +60,7 @@ export async function startMockBroker(options: StartMockBrokerOptions = {}): Pro
   const binary = ensureMockBrokerBinary();
   const args = ['--brokers', String(options.brokerCount ?? 1)];
   for (const topic of options.topics ?? []) args.push('--topic', `${topic.name}:${topic.partitions}`);
+  for (const [id, address] of Object.entries(options.advertise ?? {})) args.push('--advertise', `${id}=${address}`);
   // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the broker in order. It still
   // cannot outlive us: it exits when our end of its stdin closes.
   const child: ChildProcessWithoutNullStreams = spawn(binary, args, {

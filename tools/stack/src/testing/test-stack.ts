@@ -1,5 +1,6 @@
 import { topicContracts, topicNames } from '@outflow/contracts';
-import { startMockBroker, type MockBroker } from '../mock-broker.js';
+import { startMockBroker } from '../mock-broker.js';
+import { startReplaceableBroker } from '../replaceable-broker.js';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-server.js';
 import { startSmtpSink, type SmtpSink } from '../smtp-sink.js';
 
@@ -8,8 +9,19 @@ export function productTopics(prefix = ''): Array<{ name: string; partitions: nu
   return topicNames.map((topic) => ({ name: `${prefix}${topic}`, partitions: topicContracts[topic].partitions }));
 }
 
+export interface TestBroker {
+  /** KAFKA_BROKERS for clients. */
+  brokers: string[];
+  /**
+   * Kills the broker and starts an empty one at the same address (total broker data loss). Only for a stack
+   * started with `replaceableBroker: true`.
+   */
+  replace(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface TestStack {
-  broker: MockBroker;
+  broker: TestBroker;
   registry: SchemaRegistryServer;
   smtp: SmtpSink;
   close(): Promise<void>;
@@ -18,10 +30,17 @@ export interface TestStack {
 /**
  * A broker (with the product topics), a schema registry and an SMTP sink of this test file's own: nothing can
  * be deleted from a mock broker, so every test file starts from a fresh one (~10 ms). PostgreSQL comes from
- * createTestDatabase.
+ * createTestDatabase. `replaceableBroker` puts the broker behind a stable proxied address so it can be replaced.
  */
-export async function startTestStack(): Promise<TestStack> {
-  const broker = await startMockBroker({ topics: productTopics() });
+export async function startTestStack(options: { replaceableBroker?: boolean } = {}): Promise<TestStack> {
+  const broker: TestBroker = options.replaceableBroker
+    ? await startReplaceableBroker({ topics: productTopics() })
+    : await startMockBroker({ topics: productTopics() }).then((mock) => ({
+        brokers: mock.brokers,
+        stop: () => mock.stop(),
+        replace: () =>
+          Promise.reject(new Error('start the test stack with replaceableBroker: true to replace its broker')),
+      }));
   const registry = await startSchemaRegistry();
   const smtp = await startSmtpSink();
   return {

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FollowupEvent } from '@outflow/contracts';
+import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
+import {
+  createKafka,
+  createSchemaCodec,
+  createTypedProducer,
+  startConsumerLoop,
+  type TypedProducer,
+} from '../src/index.js';
+
+const logger = testLogger('consumer-recovery-test');
+
+const followup = (): FollowupEvent => ({
+  event_id: randomUUID(),
+  email_id: randomUUID(),
+  sequence_id: randomUUID(),
+  sequence_contact_id: randomUUID(),
+  contact_id: randomUUID(),
+  mailbox_id: randomUUID(),
+  step_order: 1,
+  sent_at: Date.now(),
+});
+
+describe('the consumer loop when the broker loses everything', () => {
+  let stack: TestStack;
+  let producer: TypedProducer;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ replaceableBroker: true });
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    await stack?.close();
+  });
+
+  it('keeps consuming from the replacement broker without giving up (its group is gone there)', async () => {
+    const codec = createSchemaCodec({ registryUrl: stack.registry.url });
+    await codec.registerAll();
+    producer = await createTypedProducer({
+      kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-producer', logger, devBroker: true }),
+      codec,
+    });
+    const received = new Set<string>();
+    const waiters: Array<() => void> = [];
+    const fatal: Error[] = [];
+    const loop = await startConsumerLoop({
+      kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-member', logger, devBroker: true }),
+      codec,
+      producer,
+      logger,
+      groupId: 'recovery',
+      topic: 'followup-events',
+      handle: async ({ payload }) => {
+        received.add(payload.event_id);
+        for (const wake of waiters.splice(0)) wake();
+      },
+      onFatal: (error) => fatal.push(error),
+      retryBackoff: { initialMs: 100, maxMs: 1_000 },
+    });
+    const arrives = async (id: string) => {
+      while (!received.has(id)) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    try {
+      await loop.joined;
+      const before = followup();
+      await producer.send('followup-events', [{ payload: before }]);
+      await arrives(before.event_id);
+
+      await stack.broker.replace();
+      const after = followup();
+      await producer.send('followup-events', [{ payload: after }]);
+      await arrives(after.event_id);
+      expect(fatal).toEqual([]);
+    } finally {
+      await loop.stop();
+    }
+  });
+});
