@@ -14,6 +14,7 @@ export {
   type ConsumerLoopOptions,
 } from './consumer-loop.js';
 export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
+export { resetGroupToEarliest, type PartitionOffset } from './group-offsets.js';
 export {
   enqueueOutbox,
   publishOutbox,

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FollowupEvent } from '@outflow/contracts';
+import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
+import {
+  createKafka,
+  createSchemaCodec,
+  createTypedProducer,
+  resetGroupToEarliest,
+  startConsumerLoop,
+  type SchemaCodec,
+  type TypedProducer,
+} from '../src/index.js';
+
+const logger = testLogger('group-offsets-test');
+
+const followup = (): FollowupEvent => ({
+  event_id: randomUUID(),
+  email_id: randomUUID(),
+  sequence_id: randomUUID(),
+  sequence_contact_id: randomUUID(),
+  contact_id: randomUUID(),
+  mailbox_id: randomUUID(),
+  step_order: 1,
+  sent_at: Date.now(),
+});
+
+describe('resetting a consumer group to the earliest offset', () => {
+  let stack: TestStack;
+  let codec: SchemaCodec;
+  let producer: TypedProducer;
+  const handle = () => createKafka({ brokers: stack.broker.brokers, clientId: 'reset-test', logger, devBroker: true });
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    codec = createSchemaCodec({ registryUrl: stack.registry.url });
+    await codec.registerAll();
+    producer = await createTypedProducer({ kafka: handle(), codec });
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    await stack?.close();
+  });
+
+  /** A member of `groupId` that records every event id it handles, until `count` distinct ones arrived. */
+  const member = async (groupId: string, expected: Set<string>) => {
+    const seen: string[] = [];
+    let wake: (() => void) | undefined;
+    const loop = await startConsumerLoop({
+      kafka: handle(),
+      codec,
+      producer,
+      logger,
+      groupId,
+      topic: 'followup-events',
+      handle: async ({ payload }) => {
+        if (expected.has(payload.event_id)) seen.push(payload.event_id);
+        wake?.();
+      },
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    await loop.joined;
+    return {
+      loop,
+      seen,
+      async untilAll() {
+        while (new Set(seen).size < expected.size) await new Promise<void>((resolve) => (wake = resolve));
+      },
+    };
+  };
+
+  it('makes a stopped group read every retained message again, and refuses while a member runs', async () => {
+    const groupId = `reset-${randomUUID()}`;
+    const events = Array.from({ length: 8 }, followup);
+    const ids = new Set(events.map((event) => event.event_id));
+    await producer.send(
+      'followup-events',
+      events.map((payload) => ({ payload })),
+    );
+
+    const first = await member(groupId, ids);
+    await first.untilAll();
+    await expect(resetGroupToEarliest(handle(), { groupId, topic: 'followup-events' })).rejects.toMatchObject({
+      code: 'GROUP_NOT_EMPTY',
+    });
+    await first.loop.stop();
+
+    const offsets = await resetGroupToEarliest(handle(), { groupId, topic: 'followup-events' });
+    expect(offsets.map((entry) => entry.offset)).toEqual(offsets.map(() => '0'));
+
+    const second = await member(groupId, ids);
+    await second.untilAll();
+    await second.loop.stop();
+    expect(new Set(second.seen)).toEqual(ids);
+  });
+});
