@@ -39,6 +39,13 @@ export function createDb(options: CreateDbOptions): Database {
     types: typeParsers,
   });
   pool.on('error', (error) => options.onPoolError?.(error));
+  // The pool listens for errors only on idle clients. A connection that dies while checked out (between two
+  // statements of a transaction, when the server restarts) emits 'error' on its client with no listener, which
+  // Node turns into an uncaught exception that kills the process. The statement in flight fails anyway and the
+  // pool discards the broken client when it comes back, so the error only needs reporting.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.onPoolError?.(error));
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

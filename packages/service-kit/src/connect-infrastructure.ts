@@ -61,7 +61,7 @@ export async function connectInfrastructure(
     url: config.DATABASE_URL,
     maxConnections: config.DATABASE_POOL_SIZE,
     applicationName: options.clientId,
-    onPoolError: (error) => options.logger.warn({ err: error }, 'idle database connection failed'),
+    onPoolError: (error) => options.logger.warn({ err: error }, 'a database connection failed (the pool replaces it)'),
   });
   const producer = await createTypedProducer({ kafka, codec, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   return {

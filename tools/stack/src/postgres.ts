@@ -21,6 +21,12 @@ export interface PostgresServer {
   adminUrl: string;
   /** True when we started an embedded server, false when DATABASE_URL pointed at a running one. */
   embedded: boolean;
+  /**
+   * Fault injection (embedded only): shuts the server down (fast: every connection is cut, new ones are
+   * refused) and keeps its data, until `resume` starts it again on the same port.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +43,8 @@ export interface StartPostgresOptions {
    * Default false.
    */
   fast?: boolean;
+  /** The embedded server's max_connections. Default 300. */
+  maxConnections?: number;
 }
 
 const EMBEDDED_USER = 'outflow';
@@ -59,7 +67,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     const reachable = await canConnect(options.databaseUrl);
     if (reachable.ok) {
       logger.info('using the PostgreSQL server at DATABASE_URL');
-      return { adminUrl: options.databaseUrl, embedded: false, stop: async () => undefined };
+      const notEmbedded = () => Promise.reject(new Error('only an embedded PostgreSQL can be paused'));
+      return {
+        adminUrl: options.databaseUrl,
+        embedded: false,
+        pause: notEmbedded,
+        resume: notEmbedded,
+        stop: async () => undefined,
+      };
     }
     logger.warn(
       { error: reachable.error },
@@ -86,7 +101,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       '-c',
       'unix_socket_directories=',
       '-c',
-      'max_connections=300',
+      `max_connections=${options.maxConnections ?? 300}`,
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
     onLog: (message) => logger.debug({ postgres: message.trim() }),
@@ -112,6 +127,18 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   return {
     adminUrl,
     embedded: true,
+    async pause() {
+      // SIGINT is PostgreSQL's fast shutdown. Signalled through the pid file, not server.stop(), which would
+      // delete a non-persistent data directory.
+      const pid = Number(readFileSync(`${options.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGINT');
+      while (isProcessAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+      logger.info({ port }, 'embedded PostgreSQL paused');
+    },
+    async resume() {
+      await server.start();
+      logger.info({ port }, 'embedded PostgreSQL resumed');
+    },
     stop: () => server.stop(),
   };
 }

@@ -7,6 +7,7 @@ import { renderEmail, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
 import { composeMessage } from '../smtp/compose-message.js';
+import { recordWithinLease } from './record-within-lease.js';
 import { findSendContext, recordFailure, recordSent, recordUncertain, startSending } from './send.repository.js';
 
 export interface EmailJobDeps {
@@ -26,6 +27,9 @@ export interface EmailJobDeps {
 export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessage<'email-jobs'>): Promise<void> {
   const job = message.payload;
   const log = deps.logger.child({ emailId: job.email_id, claimToken: job.claim_token });
+  // Taken before the lease is, so it is never later than the database's own expiry (minus a safety margin).
+  const leaseDeadline = Date.now() + deps.leaseMs * 0.9;
+  const record = <T>(write: () => Promise<T>) => recordWithinLease(write, { leaseDeadline, logger: log });
   const started = await startSending(deps.db, job.email_id, job.claim_token, deps.leaseMs);
   if (!started) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
@@ -80,64 +84,70 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
     if (failure.kind === 'uncertain') {
-      await recordUncertain(deps.db, {
-        emailId: job.email_id,
-        claimToken: job.claim_token,
-        errorCode: failure.errorCode,
-        errorMessage: `no reply after the message body was sent: ${failure.message}`,
-      });
+      await record(() =>
+        recordUncertain(deps.db, {
+          emailId: job.email_id,
+          claimToken: job.claim_token,
+          errorCode: failure.errorCode,
+          errorMessage: `no reply after the message body was sent: ${failure.message}`,
+        }),
+      );
       return;
     }
     const { kind } = failure;
-    const outboxIds = await recordFailure(
-      deps.db,
-      {
-        emailId: job.email_id,
-        claimToken: job.claim_token,
-        errorCode: failure.errorCode,
-        errorMessage: failure.message,
-        kind,
-      },
-      (attempts) => ({
-        topic: 'email-retries',
-        messageId: `email-retry:${job.email_id}:${attempts}`,
-        key: job.email_id,
-        payload: {
-          event_id: randomUUID(),
-          email_id: job.email_id,
-          sequence_contact_id: job.sequence_contact_id,
-          claim_token: job.claim_token,
-          attempt: attempts,
-          failure_kind: kind,
-          smtp_code: failure.smtpCode,
-          error_code: failure.errorCode,
-          error_message: failure.message,
-          failed_at: Date.now(),
+    const outboxIds = await record(() =>
+      recordFailure(
+        deps.db,
+        {
+          emailId: job.email_id,
+          claimToken: job.claim_token,
+          errorCode: failure.errorCode,
+          errorMessage: failure.message,
+          kind,
         },
-      }),
+        (attempts) => ({
+          topic: 'email-retries',
+          messageId: `email-retry:${job.email_id}:${attempts}`,
+          key: job.email_id,
+          payload: {
+            event_id: randomUUID(),
+            email_id: job.email_id,
+            sequence_contact_id: job.sequence_contact_id,
+            claim_token: job.claim_token,
+            attempt: attempts,
+            failure_kind: kind,
+            smtp_code: failure.smtpCode,
+            error_code: failure.errorCode,
+            error_message: failure.message,
+            failed_at: Date.now(),
+          },
+        }),
+      ),
     );
     if (outboxIds) await publishSoon(deps, outboxIds);
     return;
   }
 
-  const recorded = await recordSent(
-    deps.db,
-    { emailId: job.email_id, claimToken: job.claim_token, smtpMessageId, smtpResponse: response },
-    (sentAt) => ({
-      topic: 'followup-events',
-      messageId: `followup:${job.email_id}`,
-      key: job.sequence_contact_id,
-      payload: {
-        event_id: randomUUID(),
-        email_id: job.email_id,
-        sequence_id: job.sequence_id,
-        sequence_contact_id: job.sequence_contact_id,
-        contact_id: job.contact_id,
-        mailbox_id: job.mailbox_id,
-        step_order: job.step_order,
-        sent_at: sentAt.getTime(),
-      },
-    }),
+  const recorded = await record(() =>
+    recordSent(
+      deps.db,
+      { emailId: job.email_id, claimToken: job.claim_token, smtpMessageId, smtpResponse: response },
+      (sentAt) => ({
+        topic: 'followup-events',
+        messageId: `followup:${job.email_id}`,
+        key: job.sequence_contact_id,
+        payload: {
+          event_id: randomUUID(),
+          email_id: job.email_id,
+          sequence_id: job.sequence_id,
+          sequence_contact_id: job.sequence_contact_id,
+          contact_id: job.contact_id,
+          mailbox_id: job.mailbox_id,
+          step_order: job.step_order,
+          sent_at: sentAt.getTime(),
+        },
+      }),
+    ),
   );
   if (!recorded) {
     log.error('sent, but the email was no longer ours to finish (lease expired?)');
