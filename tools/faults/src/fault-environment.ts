@@ -1,5 +1,5 @@
 import { createApiKey, type Database } from '@outflow/db';
-import { startPipeline, startTestStack, type Pipeline, type TestStack } from '@outflow/stack';
+import { startPipeline, startTestStack, type Pipeline, type PostgresServer, type TestStack } from '@outflow/stack';
 
 export interface ScenarioDatabase {
   url: string;
@@ -11,6 +11,8 @@ export interface FaultEnvironment {
   stack: TestStack;
   database: ScenarioDatabase;
   pipeline: Pipeline;
+  /** The scenario's own PostgreSQL server, for scenarios that stop it. */
+  postgres?: PostgresServer;
   api: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<T>;
   close(): Promise<void>;
 }
@@ -32,8 +34,10 @@ export const faultServiceEnv: Record<string, string> = {
 export async function startFaultEnvironment(
   createDatabase: () => Promise<ScenarioDatabase>,
   env: Record<string, string> = {},
+  postgres?: PostgresServer,
 ): Promise<FaultEnvironment> {
-  const stack = await startTestStack();
+  // Replaceable: the broker-loss scenario swaps it for an empty one behind the same address.
+  const stack = await startTestStack({ replaceableBroker: true });
   const database = await createDatabase();
   const pipeline = await startPipeline({
     databaseUrl: database.url,
@@ -56,6 +60,7 @@ export async function startFaultEnvironment(
     stack,
     database,
     pipeline,
+    ...(postgres ? { postgres } : {}),
     api,
     async close() {
       await pipeline.stop();
@@ -77,6 +82,8 @@ export async function loadSequence(
     capacity?: number;
     mailboxes?: number;
     timeZones?: string[];
+    /** wait_days of every step after the first (the first is always immediate). Default 0. */
+    waitDays?: number;
     recipient?: (index: number) => string;
   },
 ): Promise<string> {
@@ -97,7 +104,7 @@ export async function loadSequence(
     steps: Array.from({ length: options.steps }, (_, index) => ({
       subject: `Step ${index + 1}`,
       content: 'Hello',
-      wait_days: 0,
+      wait_days: index === 0 ? 0 : (options.waitDays ?? 0),
     })),
   });
   const recipient = options.recipient ?? ((index: number) => `r${index}-${sequence.id.slice(0, 8)}@example.com`);

@@ -1,5 +1,13 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
 import { Kafka, logLevel } from 'kafkajs';
-import type { ServiceName } from '@outflow/stack';
+import { createKafka, resetGroupToEarliest, type KafkaHandle } from '@outflow/kafka';
+import { createLogger } from '@outflow/telemetry';
+import pg from 'pg';
+import { startScenarioPostgres } from './scenario-postgres.js';
+import { findRepoRoot, type RunningProcess, type ServiceName } from '@outflow/stack';
 import {
   loadSequence,
   startFaultEnvironment,
@@ -26,6 +34,8 @@ export interface ScenarioOptions {
   /** quick: the CI summary; full: the sizes of the issue. */
   size: 'quick' | 'full';
   settleTimeoutMs?: number;
+  /** Where a failed scenario leaves each service's output, to see what went wrong. */
+  logDirectory?: string;
 }
 
 interface Scenario {
@@ -34,6 +44,8 @@ interface Scenario {
   /** Set when the scenario cannot run on this machine or is not implemented yet; the report says why. */
   notRunnable?: string;
   env?: Record<string, string>;
+  /** Runs on a PostgreSQL server of its own (always embedded), which the scenario may stop. */
+  ownPostgres?: { maxConnections: number };
   run?: (
     environment: FaultEnvironment,
     options: ScenarioOptions,
@@ -76,6 +88,99 @@ function superviseRestarts(
   return { restarts: () => restarts, watching };
 }
 
+async function retainedMessages(handle: KafkaHandle, topic: string): Promise<number> {
+  const admin = handle.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until a group's committed offsets reach the end of every partition of `topic`. */
+async function groupCaughtUp(handle: KafkaHandle, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = handle.kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      // An empty partition has nothing to commit (its committed offset stays -1).
+      const behind = ends.filter((p) => Number(p.high) > Number(p.low) && (at.get(p.partition) ?? -1) < Number(p.high));
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`group ${groupId} did not catch up on ${topic}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Opens connections until the server refuses more (53300 too_many_connections) and keeps them: every service's
+ * next new connection fails until release().
+ */
+async function takeEveryConnection(adminUrl: string): Promise<{ taken: number; release(): Promise<void> }> {
+  const clients: pg.Client[] = [];
+  for (;;) {
+    const client = new pg.Client({ connectionString: adminUrl });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      clients.push(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code !== '53300' && code !== '53000') throw error;
+      break;
+    }
+  }
+  return {
+    taken: clients.length,
+    release: async () => {
+      await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+    },
+  };
+}
+
+/** Environment that shifts a service's wall clock (fault injection only; see preload/skew-clock.mjs). */
+function skewedClock(ms: number): Record<string, string> {
+  const preload = join(findRepoRoot(), 'tools', 'faults', 'preload', 'skew-clock.mjs');
+  return { NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`, OUTFLOW_CLOCK_SKEW_MS: String(ms) };
+}
+
+/**
+ * Loads `contacts` two-step enrollments and injects `fault` `times` times, spread evenly over the flow (each time
+ * once the sink has received its share, before the last `spareShares` shares). Returns when the last fault is done.
+ */
+async function faultsDuringFlow(
+  environment: FaultEnvironment,
+  options: { contacts: number; times: number; spareShares: number },
+  fault: (time: number) => Promise<void>,
+): Promise<{ sequenceId: string; lastFaultAt: number }> {
+  const sequenceId = await loadSequence(environment, { contacts: options.contacts, steps: 2 });
+  const total = options.contacts * 2;
+  let lastFaultAt = Date.now();
+  for (let time = 1; time <= options.times; time++) {
+    await sinkReaches(environment, Math.floor((total * time) / (options.times + options.spareShares)));
+    await fault(time);
+    lastFaultAt = Date.now();
+  }
+  return { sequenceId, lastFaultAt };
+}
+
+/** One more sender and one more follow-up scheduler, joining their groups. */
+function joinReplicas(environment: FaultEnvironment) {
+  return Promise.all([
+    environment.pipeline.addReplica('smtp-sender'),
+    environment.pipeline.addReplica('followup-scheduler'),
+  ]);
+}
+
 /** Waits until the sink has received `count` messages in total. */
 async function sinkReaches(environment: FaultEnvironment, count: number): Promise<void> {
   await environment.stack.smtp.waitForMessages(count, 120_000);
@@ -87,15 +192,14 @@ const scenarios: Scenario[] = [
     description: 'kill -9 the SMTP sender at random points while emails flow, then restart it',
     run: async (environment, options) => {
       const { contacts, kills } = sizes[options.size];
-      const sequenceId = await loadSequence(environment, { contacts, steps: 2 });
-      const total = contacts * 2;
-      let lastFaultAt = Date.now();
-      for (let kill = 1; kill <= kills; kill++) {
-        await sinkReaches(environment, Math.floor((total * kill) / (kills + 1)));
-        environment.pipeline.processes.get('smtp-sender')!.kill('SIGKILL');
-        lastFaultAt = Date.now();
-        await environment.pipeline.restart('smtp-sender');
-      }
+      const { sequenceId, lastFaultAt } = await faultsDuringFlow(
+        environment,
+        { contacts, times: kills, spareShares: 1 },
+        async () => {
+          environment.pipeline.processes.get('smtp-sender')!.kill('SIGKILL');
+          await environment.pipeline.restart('smtp-sender');
+        },
+      );
       return { sequenceIds: [sequenceId], lastFaultAt, details: { kills } };
     },
   },
@@ -307,21 +411,102 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'postgres-outage',
-    description: 'PostgreSQL stopped for 30 s mid-run; the pool exhausted',
-    notRunnable:
-      'not implemented yet: needs a PostgreSQL per scenario that the suite may stop (the jest run shares one)',
+    description:
+      'every pool squeezed to 2 connections; PostgreSQL stopped mid-run and restarted; then every server connection taken for a while',
+    ownPostgres: { maxConnections: 60 },
+    env: { DATABASE_POOL_SIZE: '2', SENDER_CONCURRENCY: '8' },
+    run: async (environment, options) => {
+      const postgres = environment.postgres!;
+      const { contacts } = sizes[options.size];
+      const holdMs = options.size === 'quick' ? 3_000 : 15_000;
+      const outageMs = options.size === 'quick' ? 5_000 : 30_000;
+      const sequenceId = await loadSequence(environment, { contacts, steps: 2 });
+      const total = contacts * 2;
+
+      const sunk = () => environment.stack.smtp.messages.length;
+      await sinkReaches(environment, Math.floor(total / 4));
+      const atOutage = sunk();
+      await postgres.pause();
+      await new Promise((resolve) => setTimeout(resolve, outageMs));
+      await postgres.resume();
+
+      await sinkReaches(environment, Math.floor(total / 2));
+      const atHog = sunk();
+      const hog = await takeEveryConnection(postgres.adminUrl);
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      await hog.release();
+      return {
+        sequenceIds: [sequenceId],
+        lastFaultAt: Date.now(),
+        details: { outageMs, sentAtOutage: atOutage, connectionsTaken: hog.taken, heldMs: holdMs, sentAtHog: atHog },
+      };
+    },
   },
   {
     name: 'broker-loss',
-    description: 'the broker killed and replaced by a fresh, empty one; a rebalance storm',
-    notRunnable:
-      'not implemented yet: the services need a broker address that survives a restart of the mock (random ports)',
+    description: 'the broker killed and replaced by an empty one at the same address (total broker data loss), mid-run',
+    run: async (environment, options) => {
+      const { contacts } = sizes[options.size];
+      const losses = options.size === 'quick' ? 1 : 3;
+      const { sequenceId, lastFaultAt } = await faultsDuringFlow(
+        environment,
+        { contacts, times: losses, spareShares: 2 },
+        () => environment.stack.broker.replace(),
+      );
+      return { sequenceIds: [sequenceId], lastFaultAt, details: { brokerReplacements: losses } };
+    },
+  },
+  {
+    name: 'rebalance-storm',
+    description: 'sender and scheduler replicas joining and leaving (graceful and kill -9) while emails flow',
+    run: async (environment, options) => {
+      const { contacts } = sizes[options.size];
+      const waves = options.size === 'quick' ? 3 : 10;
+      let joined: RunningProcess[] = await joinReplicas(environment);
+      const { sequenceId, lastFaultAt } = await faultsDuringFlow(
+        environment,
+        { contacts, times: waves, spareShares: 2 },
+        async (wave) => {
+          // Half the waves leave gracefully, half die: both must hand their partitions over without loss.
+          joined.forEach((replica) => replica.kill(wave % 2 === 0 ? 'SIGKILL' : 'SIGTERM'));
+          await Promise.all(joined.map((replica) => replica.waitForExit(30_000)));
+          joined = wave < waves ? await joinReplicas(environment) : [];
+        },
+      );
+      return { sequenceIds: [sequenceId], lastFaultAt, details: { waves, replicasPerWave: 2 } };
+    },
   },
   {
     name: 'group-reset-to-earliest',
-    description: 'a consumer group reset to the earliest offset',
-    notRunnable:
-      'the dev mock broker does not implement the admin calls to reset offsets (see KAFKA-TESTING.md); needs a real broker',
+    description: 'every consumer group reset to the earliest offset mid-run: all consumed messages arrive again',
+    run: async (environment, options) => {
+      const { contacts } = sizes[options.size];
+      const sequenceId = await loadSequence(environment, { contacts, steps: 2 });
+      await sinkReaches(environment, contacts);
+      const groups = [
+        { service: 'smtp-sender', topic: 'email-jobs' },
+        { service: 'followup-scheduler', topic: 'followup-events' },
+        { service: 'retry-consumer', topic: 'email-retries' },
+      ] as const;
+      for (const { service } of groups) environment.pipeline.processes.get(service)!.kill('SIGTERM');
+      for (const { service } of groups) await environment.pipeline.processes.get(service)!.waitForExit(30_000);
+      const handle = createKafka({
+        brokers: environment.stack.broker.brokers,
+        clientId: 'fault-reset',
+        logger: createLogger({ service: 'faults', level: 'silent' }),
+        devBroker: true,
+      });
+      const replayed: Record<string, number> = {};
+      for (const { service, topic } of groups) {
+        await resetGroupToEarliest(handle, { groupId: service, topic });
+        replayed[topic] = await retainedMessages(handle, topic);
+      }
+      for (const { service } of groups) await environment.pipeline.restart(service);
+      const lastFaultAt = Date.now();
+      // Settled is not enough: the replayed messages must all have been consumed again before measuring.
+      for (const { service, topic } of groups) await groupCaughtUp(handle, service, topic);
+      return { sequenceIds: [sequenceId], lastFaultAt, details: { replayedMessages: replayed } };
+    },
   },
   {
     name: 'replicas-and-day-rollover',
@@ -345,34 +530,89 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'clock-skew',
-    description: 'the services clocks 10 minutes off from the database clock',
-    notRunnable:
-      'needs libfaketime to skew a process clock (not installed); every time decision (due times, claims, leases, capacity days) is taken from the database clock',
+    description:
+      'every service clock 10 minutes ahead of the database, a second producer and sender 10 minutes behind; due times, waits and capacity days must follow the database clock',
+    // Three-second days and a one-day wait: a service deciding by its own clock would send step 2 at once.
+    env: { OUTFLOW_DAY_SECONDS: '3', ...skewedClock(600_000) },
+    run: async (environment, options) => {
+      await environment.pipeline.addReplica('cron-producer', skewedClock(-600_000));
+      await environment.pipeline.addReplica('smtp-sender', skewedClock(-600_000));
+      const contacts = options.size === 'quick' ? 40 : 400;
+      const sequenceId = await loadSequence(environment, {
+        contacts,
+        steps: 2,
+        waitDays: 1,
+        mailboxes: 2,
+        capacity: options.size === 'quick' ? 30 : 300,
+        timeZones: ['Pacific/Chatham', 'America/Anchorage'],
+      });
+      await settle(environment, [sequenceId], 120_000);
+      // Step 2 may go out only a (3 s) day after step 1 by the database clock.
+      const { rows: early } = await sql<{ contact_id: string; gap_seconds: number }>`
+        select s2.contact_id, extract(epoch from s2.sent_at - s1.sent_at)::float8 as gap_seconds
+        from email_queues s1 join email_queues s2
+          on s2.sequence_contact_id = s1.sequence_contact_id and s2.step_order = 2
+        where s1.sequence_id = ${sequenceId} and s1.step_order = 1 and s2.status = 'sent'
+          and s2.sent_at < s1.sent_at + interval '3 seconds'
+      `.execute(environment.database.db);
+      return {
+        sequenceIds: [sequenceId],
+        lastFaultAt: Date.now(),
+        details: { skewMs: [600_000, -600_000], mismatches: early.map((row) => ({ followupTooEarly: row })) },
+      };
+    },
   },
 ];
 
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
+
+async function saveServiceLogs(environment: FaultEnvironment, directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  for (const [name, process] of environment.pipeline.processes) {
+    await writeFile(join(directory, `${name}.log`), process.output());
+  }
+}
 
 export async function runScenario(name: string, options: ScenarioOptions): Promise<ScenarioResult> {
   const scenario = scenarios.find((candidate) => candidate.name === name);
   if (!scenario) throw new Error(`unknown scenario ${name}; known: ${scenarioNames.join(', ')}`);
   if (!scenario.run)
     return { name, description: scenario.description, ran: false, reason: scenario.notRunnable!, passed: false };
-  const environment = await startFaultEnvironment(options.createDatabase, scenario.env);
+  const ownPostgres = scenario.ownPostgres
+    ? await startScenarioPostgres({
+        logger: createLogger({ service: 'faults-postgres', level: 'warn' }),
+        embeddedOnly: true,
+        maxConnections: scenario.ownPostgres.maxConnections,
+      })
+    : undefined;
+  const environment = await startFaultEnvironment(
+    ownPostgres?.createDatabase ?? options.createDatabase,
+    scenario.env,
+    ownPostgres?.server,
+  ).catch(async (error: unknown) => {
+    await ownPostgres?.stop();
+    throw error;
+  });
   try {
-    const { sequenceIds, lastFaultAt, details } = await scenario.run(environment, options);
+    const { sequenceIds, lastFaultAt, details } = await scenario.run(environment, options).catch(async (error) => {
+      if (options.logDirectory) await saveServiceLogs(environment, join(options.logDirectory, name));
+      throw error;
+    });
     const measurement = await settle(environment, sequenceIds, options.settleTimeoutMs ?? 120_000);
     const mismatches = (details?.['mismatches'] as unknown[] | undefined) ?? [];
+    const passed = holds(measurement) && mismatches.length === 0;
+    if (!passed && options.logDirectory) await saveServiceLogs(environment, join(options.logDirectory, name));
     return {
       name,
       description: scenario.description,
       ran: true,
-      passed: holds(measurement) && mismatches.length === 0,
+      passed,
       measurement,
       recoverMs: Math.max(0, Date.now() - lastFaultAt),
       ...(details ? { details } : {}),
     };
   } finally {
     await environment.close();
+    await ownPostgres?.stop();
   }
 }
