@@ -95,6 +95,10 @@ async function main(args: string[]): Promise<void> {
   }
 }
 
+// Stopped by a signal: exit through process.exit, so the services started so far are killed with us.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {

@@ -122,6 +122,7 @@ export interface EmailQueues {
   lease_expires_at: Timestamp | null;
   mailbox_id: string;
   max_retries: Generated<number>;
+  republish_count: Generated<number>;
   retry_count: Generated<number>;
   scheduled_for: Timestamp;
   sent_at: Timestamp | null;

@@ -238,6 +238,36 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(goneRows).toHaveLength(1);
   }, 90_000);
 
+  it('fails an email whose step no longer renders at once, sending nothing, and ends the enrollment', async () => {
+    const mailboxId = await createMailbox('render@outflow.test');
+    const sequenceId = await createSequence([mailboxId], [0]);
+    // Broken after validation (an edit straight in the database, a template engine upgrade): the sender finds out.
+    await database.db
+      .updateTable('steps')
+      .set({ content_format: 'mjml', content: '<div>not MJML</div>' })
+      .where('sequence_id', '=', sequenceId)
+      .execute();
+    await enroll(sequenceId, ['unrenderable@example.com']);
+    const email = await eventually(async () =>
+      database.db
+        .selectFrom('email_queues as e')
+        .innerJoin('sequence_contacts as sc', 'sc.id', 'e.sequence_contact_id')
+        .select(['e.status', 'e.error_code', 'e.attempts', 'sc.status as enrollment'])
+        .where('e.sequence_id', '=', sequenceId)
+        .where('e.status', '=', 'permanent_failure')
+        .executeTakeFirst(),
+    );
+    expect(email).toEqual({
+      status: 'permanent_failure',
+      error_code: 'RENDER_FAILED',
+      attempts: 1,
+      enrollment: 'bounced',
+    });
+    expect(stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('unrenderable@example.com'))).toEqual(
+      [],
+    );
+  });
+
   it('marks a send whose connection dropped after DATA uncertain, and never sends it again', async () => {
     const mailboxId = await createMailbox('zeta@sender.test');
     const sequenceId = await createSequence([mailboxId], [0, 1]);

@@ -41,6 +41,10 @@ async function main(args: string[]): Promise<number> {
   return results.some((result) => result.ran && !result.passed) ? 1 : 0;
 }
 
+// Stopped by a signal: exit through process.exit, so the services started so far are killed with us.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {

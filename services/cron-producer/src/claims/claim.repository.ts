@@ -71,7 +71,8 @@ export async function claimDueEmails(
     const limits = allowances.map((allowance) => Math.min(allowance.remaining, options.maxPerMailbox));
     const { rows } = await sql<ClaimedEmail & { capacity_day: string }>`
       update email_queues e
-      set status = 'queued', claim_token = ${options.claimToken}, claimed_at = now(), capacity_day = picked.day
+      set status = 'queued', claim_token = ${options.claimToken}, claimed_at = now(), capacity_day = picked.day,
+        republish_count = 0
       from (
         select p.id, a.day
         from unnest(${ids}::uuid[], ${days}::date[], ${limits}::int[]) as a(mailbox_id, day, lim)
@@ -150,16 +151,19 @@ export async function markKafkaBatch(
 }
 
 /**
- * Emails claimed longer ago than `olderThanMs` and still `queued`: their message never reached a sender (a
- * crash after the claim commit, a lost broker). Returned with a fresh claimed_at so the next pass waits again;
- * the token is kept, so if the old message does turn up, only one of the two copies can send.
+ * Emails still `queued` long after their claim: their message never reached a sender (a crash after the claim
+ * commit, a lost broker). Each is published again after `olderThanMs`, then after twice that, four times, up to
+ * 64 times: a claim that is only waiting behind a backlog gets a few copies, not one per pass. Returned with a
+ * fresh claimed_at; the token is kept, so if the old message does turn up, only one of the copies can send.
  */
 export async function reclaimStaleEmails(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<ClaimedEmail[]> {
   const { rows } = await sql<ClaimedEmail>`
-    update email_queues e set claimed_at = now()
+    update email_queues e set claimed_at = now(), republish_count = e.republish_count + 1
     from (
       select id from email_queues
-      where status = 'queued' and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+      where status = 'queued'
+        and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
+        and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000} * power(2, least(republish_count, 6)))
       order by claimed_at
       limit ${limit}
       for update skip locked

@@ -3,7 +3,7 @@ import type { Database } from '@outflow/db';
 import { publishOutbox, type ConsumedMessage, type TypedProducer } from '@outflow/kafka';
 import { AppError, failpoint } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
-import { renderEmail, type ContentFormat } from '@outflow/templates';
+import { renderEmail, TemplateError, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
 import { composeMessage } from '../smtp/compose-message.js';
@@ -39,30 +39,24 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   if (!context)
     throw new AppError('EMAIL_NOT_FOUND', `email ${job.email_id} vanished while sending`, { retryable: false });
 
-  const rendered = await renderEmail(
-    { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
-    {
-      email: context.contact_email,
-      first_name: context.first_name,
-      last_name: context.last_name,
-      company: context.company,
-      fields: (context.fields ?? {}) as Record<string, unknown>,
-    },
-  );
-  const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
-  const smtpMessageId = `<${job.email_id}.${started.attempts}@${domain}>`;
-
-  const mail = await composeMessage({
-    from: context.mailbox_display_name
-      ? { name: context.mailbox_display_name, address: context.mailbox_email }
-      : context.mailbox_email,
-    to: context.contact_email,
-    subject: rendered.subject,
-    text: rendered.text,
-    ...(rendered.html ? { html: rendered.html } : {}),
-    messageId: smtpMessageId,
-    headers: { 'X-Outflow-Email-Id': job.email_id },
-  });
+  // Everything that can fail before a byte reaches SMTP fails here, and ends the claim as a plain failure: a
+  // template that no longer renders is permanent (retrying cannot fix it), anything else temporary.
+  let built: Awaited<ReturnType<typeof buildMessage>>;
+  try {
+    built = await buildMessage(context, job.email_id, started.attempts);
+  } catch (error) {
+    const permanent = error instanceof TemplateError;
+    const failure = {
+      kind: permanent ? ('permanent' as const) : ('temporary' as const),
+      smtpCode: null,
+      errorCode: 'RENDER_FAILED',
+      message: error instanceof Error ? error.message : String(error),
+    };
+    log.warn({ errorCode: failure.errorCode, kind: failure.kind, err: error }, 'could not build the message');
+    await endWithFailure(deps, job, record, failure);
+    return;
+  }
+  const { mail, smtpMessageId } = built;
   let response: string;
   try {
     const info = await deps.transports
@@ -94,37 +88,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
       );
       return;
     }
-    const { kind } = failure;
-    const outboxIds = await record(() =>
-      recordFailure(
-        deps.db,
-        {
-          emailId: job.email_id,
-          claimToken: job.claim_token,
-          errorCode: failure.errorCode,
-          errorMessage: failure.message,
-          kind,
-        },
-        (attempts) => ({
-          topic: 'email-retries',
-          messageId: `email-retry:${job.email_id}:${attempts}`,
-          key: job.email_id,
-          payload: {
-            event_id: randomUUID(),
-            email_id: job.email_id,
-            sequence_contact_id: job.sequence_contact_id,
-            claim_token: job.claim_token,
-            attempt: attempts,
-            failure_kind: kind,
-            smtp_code: failure.smtpCode,
-            error_code: failure.errorCode,
-            error_message: failure.message,
-            failed_at: Date.now(),
-          },
-        }),
-      ),
-    );
-    if (outboxIds) await publishSoon(deps, outboxIds);
+    await endWithFailure(deps, job, record, { ...failure, kind: failure.kind });
     return;
   }
 
@@ -154,6 +118,83 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     return;
   }
   await publishSoon(deps, recorded.outboxIds);
+}
+
+type SendContext = NonNullable<Awaited<ReturnType<typeof findSendContext>>>;
+
+/** Renders the step for the contact and builds the MIME message, with a Message-ID unique per attempt. */
+async function buildMessage(context: SendContext, emailId: string, attempts: number) {
+  const rendered = await renderEmail(
+    { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
+    {
+      email: context.contact_email,
+      first_name: context.first_name,
+      last_name: context.last_name,
+      company: context.company,
+      fields: (context.fields ?? {}) as Record<string, unknown>,
+    },
+  );
+  const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
+  const smtpMessageId = `<${emailId}.${attempts}@${domain}>`;
+
+  const mail = await composeMessage({
+    from: context.mailbox_display_name
+      ? { name: context.mailbox_display_name, address: context.mailbox_email }
+      : context.mailbox_email,
+    to: context.contact_email,
+    subject: rendered.subject,
+    text: rendered.text,
+    ...(rendered.html ? { html: rendered.html } : {}),
+    messageId: smtpMessageId,
+    headers: { 'X-Outflow-Email-Id': emailId },
+  });
+  return { mail, smtpMessageId };
+}
+
+interface SendFailure {
+  kind: 'temporary' | 'permanent';
+  smtpCode: number | null;
+  errorCode: string;
+  message: string;
+}
+
+/** Ends a claim whose send did not happen: records the failure and emits the retry event (through the outbox). */
+async function endWithFailure(
+  deps: EmailJobDeps,
+  job: ConsumedMessage<'email-jobs'>['payload'],
+  record: <T>(write: () => Promise<T>) => Promise<T>,
+  failure: SendFailure,
+): Promise<void> {
+  const outboxIds = await record(() =>
+    recordFailure(
+      deps.db,
+      {
+        emailId: job.email_id,
+        claimToken: job.claim_token,
+        errorCode: failure.errorCode,
+        errorMessage: failure.message,
+        kind: failure.kind,
+      },
+      (attempts) => ({
+        topic: 'email-retries',
+        messageId: `email-retry:${job.email_id}:${attempts}`,
+        key: job.email_id,
+        payload: {
+          event_id: randomUUID(),
+          email_id: job.email_id,
+          sequence_contact_id: job.sequence_contact_id,
+          claim_token: job.claim_token,
+          attempt: attempts,
+          failure_kind: failure.kind,
+          smtp_code: failure.smtpCode,
+          error_code: failure.errorCode,
+          error_message: failure.message,
+          failed_at: Date.now(),
+        },
+      }),
+    ),
+  );
+  if (outboxIds) await publishSoon(deps, outboxIds);
 }
 
 /**

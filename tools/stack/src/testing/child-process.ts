@@ -23,6 +23,13 @@ export function spawnTypeScript(
   );
 }
 
+// Children still running when this process exits are killed with it: a harness stopped with a signal (which
+// exits through process.exit in its handler) must not leave services running against a stack that is gone.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export function spawnProcess(
   command: string,
   args: string[],
@@ -33,6 +40,8 @@ export function spawnProcess(
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
