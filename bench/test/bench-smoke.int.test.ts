@@ -9,7 +9,7 @@ const entry = fileURLToPath(new URL('../src/run-bench.ts', import.meta.url));
 describe('pnpm bench (smoke)', () => {
   it('drains the S dataset with no duplicate and no loss, and writes its results file', async () => {
     const bench = spawnTypeScript(entry, {
-      args: ['--size', 'S', '--scenario', 'drain'],
+      args: ['--size', 'S', '--scenario', 'drain', '--runs', '1'],
       env: { PATH: process.env['PATH'], OUTFLOW_MOCK_BROKER_BIN: process.env['OUTFLOW_MOCK_BROKER_BIN'] ?? '' },
       cwd: findRepoRoot(),
     });
@@ -24,5 +24,9 @@ describe('pnpm bench (smoke)', () => {
     expect(result.broker).toContain('mock');
     expect(result.drain.emails).toBe(10_000);
     expect(result.correctness).toEqual({ duplicatesAtSink: 0, lost: 0, sentInDatabase: 10_000 });
+    // The markdown summary beside it names the broker and the median figure.
+    const summary = readFileSync(`${findRepoRoot()}/${file!.replace(/\.json$/, '.md')}`, 'utf8');
+    expect(summary).toContain('mock');
+    expect(summary).toContain(`| emails/s end to end | ${result.drain.emailsPerSecond} |`);
   }, 660_000);
 });

@@ -1,0 +1,86 @@
+import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
+import { startPipeline, startTestStack } from '@outflow/stack';
+import { generateDataset, sizes, type Size } from './datasets.js';
+import { readProcessStats } from './process-stats.js';
+
+/** What the services run with during a drain (recorded in the results, so figures come with their settings). */
+export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
+
+export interface DrainRun {
+  generationMs: number;
+  drainSeconds: number;
+  emailsPerSecond: number;
+  firstToLastArrivalSeconds: number;
+  correctness: { duplicatesAtSink: number; sentInDatabase: number; lost: number };
+  processes: Record<string, { cpuPercent: number; peakRssMb: number | null }>;
+}
+
+/**
+ * One drain: a fresh database with the generated dataset (everything due at once), a fresh broker, registry
+ * and sink, the five services as processes; timed from their start to the last email at the sink.
+ */
+export async function runDrain(adminUrl: string, size: Size, run: number): Promise<DrainRun> {
+  const spec = sizes[size];
+  const stack = await startTestStack();
+  const database = `outflow_bench_${process.pid}_${run}`;
+  const url = await createDatabase(adminUrl, database);
+  const db = createDb({ url, maxConnections: 4 });
+  try {
+    await migrateToLatest(db);
+    const generatedAt = Date.now();
+    const sequenceId = await generateDataset(db, spec, { host: stack.smtp.host, port: stack.smtp.port });
+    const generationMs = Date.now() - generatedAt;
+    const pipeline = await startPipeline({
+      databaseUrl: url,
+      kafkaBrokers: stack.broker.brokers,
+      schemaRegistryUrl: stack.registry.url,
+      env: drainSettings,
+    });
+    const pids = new Map([...pipeline.processes].map(([name, process]) => [name, process.child.pid!]));
+    const before = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
+    const peakRss = new Map<string, number>();
+    const sampler = setInterval(() => {
+      for (const [name, pid] of pids) {
+        const stats = readProcessStats(pid);
+        if (stats) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, stats.rssMb));
+      }
+    }, 500);
+    const started = Date.now();
+    await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
+    const drainMs = Date.now() - started;
+    clearInterval(sampler);
+    const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
+    const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
+    const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
+    const sent = await db
+      .selectFrom('email_queues')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('sequence_id', '=', sequenceId)
+      .where('status', '=', 'sent')
+      .executeTakeFirstOrThrow();
+    await pipeline.stop();
+    return {
+      generationMs,
+      drainSeconds: drainMs / 1000,
+      emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),
+      firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
+      correctness: {
+        duplicatesAtSink: ids.length - new Set(ids).size,
+        sentInDatabase: Number(sent.n),
+        lost: spec.due - new Set(ids).size,
+      },
+      processes: Object.fromEntries(
+        [...pids.keys()].map((name) => {
+          const cpu = (after.get(name)?.cpuSeconds ?? 0) - (before.get(name)?.cpuSeconds ?? 0);
+          const cpuPercent = Math.round((cpu / (drainMs / 1000)) * 100);
+          return [name, { cpuPercent, peakRssMb: peakRss.get(name) ?? null }];
+        }),
+      ),
+    };
+  } finally {
+    await db.destroy();
+    // On a DATABASE_URL server the bench database would otherwise outlive the run.
+    await dropDatabase(adminUrl, database);
+    await stack.close();
+  }
+}

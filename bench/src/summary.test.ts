@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import type { DrainRun } from './drain-run.js';
+import { median, summarizeDrains } from './summary.js';
+
+const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
+  generationMs: 1,
+  drainSeconds: 10_000 / emailsPerSecond,
+  emailsPerSecond,
+  firstToLastArrivalSeconds: 1,
+  correctness: { duplicatesAtSink: duplicates, sentInDatabase: 10_000 - duplicates, lost: 0 },
+  processes: { 'smtp-sender': { cpuPercent: cpu, peakRssMb: 100 } },
+});
+
+describe('bench summaries', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow();
+  });
+
+  it('reports figures as medians but correctness as the worst run', () => {
+    const summary = summarizeDrains([run(200, 0, 40), run(180, 2, 60), run(210, 0, 50)]);
+    expect(summary.emailsPerSecond).toBe(200);
+    expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, peakRssMb: 100 });
+    expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998 });
+  });
+});

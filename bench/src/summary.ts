@@ -1,0 +1,74 @@
+import type { DrainRun } from './drain-run.js';
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error('median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Every figure as the median over the runs; correctness as the worst run (it must be clean in all of them). */
+export function summarizeDrains(runs: DrainRun[]) {
+  const names = Object.keys(runs[0]?.processes ?? {});
+  return {
+    runs: runs.length,
+    drainSeconds: median(runs.map((run) => run.drainSeconds)),
+    emailsPerSecond: median(runs.map((run) => run.emailsPerSecond)),
+    firstToLastArrivalSeconds: median(runs.map((run) => run.firstToLastArrivalSeconds)),
+    correctness: {
+      duplicatesAtSink: Math.max(...runs.map((run) => run.correctness.duplicatesAtSink)),
+      lost: Math.max(...runs.map((run) => run.correctness.lost)),
+      sentInDatabase: Math.min(...runs.map((run) => run.correctness.sentInDatabase)),
+    },
+    processes: Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          cpuPercent: median(runs.map((run) => run.processes[name]?.cpuPercent ?? 0)),
+          peakRssMb: median(runs.map((run) => run.processes[name]?.peakRssMb ?? 0)),
+        },
+      ]),
+    ),
+  };
+}
+
+export function renderDrainSummary(result: {
+  size: string;
+  broker: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, string>;
+  dataset: Record<string, unknown>;
+  median: ReturnType<typeof summarizeDrains>;
+  runs: DrainRun[];
+}): string {
+  const m = result.median;
+  const lines = [
+    `# Benchmark: drain, size ${result.size} (median of ${m.runs} run${m.runs === 1 ? '' : 's'})`,
+    '',
+    `Broker: ${result.broker}.`,
+    `Machine: ${Object.entries(result.machine)
+      .map(([key, value]) => `${key} ${String(value)}`)
+      .join(', ')}.`,
+    `Dataset: ${Object.entries(result.dataset)
+      .map(([key, value]) => `${key} ${String(value)}`)
+      .join(', ')}.`,
+    `Service settings: ${Object.entries(result.settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ')}.`,
+    '',
+    '| figure | median | runs |',
+    '| --- | --- | --- |',
+    `| emails/s end to end | ${m.emailsPerSecond} | ${result.runs.map((run) => run.emailsPerSecond).join(', ')} |`,
+    `| drain seconds | ${m.drainSeconds} | ${result.runs.map((run) => run.drainSeconds).join(', ')} |`,
+    `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
+    `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
+    `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,
+    '',
+    '| process | CPU % (median) | peak RSS MB (median) |',
+    '| --- | --- | --- |',
+    ...Object.entries(m.processes).map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.peakRssMb} |`),
+    '',
+  ];
+  return `${lines.join('\n')}`;
+}
