@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FollowupEvent } from '@outflow/contracts';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
 import {
   createKafka,
@@ -9,19 +7,11 @@ import {
   startConsumerLoop,
   type TypedProducer,
 } from '../src/index.js';
+import { samples } from './sample-payloads.js';
 
 const logger = testLogger('consumer-recovery-test');
 
-const followup = (): FollowupEvent => ({
-  event_id: randomUUID(),
-  email_id: randomUUID(),
-  sequence_id: randomUUID(),
-  sequence_contact_id: randomUUID(),
-  contact_id: randomUUID(),
-  mailbox_id: randomUUID(),
-  step_order: 1,
-  sent_at: Date.now(),
-});
+const followup = samples['followup-events'];
 
 describe('the consumer loop when the broker loses everything', () => {
   let stack: TestStack;

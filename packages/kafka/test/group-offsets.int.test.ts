@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FollowupEvent } from '@outflow/contracts';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
 import {
   createKafka,
@@ -11,19 +10,11 @@ import {
   type SchemaCodec,
   type TypedProducer,
 } from '../src/index.js';
+import { samples } from './sample-payloads.js';
 
 const logger = testLogger('group-offsets-test');
 
-const followup = (): FollowupEvent => ({
-  event_id: randomUUID(),
-  email_id: randomUUID(),
-  sequence_id: randomUUID(),
-  sequence_contact_id: randomUUID(),
-  contact_id: randomUUID(),
-  mailbox_id: randomUUID(),
-  step_order: 1,
-  sent_at: Date.now(),
-});
+const followup = samples['followup-events'];
 
 describe('resetting a consumer group to the earliest offset', () => {
   let stack: TestStack;
