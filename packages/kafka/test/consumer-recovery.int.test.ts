@@ -7,6 +7,7 @@ import {
   startConsumerLoop,
   type TypedProducer,
 } from '../src/index.js';
+import { collector } from './collector.js';
 import { samples } from './sample-payloads.js';
 
 const logger = testLogger('consumer-recovery-test');
@@ -32,8 +33,7 @@ describe('the consumer loop when the broker loses everything', () => {
       kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-producer', logger, devBroker: true }),
       codec,
     });
-    const received = new Set<string>();
-    const waiters: Array<() => void> = [];
+    const received = collector<string>();
     const fatal: Error[] = [];
     const loop = await startConsumerLoop({
       kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-member', logger, devBroker: true }),
@@ -42,16 +42,11 @@ describe('the consumer loop when the broker loses everything', () => {
       logger,
       groupId: 'recovery',
       topic: 'followup-events',
-      handle: async ({ payload }) => {
-        received.add(payload.event_id);
-        for (const wake of waiters.splice(0)) wake();
-      },
+      handle: async ({ payload }) => received.push(payload.event_id),
       onFatal: (error) => fatal.push(error),
       retryBackoff: { initialMs: 100, maxMs: 1_000 },
     });
-    const arrives = async (id: string) => {
-      while (!received.has(id)) await new Promise<void>((resolve) => waiters.push(resolve));
-    };
+    const arrives = (id: string) => received.until(() => received.items.includes(id));
     try {
       await loop.joined;
       const before = followup();

@@ -10,6 +10,7 @@ import {
   type SchemaCodec,
   type TypedProducer,
 } from '../src/index.js';
+import { collector } from './collector.js';
 import { samples } from './sample-payloads.js';
 
 const logger = testLogger('group-offsets-test');
@@ -33,10 +34,9 @@ describe('resetting a consumer group to the earliest offset', () => {
     await stack?.close();
   });
 
-  /** A member of `groupId` that records every event id it handles, until `count` distinct ones arrived. */
+  /** A member of `groupId` that records every expected event id it handles. */
   const member = async (groupId: string, expected: Set<string>) => {
-    const seen: string[] = [];
-    let wake: (() => void) | undefined;
+    const seen = collector<string>();
     const loop = await startConsumerLoop({
       kafka: handle(),
       codec,
@@ -46,7 +46,6 @@ describe('resetting a consumer group to the earliest offset', () => {
       topic: 'followup-events',
       handle: async ({ payload }) => {
         if (expected.has(payload.event_id)) seen.push(payload.event_id);
-        wake?.();
       },
       onFatal: (error) => {
         throw error;
@@ -55,10 +54,8 @@ describe('resetting a consumer group to the earliest offset', () => {
     await loop.joined;
     return {
       loop,
-      seen,
-      async untilAll() {
-        while (new Set(seen).size < expected.size) await new Promise<void>((resolve) => (wake = resolve));
-      },
+      seen: seen.items,
+      untilAll: () => seen.until(() => new Set(seen.items).size >= expected.size),
     };
   };
 

@@ -22,31 +22,10 @@ import {
   type SchemaCodec,
   type TypedProducer,
 } from '../src/index.js';
+import { collector } from './collector.js';
 import { samples } from './sample-payloads.js';
 
 const logger = testLogger('kafka-int-test');
-/** Collects what consumers received and resolves once a condition holds. */
-function collector<T>() {
-  const items: T[] = [];
-  const waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
-  return {
-    items,
-    push(item: T) {
-      items.push(item);
-      for (const waiter of [...waiters]) {
-        if (waiter.check()) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-      }
-    },
-    until(check: () => boolean): Promise<void> {
-      if (check()) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ check, resolve }));
-    },
-  };
-}
-
 describe('kafka package against the mock broker and the registry', () => {
   let stack: TestStack;
   let codec: SchemaCodec;
