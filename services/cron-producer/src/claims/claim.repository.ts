@@ -162,6 +162,7 @@ export async function reclaimStaleEmails(db: Kysely<DB>, olderThanMs: number, li
     from (
       select id from email_queues
       where status = 'queued'
+        -- Implied by the next line, but unlike it a range the partial index on claimed_at can serve.
         and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000})
         and claimed_at < now() - make_interval(secs => ${olderThanMs / 1000} * power(2, least(republish_count, 6)))
       order by claimed_at
