@@ -52,12 +52,24 @@ export async function runDrain(adminUrl: string, size: Size, run: number): Promi
     const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
     const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
     const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
-    const sent = await db
-      .selectFrom('email_queues')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('sequence_id', '=', sequenceId)
-      .where('status', '=', 'sent')
-      .executeTakeFirstOrThrow();
+    // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
+    // send still being recorded is not counted as missing from the database.
+    const countSent = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('email_queues')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('sequence_id', '=', sequenceId)
+            .where('status', '=', 'sent')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    let sentInDatabase = await countSent();
+    for (const deadline = Date.now() + 30_000; sentInDatabase < spec.due && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      sentInDatabase = await countSent();
+    }
     await pipeline.stop();
     return {
       generationMs,
@@ -66,7 +78,7 @@ export async function runDrain(adminUrl: string, size: Size, run: number): Promi
       firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
       correctness: {
         duplicatesAtSink: ids.length - new Set(ids).size,
-        sentInDatabase: Number(sent.n),
+        sentInDatabase,
         lost: spec.due - new Set(ids).size,
       },
       processes: Object.fromEntries(
