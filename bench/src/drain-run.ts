@@ -1,6 +1,7 @@
 import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
 import { startPipeline, startTestStack } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
+import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
 import { readProcessStats } from './process-stats.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
@@ -13,13 +14,20 @@ export interface DrainRun {
   firstToLastArrivalSeconds: number;
   correctness: { duplicatesAtSink: number; sentInDatabase: number; lost: number };
   processes: Record<string, { cpuPercent: number; peakRssMb: number | null }>;
+  /** With `profileDir`: where each service spent its CPU time. */
+  profiles?: Record<string, ProfileSummary>;
 }
 
 /**
  * One drain: a fresh database with the generated dataset (everything due at once), a fresh broker, registry
  * and sink, the five services as processes; timed from their start to the last email at the sink.
  */
-export async function runDrain(adminUrl: string, size: Size, run: number): Promise<DrainRun> {
+export async function runDrain(
+  adminUrl: string,
+  size: Size,
+  run: number,
+  options: { profileDir?: string } = {},
+): Promise<DrainRun> {
   const spec = sizes[size];
   const stack = await startTestStack();
   const database = `outflow_bench_${process.pid}_${run}`;
@@ -35,6 +43,7 @@ export async function runDrain(adminUrl: string, size: Size, run: number): Promi
       kafkaBrokers: stack.broker.brokers,
       schemaRegistryUrl: stack.registry.url,
       env: drainSettings,
+      ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
     });
     const pids = new Map([...pipeline.processes].map(([name, process]) => [name, process.child.pid!]));
     const before = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
@@ -71,7 +80,17 @@ export async function runDrain(adminUrl: string, size: Size, run: number): Promi
       sentInDatabase = await countSent();
     }
     await pipeline.stop();
+    const profileDir = options.profileDir;
+    const profiles = profileDir
+      ? Object.fromEntries(
+          [...pids].flatMap(([name, pid]) => {
+            const summary = summarizeProfilesOf(profileDir, pid);
+            return summary ? [[name, summary]] : [];
+          }),
+        )
+      : undefined;
     return {
+      ...(profiles ? { profiles } : {}),
       generationMs,
       drainSeconds: drainMs / 1000,
       emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),

@@ -11,9 +11,11 @@ function option(args: string[], name: string): string | undefined {
   return args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
 }
 
-// `pnpm bench [--size S|M|L] [--scenario drain] [--runs N]`: runs the real services as processes on the local
+// `pnpm bench [--size S|M|L] [--scenario drain] [--runs N] [--profile]`: runs the real services as processes on the local
 // stack, N times (default 3), and writes bench/results/<date>-<size>.json (every run and the medians) and .md
-// (the summary). Figures are taken on the librdkafka mock broker and labelled so.
+// (the summary). `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and
+// adds where each one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
+// Figures are taken on the librdkafka mock broker and labelled so.
 async function main(args: string[]): Promise<void> {
   const size = (option(args, '--size') ?? 'S') as Size;
   if (!(size in sizes)) throw new Error('--size must be S, M or L');
@@ -21,6 +23,9 @@ async function main(args: string[]): Promise<void> {
   if (scenario !== 'drain') throw new Error(`scenario ${scenario} is not implemented yet (available: drain)`);
   const runCount = Number(option(args, '--runs') ?? 3);
   if (!Number.isInteger(runCount) || runCount < 1 || runCount > 20) throw new Error('--runs must be 1 to 20');
+  const profile = args.includes('--profile');
+  const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${size}`;
+  const directory = join(findRepoRoot(), 'bench', 'results');
   const logger = createLogger({ service: 'bench', level: 'warn' });
   const dataDir = await mkdtemp(join(tmpdir(), 'outflow-bench-pg-'));
   const server = await startPostgres({ logger, databaseUrl: process.env['DATABASE_URL'], dataDir, persistent: false });
@@ -28,7 +33,9 @@ async function main(args: string[]): Promise<void> {
     const runs: DrainRun[] = [];
     for (let run = 1; run <= runCount; run++) {
       process.stderr.write(`drain ${size}, run ${run} of ${runCount}… `);
-      runs.push(await runDrain(server.adminUrl, size, run));
+      const profileDir = profile ? join(directory, `${stamp}-profiles`, `run-${run}`) : undefined;
+      if (profileDir) await mkdir(profileDir, { recursive: true });
+      runs.push(await runDrain(server.adminUrl, size, run, profileDir ? { profileDir } : {}));
       process.stderr.write(`${runs.at(-1)!.emailsPerSecond} emails/s\n`);
     }
     const summary = summarizeDrains(runs);
@@ -51,9 +58,7 @@ async function main(args: string[]): Promise<void> {
       median: summary,
       runs,
     };
-    const directory = join(findRepoRoot(), 'bench', 'results');
     await mkdir(directory, { recursive: true });
-    const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${size}`;
     await writeFile(join(directory, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(join(directory, `${stamp}.md`), renderDrainSummary(result));
     process.stdout.write(`${renderDrainSummary(result)}\nwrote bench/results/${stamp}.json and .md\n`);

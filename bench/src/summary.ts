@@ -69,6 +69,26 @@ export function renderDrainSummary(result: {
     '| --- | --- | --- |',
     ...Object.entries(m.processes).map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.peakRssMb} |`),
     '',
+    ...renderProfiles(result.runs.at(-1)?.profiles),
   ];
   return `${lines.join('\n')}`;
+}
+
+/** Where each service's CPU time went (self time by origin and the top functions), from a profiled run. */
+function renderProfiles(profiles: DrainRun['profiles']): string[] {
+  if (!profiles) return [];
+  const lines = ['## Where the CPU time goes (last run, under `node --cpu-prof`)', ''];
+  for (const [name, profile] of Object.entries(profiles)) {
+    lines.push(
+      `### ${name}: ${profile.busySeconds} s busy`,
+      '',
+      `By origin: ${profile.byOrigin.map((entry) => `${entry.origin} ${entry.percent}%`).join(', ')}.`,
+      '',
+      '| function (self time) | % |',
+      '| --- | --- |',
+      ...profile.topFunctions.map((entry) => `| \`${entry.name}\` | ${entry.percent} |`),
+      '',
+    );
+  }
+  return lines;
 }

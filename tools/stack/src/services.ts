@@ -19,6 +19,8 @@ export interface PipelineOptions {
   /** Extra variables for every service (e.g. OUTFLOW_DAY_SECONDS, PRODUCER_TICK_MS). */
   env?: Record<string, string>;
   services?: readonly ServiceName[];
+  /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  nodeArgs?: string[];
 }
 
 export interface Pipeline {
@@ -63,7 +65,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const processes = new Map<ServiceName, RunningProcess>();
   const replicas: RunningProcess[] = [];
   const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess =>
-    spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), { env: { ...env, ...extraEnv }, cwd: root });
+    spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
+      env: { ...env, ...extraEnv },
+      cwd: root,
+      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    });
   const spawnService = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
     const process = launch(name, extraEnv);
     processes.set(name, process);

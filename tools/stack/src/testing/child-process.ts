@@ -14,11 +14,11 @@ export interface RunningProcess {
 /** A TypeScript entry point run the way `pnpm` scripts run it: workspace packages from source via tsx. */
 export function spawnTypeScript(
   entry: string,
-  options: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string; nodeArgs?: string[] } = {},
 ) {
   return spawnProcess(
     process.execPath,
-    ['--conditions=@outflow/source', '--import', 'tsx', entry, ...(options.args ?? [])],
+    [...(options.nodeArgs ?? []), '--conditions=@outflow/source', '--import', 'tsx', entry, ...(options.args ?? [])],
     options,
   );
 }
