@@ -17,7 +17,7 @@ export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export type * from './database.generated.js';
 export type * from './rows.js';
 export { mailboxLocalDay } from './mailbox-day.js';
-export { insertEmailEvent, type NewEmailEvent } from './repositories/email-event.repository.js';
+export { insertEmailEvent, insertEmailEvents, type NewEmailEvent } from './repositories/email-event.repository.js';
 export {
   createApiKey,
   findActiveApiKey,
@@ -25,5 +25,5 @@ export {
   listApiKeys,
   revokeApiKey,
 } from './repositories/api-key.repository.js';
-export { settleReservation } from './repositories/mailbox-capacity.repository.js';
+export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
 export { createDatabase, dropDatabase, listDatabases, withDatabase } from './admin.js';

@@ -44,6 +44,12 @@ export interface ConsumerLoopOptions<T extends TopicName> {
   handle: (message: ConsumedMessage<T>) => Promise<void>;
   /** Partitions processed in parallel by this member. Default 1. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Messages of one partition handled at once (in fetched order, chunk by chunk). Default 1: strictly one after
+   * the other. Above 1, messages of a partition can complete out of order, so use it only where the handler
+   * does not rely on partition order; concurrent handlers are what lets coalesced statements form batches.
+   */
+  messageConcurrency?: number;
   /** Backoff for in-place retries. Default 200 ms doubling to 30 s. */
   retryBackoff?: { initialMs: number; maxMs: number };
   /**
@@ -161,48 +167,68 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
 
   const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+  /**
+   * Handles one message until it is done (handled or dead-lettered): true. False when the member stopped owning
+   * the partition while the message was failing: it is then left unresolved for the partition's next owner.
+   */
+  const processMessage = async (
+    message: KafkaMessage,
+    partition: number,
+    heartbeat: () => Promise<void>,
+    stillOurs: () => boolean,
+  ): Promise<boolean> => {
+    let delay = backoff.initialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const headers = decodeHeaders(message.headers);
+        const payload = await options.codec.decode(topic, message.value);
+        await options.handle({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key ? message.key.toString('utf8') : null,
+          payload,
+          headers,
+          timestamp: Number(message.timestamp),
+          heartbeat,
+        });
+        return true;
+      } catch (error) {
+        const retryable = isAppError(error) ? error.retryable : !(error instanceof InvalidHeadersError);
+        if (!retryable) {
+          await deadLetter(message, partition, toDeadLetterError(error));
+          return true;
+        }
+        if (!stillOurs()) return false;
+        log.warn(
+          { err: error, partition, offset: message.offset, attempt, retryInMs: delay },
+          'handler failed; retrying',
+        );
+        await wait(delay);
+        await heartbeat();
+        delay = Math.min(delay * 2, backoff.maxMs);
+      }
+    }
+  };
+
+  const chunkSize = options.messageConcurrency ?? 1;
   const runConfig: ConsumerRunConfig = {
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-      for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
-        let delay = backoff.initialMs;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const headers = decodeHeaders(message.headers);
-            const payload = await options.codec.decode(topic, message.value);
-            await options.handle({
-              topic,
-              partition: batch.partition,
-              offset: message.offset,
-              key: message.key ? message.key.toString('utf8') : null,
-              payload,
-              headers,
-              timestamp: Number(message.timestamp),
-              heartbeat,
-            });
-            break;
-          } catch (error) {
-            const retryable = isAppError(error) ? error.retryable : !(error instanceof InvalidHeadersError);
-            if (!retryable) {
-              await deadLetter(message, batch.partition, toDeadLetterError(error));
-              break;
-            }
-            if (!isRunning() || isStale()) {
-              // Not resolved: the message is delivered again after restart or to the partition's next owner.
-              return;
-            }
-            log.warn(
-              { err: error, partition: batch.partition, offset: message.offset, attempt, retryInMs: delay },
-              'handler failed; retrying',
-            );
-            await wait(delay);
-            await heartbeat();
-            delay = Math.min(delay * 2, backoff.maxMs);
-          }
-        }
-        resolveOffset(message.offset);
+      const stillOurs = () => isRunning() && !isStale();
+      // Chunks of the batch are handled concurrently; a chunk's offsets are resolved once all of it is done, so a
+      // committed offset never skips a message still failing (it is retried in place while the rest wait).
+      for (let start = 0; start < batch.messages.length; start += chunkSize) {
+        if (!stillOurs()) break;
+        const chunk = batch.messages.slice(start, start + chunkSize);
+        const done = await Promise.all(
+          chunk.map((message) => processMessage(message, batch.partition, heartbeat, stillOurs)),
+        );
+        const settled = done.indexOf(false) === -1 ? chunk.length : done.indexOf(false);
+        if (settled > 0) resolveOffset(chunk[settled - 1]!.offset);
+        // Not resolved: the rest is delivered again after restart or to the partition's next owner.
+        if (settled < chunk.length) return;
         await heartbeat();
       }
       await commitOffsetsIfNecessary();

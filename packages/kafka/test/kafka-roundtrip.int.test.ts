@@ -51,6 +51,7 @@ describe('kafka package against the mock broker and the registry', () => {
     groupId: string,
     handle: (message: ConsumedMessage<T>) => Promise<void>,
     onAssignment?: (partitions: number[]) => void,
+    messageConcurrency?: number,
   ) => {
     const kafka = createKafka({
       brokers: stack.broker.brokers,
@@ -71,6 +72,7 @@ describe('kafka package against the mock broker and the registry', () => {
       handle,
       onFatal,
       ...(onAssignment ? { onAssignment } : {}),
+      ...(messageConcurrency ? { messageConcurrency } : {}),
     }).then((loop) => {
       loops.push(loop);
       return loop;
@@ -227,6 +229,49 @@ describe('kafka package against the mock broker and the registry', () => {
     await handled.until(() => handled.items.length >= 1);
     expect(handled.items).toEqual([retry.event_id]);
     expect(failuresLeft).toBe(0);
+    await member.stop();
+  });
+
+  it('handles messages of one partition concurrently with messageConcurrency, retrying a failing one in place', async () => {
+    const groupId = `concurrent.${randomUUID()}`;
+    const retries = Array.from({ length: 30 }, () => samples['email-retries']());
+    const ours = new Set(retries.map((retry) => retry.event_id));
+    const failing = retries[7]!.event_id;
+    let failuresLeft = 2;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const handled = collector<string>();
+    const member = await startMember(
+      'email-retries',
+      groupId,
+      async (message) => {
+        if (!ours.has(message.payload.event_id)) return;
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        // Yield a few turns, so handlers of one chunk overlap.
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        if (message.payload.event_id === failing && failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('connection terminated unexpectedly');
+        }
+        handled.push(message.payload.event_id);
+      },
+      undefined,
+      8,
+    );
+    await member.joined;
+    // One key: every message on one partition, fetched together.
+    await producer.send(
+      'email-retries',
+      retries.map((payload) => ({ payload, key: 'one-partition' })),
+    );
+    await handled.until(() => new Set(handled.items).size >= retries.length);
+    expect(new Set(handled.items)).toEqual(ours);
+    expect(handled.items.filter((id) => id === failing)).toHaveLength(1);
+    expect(failuresLeft).toBe(0);
+    expect(mostInFlight).toBeGreaterThan(1);
+    expect(mostInFlight).toBeLessThanOrEqual(8);
     await member.stop();
   });
 

@@ -15,3 +15,4 @@ export {
 export { failpoint } from './failpoint.js';
 export { startTicker } from './ticker.js';
 export { workInBatches } from './work-in-batches.js';
+export { createCoalescer, type Coalescer } from './coalescer.js';

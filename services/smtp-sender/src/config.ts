@@ -4,6 +4,13 @@ export const smtpSenderEnv = {
   ...secretEnv,
   /** Partitions of email-jobs this process sends from in parallel. Default 4. */
   SENDER_CONCURRENCY: positiveInt.default(4),
+  /**
+   * Email jobs of one partition handled at once. Each waits for a connection of its mailbox before it claims
+   * the email, so this bounds memory and fetch-ahead, not the SMTP load (SMTP_POOL_SIZE does). Default 64.
+   */
+  SENDER_MESSAGE_CONCURRENCY: positiveInt.default(64),
+  /** Most emails per coalesced database statement (start, context, record-sent, publish). Default 200. */
+  SENDER_BATCH_SIZE: positiveInt.default(200),
   /** How long a send may take before its lease expires and the email is marked uncertain. Default 120 000 ms. */
   SEND_LEASE_MS: positiveInt.default(120_000),
   /** Pooled SMTP connections per mailbox. Default 3. */

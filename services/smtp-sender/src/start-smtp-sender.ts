@@ -3,6 +3,7 @@ import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { smtpSenderEnv } from './config.js';
 import { handleEmailJob } from './sending/email-job.handler.js';
+import { createSendStatements } from './sending/send-statements.js';
 import { createTransportPool } from './smtp/transport-pool.js';
 
 export type SmtpSenderConfig = z.infer<z.ZodObject<typeof smtpSenderEnv>>;
@@ -18,6 +19,13 @@ export async function startSmtpSender(
     poolSize: config.SMTP_POOL_SIZE,
     timeoutMs: config.SMTP_TIMEOUT_MS,
   });
+  const statements = createSendStatements({
+    db: infra.db,
+    producer: infra.producer,
+    leaseMs: config.SEND_LEASE_MS,
+    maxBatch: config.SENDER_BATCH_SIZE,
+  });
+  const deps = { db: infra.db, statements, transports, logger, leaseMs: config.SEND_LEASE_MS };
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,
@@ -27,11 +35,9 @@ export async function startSmtpSender(
     topic: 'email-jobs',
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     partitionsConsumedConcurrently: config.SENDER_CONCURRENCY,
-    handle: (message) =>
-      handleEmailJob(
-        { db: infra.db, producer: infra.producer, transports, logger, leaseMs: config.SEND_LEASE_MS },
-        message,
-      ),
+    // Emails of one partition do not depend on each other's order; their statements coalesce into batches.
+    messageConcurrency: config.SENDER_MESSAGE_CONCURRENCY,
+    handle: (message) => handleEmailJob(deps, message),
     onFatal,
   });
   // Publishes follow-up and retry events whose writer died between its commit and its produce.

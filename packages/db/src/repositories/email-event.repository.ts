@@ -14,17 +14,25 @@ export interface NewEmailEvent {
 
 /** Records an email event; callers pass their transaction so the event commits with the change it describes. */
 export async function insertEmailEvent(db: Kysely<DB>, event: NewEmailEvent): Promise<void> {
+  await insertEmailEvents(db, [event]);
+}
+
+/** Records many email events in one statement (same rules as insertEmailEvent). */
+export async function insertEmailEvents(db: Kysely<DB>, events: readonly NewEmailEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await db
     .insertInto('email_events')
-    .values({
-      email_queue_id: event.emailId,
-      sequence_id: event.sequenceId,
-      contact_id: event.contactId,
-      mailbox_id: event.mailboxId,
-      type: event.type,
-      event_key: event.eventKey,
-      metadata: JSON.stringify(event.metadata ?? {}),
-    })
+    .values(
+      events.map((event) => ({
+        email_queue_id: event.emailId,
+        sequence_id: event.sequenceId,
+        contact_id: event.contactId,
+        mailbox_id: event.mailboxId,
+        type: event.type,
+        event_key: event.eventKey,
+        metadata: JSON.stringify(event.metadata ?? {}),
+      })),
+    )
     .onConflict((conflict) => conflict.column('event_key').doNothing())
     .execute();
 }

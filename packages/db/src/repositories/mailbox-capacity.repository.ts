@@ -21,3 +21,29 @@ export async function settleReservation(
     .where('day', '=', reservation.day)
     .execute();
 }
+
+/**
+ * settleReservation for many (mailbox, day) pairs in one statement, locking the rows in key order so that
+ * concurrent settlers and the producer's reservations queue up instead of deadlocking.
+ */
+export async function settleReservations(
+  db: Kysely<DB>,
+  reservations: readonly { mailboxId: string; day: string; count: number }[],
+  sent: boolean,
+): Promise<void> {
+  if (reservations.length === 0) return;
+  await sql`
+    with settled as (
+      select counts.mailbox_id, counts.day, settle.count from mailbox_daily_counts counts
+      join unnest(${reservations.map((r) => r.mailboxId)}::uuid[], ${reservations.map((r) => r.day)}::date[],
+        ${reservations.map((r) => r.count)}::int[]) as settle(mailbox_id, day, count)
+        on counts.mailbox_id = settle.mailbox_id and counts.day = settle.day
+      order by counts.mailbox_id, counts.day
+      for no key update of counts
+    )
+    update mailbox_daily_counts counts
+    set reserved_count = greatest(counts.reserved_count - settled.count, 0),
+        sent_count = counts.sent_count + ${sent ? sql`settled.count` : sql`0`}
+    from settled where counts.mailbox_id = settled.mailbox_id and counts.day = settled.day
+  `.execute(db);
+}

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@outflow/db';
-import { publishOutbox, type ConsumedMessage, type TypedProducer } from '@outflow/kafka';
-import { AppError, failpoint } from '@outflow/runtime';
+import type { ConsumedMessage } from '@outflow/kafka';
+import { failpoint } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { renderEmail, TemplateError, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
+import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
 import { composeMessage } from '../smtp/compose-message.js';
 import { recordWithinLease } from './record-within-lease.js';
-import { findSendContext, recordFailure, recordSent, recordUncertain, startSending } from './send.repository.js';
+import type { SendStatements } from './send-statements.js';
+import { recordFailure, recordUncertain, type SendContext } from './send.repository.js';
 
 export interface EmailJobDeps {
   db: Database;
-  producer: TypedProducer;
+  statements: SendStatements;
   transports: TransportPool;
   logger: Logger;
   leaseMs: number;
@@ -22,22 +24,59 @@ export interface EmailJobDeps {
  * Sends one email job. Any message may arrive twice: the compare-and-set to `sending` lets exactly one copy of a
  * claim through. SMTP cannot join a transaction, so the email's own row is moved before (sending, with a lease)
  * and after (sent or retry_pending) the hand-over; if this process dies in between, the lease expires and the
- * producer marks the email uncertain rather than sending it again.
+ * producer marks the email uncertain rather than sending it again. A connection is reserved before the email
+ * moves to `sending`, so only emails actually on the wire can be left uncertain by a crash.
  */
 export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessage<'email-jobs'>): Promise<void> {
   const job = message.payload;
   const log = deps.logger.child({ emailId: job.email_id, claimToken: job.claim_token });
+  const context = await deps.statements.context(job.email_id);
+  if (!context || context.status !== 'queued' || context.claim_token !== job.claim_token) {
+    log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
+    return;
+  }
+  const pool = deps.transports.get({
+    id: context.mailbox_id,
+    smtp_host: context.smtp_host,
+    smtp_port: context.smtp_port,
+    smtp_secure: context.smtp_secure,
+    smtp_username: context.smtp_username,
+    encrypted_smtp_password: context.encrypted_smtp_password,
+    smtp_password_key_id: context.smtp_password_key_id,
+    updated_at: context.mailbox_updated_at,
+  });
+  // A server that cannot be reached is a failed attempt of this email (recorded below, retried with backoff by
+  // the retry consumer), not a reason to hold up the partition.
+  let slot: ConnectionSlot | undefined;
+  let connectError: unknown;
+  try {
+    slot = await pool.reserve();
+  } catch (error) {
+    connectError = error;
+  }
+  try {
+    await sendReserved(deps, job, context, slot, connectError, log);
+  } finally {
+    slot?.release();
+  }
+}
+
+async function sendReserved(
+  deps: EmailJobDeps,
+  job: ConsumedMessage<'email-jobs'>['payload'],
+  context: SendContext,
+  slot: ConnectionSlot | undefined,
+  connectError: unknown,
+  log: Logger,
+): Promise<void> {
   // Taken before the lease is, so it is never later than the database's own expiry (minus a safety margin).
   const leaseDeadline = Date.now() + deps.leaseMs * 0.9;
   const record = <T>(write: () => Promise<T>) => recordWithinLease(write, { leaseDeadline, logger: log });
-  const started = await startSending(deps.db, job.email_id, job.claim_token, deps.leaseMs);
+  const started = await deps.statements.start({ emailId: job.email_id, claimToken: job.claim_token });
   if (!started) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
     return;
   }
-  const context = await findSendContext(deps.db, job.email_id);
-  if (!context)
-    throw new AppError('EMAIL_NOT_FOUND', `email ${job.email_id} vanished while sending`, { retryable: false });
 
   // Everything that can fail before a byte reaches SMTP fails here, and ends the claim as a plain failure: a
   // template that no longer renders is permanent (retrying cannot fix it), anything else temporary.
@@ -59,18 +98,8 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   const { mail, smtpMessageId } = built;
   let response: string;
   try {
-    const info = await deps.transports
-      .get({
-        id: context.mailbox_id,
-        smtp_host: context.smtp_host,
-        smtp_port: context.smtp_port,
-        smtp_secure: context.smtp_secure,
-        smtp_username: context.smtp_username,
-        encrypted_smtp_password: context.encrypted_smtp_password,
-        smtp_password_key_id: context.smtp_password_key_id,
-        updated_at: context.mailbox_updated_at,
-      })
-      .send(mail.envelope, mail.raw);
+    if (!slot) throw connectError;
+    const info = await slot.send(mail.envelope, mail.raw);
     response = String(info.response ?? '');
     // The worst moment to die: the server said 250, nothing is recorded yet. The lease makes it uncertain.
     failpoint('sender.after-smtp-before-commit');
@@ -93,10 +122,12 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   }
 
   const recorded = await record(() =>
-    recordSent(
-      deps.db,
-      { emailId: job.email_id, claimToken: job.claim_token, smtpMessageId, smtpResponse: response },
-      (sentAt) => ({
+    deps.statements.recordSent({
+      emailId: job.email_id,
+      claimToken: job.claim_token,
+      smtpMessageId,
+      smtpResponse: response,
+      followup: (sentAt) => ({
         topic: 'followup-events',
         messageId: `followup:${job.email_id}`,
         key: job.sequence_contact_id,
@@ -111,7 +142,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
           sent_at: sentAt.getTime(),
         },
       }),
-    ),
+    }),
   );
   if (!recorded) {
     log.error('sent, but the email was no longer ours to finish (lease expired?)');
@@ -119,8 +150,6 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   }
   await publishSoon(deps, recorded.outboxIds);
 }
-
-type SendContext = NonNullable<Awaited<ReturnType<typeof findSendContext>>>;
 
 /** Renders the step for the contact and builds the MIME message, with a Message-ID unique per attempt. */
 async function buildMessage(context: SendContext, emailId: string, attempts: number) {
@@ -203,7 +232,7 @@ async function endWithFailure(
  */
 async function publishSoon(deps: EmailJobDeps, outboxIds: string[]): Promise<void> {
   try {
-    await publishOutbox(deps.db, deps.producer, outboxIds);
+    await deps.statements.publish(outboxIds);
   } catch (error) {
     deps.logger.warn({ err: error, outboxIds }, 'publishing from the outbox failed; the relay will retry');
   }

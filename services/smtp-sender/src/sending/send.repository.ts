@@ -1,41 +1,46 @@
 import { sql, type Kysely } from 'kysely';
-import { insertEmailEvent, settleReservation, type DB } from '@outflow/db';
+import { insertEmailEvent, insertEmailEvents, settleReservation, settleReservations, type DB } from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
 /**
- * Moves a claimed email to `sending` with a lease, only if it is still `queued` under this claim token. A
- * redelivered or stale message matches nothing and must send nothing.
+ * Moves claimed emails to `sending` with a lease, each only if it is still `queued` under its claim token (a
+ * redelivered or stale message matches nothing and must send nothing). One statement for the whole batch;
+ * returns each input's new attempt number, or undefined for an email that was not started.
  */
-export async function startSending(
+export async function startSendingMany(
   db: Kysely<DB>,
-  emailId: string,
-  claimToken: string,
+  starts: readonly { emailId: string; claimToken: string }[],
   leaseMs: number,
-): Promise<{ attempts: number } | undefined> {
-  return db
-    .updateTable('email_queues')
-    .set({
-      status: 'sending',
-      lease_expires_at: sql`now() + make_interval(secs => ${leaseMs / 1000})`,
-      attempts: sql`attempts + 1`,
-      last_attempt_at: sql`now()`,
-    })
-    .where('id', '=', emailId)
-    .where('status', '=', 'queued')
-    .where('claim_token', '=', claimToken)
-    .returning('attempts')
-    .executeTakeFirst();
+): Promise<({ attempts: number } | undefined)[]> {
+  const { rows } = await sql<{ id: string; attempts: number }>`
+    update email_queues e
+    set status = 'sending', lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
+        attempts = e.attempts + 1, last_attempt_at = now()
+    from unnest(${starts.map((start) => start.emailId)}::uuid[], ${starts.map((start) => start.claimToken)}::uuid[])
+      as job(email_id, claim_token)
+    where e.id = job.email_id and e.status = 'queued' and e.claim_token = job.claim_token
+    returning e.id, e.attempts
+  `.execute(db);
+  const started = new Map(rows.map((row) => [row.id, row.attempts]));
+  // The same email twice in one batch (a duplicate message) is started once: only its first input gets it.
+  return starts.map((start) => {
+    const attempts = started.get(start.emailId);
+    started.delete(start.emailId);
+    return attempts === undefined ? undefined : { attempts };
+  });
 }
 
-/** Everything needed to render and send one email. */
-export async function findSendContext(db: Kysely<DB>, emailId: string) {
-  return db
+/** Everything needed to decide whether to send, and to render and send, for each email (undefined if gone). */
+export async function findSendContexts(db: Kysely<DB>, emailIds: readonly string[]) {
+  const rows = await db
     .selectFrom('email_queues as e')
     .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
     .innerJoin('contacts as c', 'c.id', 'e.contact_id')
     .innerJoin('steps as st', 'st.id', 'e.step_id')
     .select([
       'e.id',
+      'e.status',
+      'e.claim_token',
       'e.step_order',
       'e.sequence_id',
       'e.sequence_contact_id',
@@ -59,56 +64,114 @@ export async function findSendContext(db: Kysely<DB>, emailId: string) {
       'st.content',
       'st.content_format',
     ])
-    .where('e.id', '=', emailId)
-    .executeTakeFirst();
+    .where('e.id', 'in', [...new Set(emailIds)])
+    .execute();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return emailIds.map((id) => byId.get(id));
+}
+
+export type SendContext = NonNullable<Awaited<ReturnType<typeof findSendContexts>>[number]>;
+
+export interface SentEmail {
+  emailId: string;
+  claimToken: string;
+  smtpMessageId: string;
+  smtpResponse: string;
+  followup: (sentAt: Date) => OutboxMessage<'followup-events'>;
 }
 
 /**
- * The send succeeded: in one transaction, mark the email sent, settle its capacity reservation as a send, move
- * the enrollment's current step, record the event and put the follow-up event in the outbox (so it cannot be
- * lost to a crash after the commit). Guarded by status and token, so running it twice is a no-op. Returns the
- * sent time and the outbox row ids, or undefined when the email was not ours to finish.
+ * Sends succeeded: in one transaction for the whole batch, mark the emails sent, settle their capacity
+ * reservations as sends, move each enrollment's current step, record the events and put the follow-up events in
+ * the outbox (so none can be lost to a crash after the commit). Guarded by status and token, so recording a send
+ * twice is a no-op. Returns, per input, the sent time and its outbox row ids, or undefined when the email was not
+ * ours to finish. Rows are locked in key order, so concurrent batches (other replicas, the producer) queue up
+ * instead of deadlocking.
  */
-export async function recordSent(
+export async function recordSentMany(
   db: Kysely<DB>,
-  sent: { emailId: string; claimToken: string; smtpMessageId: string; smtpResponse: string },
-  followup: (sentAt: Date) => OutboxMessage<'followup-events'>,
-): Promise<{ sentAt: Date; outboxIds: string[] } | undefined> {
+  sends: readonly SentEmail[],
+): Promise<({ sentAt: Date; outboxIds: string[] } | undefined)[]> {
   return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('email_queues')
-      .set({ status: 'sent', sent_at: sql`now()`, lease_expires_at: null, smtp_message_id: sent.smtpMessageId })
-      .where('id', '=', sent.emailId)
-      .where('status', '=', 'sending')
-      .where('claim_token', '=', sent.claimToken)
-      .returning([
-        'sent_at',
-        'mailbox_id',
-        'capacity_day',
-        'sequence_contact_id',
-        'step_order',
-        'sequence_id',
-        'contact_id',
-      ])
-      .executeTakeFirst();
-    if (!row?.sent_at) return undefined;
-    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: true });
-    await trx
-      .updateTable('sequence_contacts')
-      .set({ current_step: sql`greatest(current_step, ${row.step_order})` })
-      .where('id', '=', row.sequence_contact_id)
-      .execute();
-    await insertEmailEvent(trx, {
-      emailId: sent.emailId,
-      sequenceId: row.sequence_id,
-      contactId: row.contact_id,
-      mailboxId: row.mailbox_id,
-      type: 'sent',
-      eventKey: `sent:${sent.emailId}`,
-      metadata: { smtp_response: sent.smtpResponse, message_id: sent.smtpMessageId },
+    const ordered = [...new Map(sends.map((send) => [send.emailId, send])).values()].sort((a, b) =>
+      a.emailId.localeCompare(b.emailId),
+    );
+    const { rows } = await sql<{
+      id: string;
+      sent_at: Date;
+      mailbox_id: string;
+      capacity_day: string;
+      sequence_contact_id: string;
+      step_order: number;
+      sequence_id: string;
+      contact_id: string;
+    }>`
+      with sent as (
+        select job.email_id, job.smtp_message_id from email_queues e
+        join unnest(${ordered.map((send) => send.emailId)}::uuid[], ${ordered.map((send) => send.claimToken)}::uuid[],
+          ${ordered.map((send) => send.smtpMessageId)}::text[]) as job(email_id, claim_token, smtp_message_id)
+          on e.id = job.email_id and e.status = 'sending' and e.claim_token = job.claim_token
+        order by e.id
+        for no key update of e
+      )
+      update email_queues e
+      set status = 'sent', sent_at = now(), lease_expires_at = null, smtp_message_id = sent.smtp_message_id
+      from sent where e.id = sent.email_id
+      returning e.id, e.sent_at, e.mailbox_id, e.capacity_day::text, e.sequence_contact_id, e.step_order,
+        e.sequence_id, e.contact_id
+    `.execute(trx);
+    if (rows.length === 0) return sends.map(() => undefined);
+    const perDay = new Map<string, { mailboxId: string; day: string; count: number }>();
+    for (const row of rows) {
+      const key = `${row.mailbox_id}/${row.capacity_day}`;
+      const entry = perDay.get(key) ?? { mailboxId: row.mailbox_id, day: row.capacity_day, count: 0 };
+      entry.count += 1;
+      perDay.set(key, entry);
+    }
+    await settleReservations(trx, [...perDay.values()], true);
+    const steps = new Map<string, number>();
+    for (const row of rows)
+      steps.set(row.sequence_contact_id, Math.max(steps.get(row.sequence_contact_id) ?? 0, row.step_order));
+    const enrollments = [...steps].sort(([a], [b]) => a.localeCompare(b));
+    await sql`
+      with target as (
+        select s.id, step.current_step from sequence_contacts s
+        join unnest(${enrollments.map(([id]) => id)}::uuid[], ${enrollments.map(([, step]) => step)}::int[])
+          as step(id, current_step) on s.id = step.id
+        order by s.id
+        for no key update of s
+      )
+      update sequence_contacts s set current_step = greatest(s.current_step, target.current_step)
+      from target where s.id = target.id and s.current_step < target.current_step
+    `.execute(trx);
+    const bySend = new Map(sends.map((send) => [send.emailId, send]));
+    await insertEmailEvents(
+      trx,
+      rows.map((row) => {
+        const send = bySend.get(row.id)!;
+        return {
+          emailId: row.id,
+          sequenceId: row.sequence_id,
+          contactId: row.contact_id,
+          mailboxId: row.mailbox_id,
+          type: 'sent' as const,
+          eventKey: `sent:${row.id}`,
+          metadata: { smtp_response: send.smtpResponse, message_id: send.smtpMessageId },
+        };
+      }),
+    );
+    const outboxIds = await enqueueOutbox(
+      trx,
+      rows.map((row) => bySend.get(row.id)!.followup(row.sent_at)),
+    );
+    const results = new Map(
+      rows.map((row, index) => [row.id, { sentAt: row.sent_at, outboxIds: [outboxIds[index]!] }]),
+    );
+    return sends.map((send) => {
+      const result = results.get(send.emailId);
+      results.delete(send.emailId);
+      return result;
     });
-    const outboxIds = await enqueueOutbox(trx, [followup(row.sent_at)]);
-    return { sentAt: row.sent_at, outboxIds };
   });
 }
 

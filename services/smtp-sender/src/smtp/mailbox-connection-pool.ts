@@ -18,6 +18,13 @@ export interface SendError extends Error {
   afterData?: boolean;
 }
 
+/** A reserved connection: used for exactly one send, or released unused. */
+export interface ConnectionSlot {
+  send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ response: string }>;
+  /** Gives the connection back unused (a no-op once send was called). */
+  release(): void;
+}
+
 /**
  * Pooled SMTP connections for one mailbox. We own the connections (nodemailer's SMTPConnection) instead of using
  * nodemailer's pool because only the connection knows how far a failed transaction got: after a 354 (the body was
@@ -34,7 +41,36 @@ export class MailboxConnectionPool {
   constructor(private readonly settings: PoolSettings) {}
 
   async send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ response: string }> {
+    return (await this.reserve()).send(envelope, raw);
+  }
+
+  /**
+   * Waits for a connection (opening one if the pool has room). The slot is for one send; release it unused when
+   * the send is called off. Reserving before committing to a send keeps emails that wait for a connection out of
+   * `sending`, so a crash leaves only the ones actually on the wire uncertain.
+   */
+  async reserve(): Promise<ConnectionSlot> {
     const connection = await this.acquire();
+    let used = false;
+    return {
+      send: (envelope, raw) => {
+        if (used) return Promise.reject(new Error('this SMTP connection slot was already used'));
+        used = true;
+        return this.sendOn(connection, envelope, raw);
+      },
+      release: () => {
+        if (used) return;
+        used = true;
+        this.release(connection);
+      },
+    };
+  }
+
+  private sendOn(
+    connection: SMTPConnection,
+    envelope: { from: string; to: string[] },
+    raw: Buffer,
+  ): Promise<{ response: string }> {
     return new Promise((resolve, reject) => {
       connection.send(envelope, raw, (error, info) => {
         if (error) {
@@ -120,6 +156,8 @@ export class MailboxConnectionPool {
   }
 
   private release(connection: SMTPConnection): void {
+    // Closed while reserved (the server hung up): its slot was already given back by discard.
+    if (this.gone.has(connection)) return;
     const waiter = this.waiting.shift();
     if (waiter) waiter(connection);
     else if (this.closed) connection.quit();

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { findSendContexts, recordSentMany, startSendingMany, type SentEmail } from '../src/sending/send.repository.js';
+
+/** A seeded email claimed as the producer claims it: queued under a token, one reservation on today's count. */
+async function seedClaimedEmail(test: TestDatabase) {
+  const seeded = await seedEnrolledEmail(test.db);
+  const claimToken = randomUUID();
+  await sql`
+    update email_queues set status = 'queued', claim_token = ${claimToken}, claimed_at = now(),
+      capacity_day = current_date
+    where id = ${seeded.email.id}
+  `.execute(test.db);
+  await sql`
+    insert into mailbox_daily_counts (mailbox_id, day, reserved_count) values (${seeded.mailbox.id}, current_date, 1)
+  `.execute(test.db);
+  return { ...seeded, claimToken };
+}
+
+const sentEmail = (emailId: string, claimToken: string, sequenceContactId: string): SentEmail => ({
+  emailId,
+  claimToken,
+  smtpMessageId: `<${emailId}.1@outflow.test>`,
+  smtpResponse: '250 OK',
+  followup: (sentAt) => ({
+    topic: 'followup-events',
+    messageId: `followup:${emailId}`,
+    key: sequenceContactId,
+    payload: {
+      event_id: randomUUID(),
+      email_id: emailId,
+      sequence_id: randomUUID(),
+      sequence_contact_id: sequenceContactId,
+      contact_id: randomUUID(),
+      mailbox_id: randomUUID(),
+      step_order: 1,
+      sent_at: sentAt.getTime(),
+    },
+  }),
+});
+
+describe('the batched send statements', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it('starts each claimed email once, and nothing for a stale token or a duplicate in the same batch', async () => {
+    const [a, b] = [await seedClaimedEmail(test), await seedClaimedEmail(test)];
+    const started = await startSendingMany(
+      test.db,
+      [
+        { emailId: a.email.id, claimToken: a.claimToken },
+        { emailId: b.email.id, claimToken: randomUUID() },
+        { emailId: a.email.id, claimToken: a.claimToken },
+      ],
+      60_000,
+    );
+    expect(started).toEqual([{ attempts: 1 }, undefined, undefined]);
+    const contexts = await findSendContexts(test.db, [a.email.id, randomUUID(), b.email.id]);
+    expect(contexts.map((context) => context?.status)).toEqual(['sending', undefined, 'queued']);
+    expect(contexts[0]?.contact_email).toBe(a.contact.email);
+  });
+
+  it('records a batch of sends in one transaction: counts, steps, events and outbox, each once', async () => {
+    const emails = [await seedClaimedEmail(test), await seedClaimedEmail(test), await seedClaimedEmail(test)];
+    await startSendingMany(
+      test.db,
+      emails.map((email) => ({ emailId: email.email.id, claimToken: email.claimToken })),
+      60_000,
+    );
+    const [first, second, third] = emails as [(typeof emails)[0], (typeof emails)[0], (typeof emails)[0]];
+    const sends = [
+      sentEmail(first.email.id, first.claimToken, first.enrollment.id),
+      sentEmail(second.email.id, second.claimToken, second.enrollment.id),
+      // Not ours: another claim's token.
+      sentEmail(third.email.id, randomUUID(), third.enrollment.id),
+      // The same send twice in one batch.
+      sentEmail(first.email.id, first.claimToken, first.enrollment.id),
+    ];
+    const results = await recordSentMany(test.db, sends);
+    expect(results.map((result) => result?.outboxIds.length)).toEqual([1, 1, undefined, undefined]);
+    // Recording again changes nothing.
+    expect(await recordSentMany(test.db, sends.slice(0, 2))).toEqual([undefined, undefined]);
+
+    const ids = emails.map((email) => email.email.id);
+    const rows = await test.db
+      .selectFrom('email_queues')
+      .select(['id', 'status', 'smtp_message_id'])
+      .where('id', 'in', ids)
+      .execute();
+    const status = Object.fromEntries(rows.map((row) => [row.id, row.status]));
+    expect([status[first.email.id], status[second.email.id], status[third.email.id]]).toEqual([
+      'sent',
+      'sent',
+      'sending',
+    ]);
+    const counts = await test.db
+      .selectFrom('mailbox_daily_counts')
+      .select(['mailbox_id', 'reserved_count', 'sent_count'])
+      .where(
+        'mailbox_id',
+        'in',
+        emails.map((email) => email.mailbox.id),
+      )
+      .execute();
+    const count = Object.fromEntries(counts.map((row) => [row.mailbox_id, [row.reserved_count, row.sent_count]]));
+    expect([count[first.mailbox.id], count[second.mailbox.id], count[third.mailbox.id]]).toEqual([
+      [0, 1],
+      [0, 1],
+      [1, 0],
+    ]);
+    const steps = await test.db
+      .selectFrom('sequence_contacts')
+      .select(['id', 'current_step'])
+      .where('id', 'in', [first.enrollment.id, third.enrollment.id])
+      .execute();
+    expect(Object.fromEntries(steps.map((row) => [row.id, row.current_step]))).toEqual({
+      [first.enrollment.id]: 1,
+      [third.enrollment.id]: 0,
+    });
+    const events = await test.db
+      .selectFrom('email_events')
+      .select('email_queue_id')
+      .where('type', '=', 'sent')
+      .where('email_queue_id', 'in', ids)
+      .execute();
+    expect(events.map((event) => event.email_queue_id).sort()).toEqual([first.email.id, second.email.id].sort());
+    const outbox = await test.db
+      .selectFrom('outbox')
+      .select('message_id')
+      .where('message_id', 'in', [`followup:${first.email.id}`, `followup:${second.email.id}`])
+      .execute();
+    expect(outbox).toHaveLength(2);
+  });
+});
