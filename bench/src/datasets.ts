@@ -10,8 +10,8 @@ export type Size = keyof typeof sizes;
 
 /**
  * Generates a dataset in SQL (no per-row round trips), reproducibly: `mailboxes` mailboxes on the sink with
- * unlimited capacity, `due` emails due now spread evenly over them, and `history` already-sent emails that make
- * the tables as large as a system that has been running for a while. Returns the due sequence's id.
+ * unlimited capacity, `due` emails due now spread evenly over them, and `history` already-sent emails (follow-ups
+ * handled, enrollments completed) that make the tables as large as a system that has been running for a while. Returns the due sequence's id.
  */
 export async function generateDataset(
   db: Database,
@@ -58,10 +58,11 @@ export async function generateDataset(
           returning id, contact_id, mailbox_id
         )
         insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
-          status, scheduled_for, sent_at, attempts)
+          status, scheduled_for, sent_at, followup_handled_at, attempts)
         select e.id, ${sequences[name]}, (select id from steps where sequence_id = ${sequences[name]}), 1, e.contact_id,
           e.mailbox_id, ${name === 'history' ? 'sent' : 'scheduled'}::email_status,
           now() - interval '1 second', ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
+          ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
           ${name === 'history' ? 1 : 0}
         from enrollments e
       `.execute(trx);

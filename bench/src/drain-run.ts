@@ -2,7 +2,8 @@ import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflo
 import { startPipeline, startTestStack } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
-import { readProcessStats } from './process-stats.js';
+import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
+import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
 export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
@@ -14,6 +15,10 @@ export interface DrainRun {
   firstToLastArrivalSeconds: number;
   correctness: { duplicatesAtSink: number; sentInDatabase: number; lost: number };
   processes: Record<string, { cpuPercent: number; peakRssMb: number | null }>;
+  /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
+  infrastructure?: Record<string, { cpuPercent: number }>;
+  /** The statements that took the most PostgreSQL time during the drain (absent without pg_stat_statements). */
+  statements?: StatementStat[];
   /** With `profileDir`: where each service spent its CPU time. */
   profiles?: Record<string, ProfileSummary>;
 }
@@ -26,7 +31,7 @@ export async function runDrain(
   adminUrl: string,
   size: Size,
   run: number,
-  options: { profileDir?: string } = {},
+  options: { profileDir?: string; postgresPid?: number } = {},
 ): Promise<DrainRun> {
   const spec = sizes[size];
   const stack = await startTestStack();
@@ -38,11 +43,13 @@ export async function runDrain(
     const generatedAt = Date.now();
     const sequenceId = await generateDataset(db, spec, { host: stack.smtp.host, port: stack.smtp.port });
     const generationMs = Date.now() - generatedAt;
+    const countingStatements = await resetStatementStats(db);
     const pipeline = await startPipeline({
       databaseUrl: url,
       kafkaBrokers: stack.broker.brokers,
       schemaRegistryUrl: stack.registry.url,
       env: drainSettings,
+      fromBuild: true,
       ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
     });
     const pids = new Map([...pipeline.processes].map(([name, process]) => [name, process.child.pid!]));
@@ -54,11 +61,19 @@ export async function runDrain(
         if (stats) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, stats.rssMb));
       }
     }, 500);
+    const infrastructureCpu = (): Map<string, number | undefined> =>
+      new Map([
+        ['postgres (all backends)', options.postgresPid ? readProcessTreeCpuSeconds(options.postgresPid) : undefined],
+        ['mock broker', stack.broker.pid ? readProcessTreeCpuSeconds(stack.broker.pid) : undefined],
+        ['bench (sink, registry)', (process.cpuUsage().user + process.cpuUsage().system) / 1e6],
+      ]);
+    const infrastructureBefore = infrastructureCpu();
     const started = Date.now();
     await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
     const drainMs = Date.now() - started;
     clearInterval(sampler);
     const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
+    const infrastructureAfter = infrastructureCpu();
     const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
     const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
     // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
@@ -79,7 +94,14 @@ export async function runDrain(
       await new Promise((resolve) => setTimeout(resolve, 100));
       sentInDatabase = await countSent();
     }
+    const statements = countingStatements ? await readStatementStats(db) : undefined;
     await pipeline.stop();
+    if (process.env['BENCH_DUMP_LOGS']) {
+      for (const [name, running] of pipeline.processes) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(`/tmp/bench-log-${name}.txt`, running.output());
+      }
+    }
     const profileDir = options.profileDir;
     const profiles = profileDir
       ? Object.fromEntries(
@@ -89,8 +111,17 @@ export async function runDrain(
           }),
         )
       : undefined;
+    const infrastructure = Object.fromEntries(
+      [...infrastructureAfter].flatMap(([name, seconds]) => {
+        const before = infrastructureBefore.get(name);
+        if (seconds === undefined || before === undefined) return [];
+        return [[name, { cpuPercent: Math.round(((seconds - before) / (drainMs / 1000)) * 100) }]];
+      }),
+    );
     return {
       ...(profiles ? { profiles } : {}),
+      infrastructure,
+      ...(statements ? { statements } : {}),
       generationMs,
       drainSeconds: drainMs / 1000,
       emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100;
 
@@ -13,4 +13,43 @@ export function readProcessStats(pid: number): { cpuSeconds: number; rssMb: numb
   } catch {
     return undefined;
   }
+}
+
+function cpuOf(pid: number): { own: number; reapedChildren: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      own: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+      reapedChildren: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return children;
+}
+
+/**
+ * CPU seconds used so far by a process and all its descendants, live or already exited (their time is added to
+ * the parent's when it reaps them): what a PostgreSQL server costs, backends included.
+ */
+export function readProcessTreeCpuSeconds(pid: number): number | undefined {
+  const root = cpuOf(pid);
+  if (!root) return undefined;
+  let total = root.own + root.reapedChildren;
+  for (const child of childrenOf(pid)) total += readProcessTreeCpuSeconds(child) ?? 0;
+  return total;
 }

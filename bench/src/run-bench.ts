@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findRepoRoot, startPostgres } from '@outflow/stack';
+import { buildWorkspace, findRepoRoot, startPostgres } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
 import { sizes, type Size } from './datasets.js';
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
+import { statementStatsSettings } from './statement-stats.js';
 import { median, renderDrainSummary, summarizeDrains } from './summary.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -26,16 +27,30 @@ async function main(args: string[]): Promise<void> {
   const profile = args.includes('--profile');
   const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${size}`;
   const directory = join(findRepoRoot(), 'bench', 'results');
+  // The services run compiled, as in production; build first so the figures are of this checkout's code.
+  buildWorkspace();
   const logger = createLogger({ service: 'bench', level: 'warn' });
   const dataDir = await mkdtemp(join(tmpdir(), 'outflow-bench-pg-'));
-  const server = await startPostgres({ logger, databaseUrl: process.env['DATABASE_URL'], dataDir, persistent: false });
+  const server = await startPostgres({
+    logger,
+    databaseUrl: process.env['DATABASE_URL'],
+    dataDir,
+    persistent: false,
+    settings: statementStatsSettings,
+  });
   try {
     const runs: DrainRun[] = [];
     for (let run = 1; run <= runCount; run++) {
       process.stderr.write(`drain ${size}, run ${run} of ${runCount}… `);
       const profileDir = profile ? join(directory, `${stamp}-profiles`, `run-${run}`) : undefined;
       if (profileDir) await mkdir(profileDir, { recursive: true });
-      runs.push(await runDrain(server.adminUrl, size, run, profileDir ? { profileDir } : {}));
+      const postgresPid = server.pid();
+      runs.push(
+        await runDrain(server.adminUrl, size, run, {
+          ...(profileDir ? { profileDir } : {}),
+          ...(postgresPid ? { postgresPid } : {}),
+        }),
+      );
       process.stderr.write(`${runs.at(-1)!.emailsPerSecond} emails/s\n`);
     }
     const summary = summarizeDrains(runs);

@@ -21,6 +21,12 @@ export function summarizeDrains(runs: DrainRun[]) {
       lost: Math.max(...runs.map((run) => run.correctness.lost)),
       sentInDatabase: Math.min(...runs.map((run) => run.correctness.sentInDatabase)),
     },
+    infrastructure: Object.fromEntries(
+      Object.keys(runs[0]?.infrastructure ?? {}).map((name) => [
+        name,
+        { cpuPercent: median(runs.map((run) => run.infrastructure?.[name]?.cpuPercent ?? 0)) },
+      ]),
+    ),
     processes: Object.fromEntries(
       names.map((name) => [
         name,
@@ -68,7 +74,11 @@ export function renderDrainSummary(result: {
     '| process | CPU % (median) | peak RSS MB (median) |',
     '| --- | --- | --- |',
     ...Object.entries(m.processes).map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.peakRssMb} |`),
+    ...Object.entries(m.infrastructure).map(([name, p]) => `| ${name} | ${p.cpuPercent} | |`),
     '',
+    `CPU % is of one core (the machine has ${String(result.machine['cpus'])}).`,
+    '',
+    ...renderStatements(result.runs.at(-1)?.statements),
     ...renderProfiles(result.runs.at(-1)?.profiles),
   ];
   return `${lines.join('\n')}`;
@@ -91,4 +101,22 @@ function renderProfiles(profiles: DrainRun['profiles']): string[] {
     );
   }
   return lines;
+}
+
+/** The statements that took the most PostgreSQL time (pg_stat_statements, last run). */
+function renderStatements(statements: DrainRun['statements']): string[] {
+  if (!statements) return [];
+  return [
+    '## Where the PostgreSQL time goes (last run, pg_stat_statements)',
+    '',
+    'Rows marked "nested" ran inside a trigger or function: their time is also part of the statement that fired them.',
+    '',
+    '| statement | calls | total ms | mean ms | rows | buffers |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...statements.map(
+      (s) =>
+        `| ${s.topLevel ? '' : '(nested) '}\`${s.query.replace(/\|/g, '\\|')}\` | ${s.calls} | ${s.totalMs} | ${s.meanMs} | ${s.rows} | ${s.buffers} |`,
+    ),
+    '',
+  ];
 }

@@ -44,7 +44,7 @@ describe('createCoalescer', () => {
     expect(flushes).toEqual([[1], [2, 3], [4]]);
   });
 
-  it('fails every call of a failed flush, and keeps serving later calls', async () => {
+  it('fails every call of a flush that fails for all, and keeps serving later calls', async () => {
     let fail = true;
     const echo = createCoalescer<string, string>({
       maxBatch: 10,
@@ -57,6 +57,21 @@ describe('createCoalescer', () => {
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     await expect(echo('c')).resolves.toBe('c');
+  });
+
+  it('isolates an input that fails its batch: the others are flushed again alone and succeed', async () => {
+    const flushes: string[][] = [];
+    const echo = createCoalescer<string, string>({
+      maxBatch: 10,
+      flush: async (inputs) => {
+        flushes.push(inputs);
+        if (inputs.includes('poison')) throw new Error('violates a check constraint');
+        return inputs;
+      },
+    });
+    const results = await Promise.allSettled([echo('a'), echo('poison'), echo('b')]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(flushes).toEqual([['a', 'poison', 'b'], ['a'], ['poison'], ['b']]);
   });
 
   it('rejects a flush that returns the wrong number of results', async () => {

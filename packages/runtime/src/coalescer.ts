@@ -2,8 +2,10 @@
  * Group commit for one kind of round trip. Calls made in the same turn of the event loop, or while a flush is
  * running, are flushed together: a busy process turns N concurrent statements into one, and a lone call waits for
  * no timer (it flushes on the next turn). `flush` gets the inputs in call order and must return one result per
- * input, in the same order. If a flush fails, every call in it fails with that error (each caller decides whether
- * to retry, exactly as it would for its own statement).
+ * input, in the same order. If a flush of several inputs fails, each is flushed again on its own, so one input
+ * that cannot be written (a constraint it breaks) fails alone instead of failing everything batched with it; the
+ * calls that still fail get their own error, and each caller decides whether to retry, exactly as it would for its
+ * own statement.
  */
 export interface Coalescer<I, O> {
   (input: I): Promise<O>;
@@ -42,15 +44,29 @@ export function createCoalescer<I, O>(options: {
     }
   };
 
+  const flushChecked = async (inputs: I[]): Promise<O[]> => {
+    const outputs = await options.flush(inputs);
+    if (outputs.length !== inputs.length) {
+      throw new Error(`coalesced flush returned ${outputs.length} results for ${inputs.length} inputs`);
+    }
+    return outputs;
+  };
+
   const runFlush = async (batch: Waiting<I, O>[]): Promise<void> => {
     try {
-      const outputs = await options.flush(batch.map((waiting) => waiting.input));
-      if (outputs.length !== batch.length) {
-        throw new Error(`coalesced flush returned ${outputs.length} results for ${batch.length} inputs`);
-      }
+      const outputs = await flushChecked(batch.map((waiting) => waiting.input));
       batch.forEach((waiting, index) => waiting.resolve(outputs[index]!));
     } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const waiting of batch) {
+        await flushChecked([waiting.input]).then(
+          (outputs) => waiting.resolve(outputs[0]!),
+          (alone: unknown) => waiting.reject(alone),
+        );
+      }
     }
   };
 

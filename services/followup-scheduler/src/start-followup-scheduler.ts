@@ -1,9 +1,9 @@
 import type { z } from '@outflow/config';
 import { startConsumerLoop } from '@outflow/kafka';
-import { startTicker } from '@outflow/runtime';
+import { createCoalescer, startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { followupSchedulerEnv } from './config.js';
-import { scheduleNextStep } from './followups/followup.repository.js';
+import { scheduleNextSteps, type SentStep } from './followups/followup.repository.js';
 import { reconcileFollowups } from './followups/reconcile-followups.js';
 
 export type FollowupSchedulerConfig = z.infer<z.ZodObject<typeof followupSchedulerEnv>>;
@@ -12,6 +12,12 @@ export async function startFollowupScheduler(
   { config, logger, infra }: ServiceContext<FollowupSchedulerConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
+  // Events handled at once share one transaction (group commit): under load one batch of five statements
+  // schedules hundreds of follow-ups.
+  const schedule = createCoalescer({
+    maxBatch: config.SCHEDULER_BATCH_SIZE,
+    flush: (events: SentStep[]) => scheduleNextSteps(infra.db, events, config.OUTFLOW_DAY_SECONDS),
+  });
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,
@@ -21,18 +27,17 @@ export async function startFollowupScheduler(
     topic: 'followup-events',
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     partitionsConsumedConcurrently: 3,
+    // Events of one partition are for different enrollments (an enrollment's next event only exists once this
+    // one was handled), so their order does not matter.
+    messageConcurrency: config.SCHEDULER_MESSAGE_CONCURRENCY,
     handle: async ({ payload }) => {
-      const outcome = await scheduleNextStep(
-        infra.db,
-        {
-          emailId: payload.email_id,
-          sequenceContactId: payload.sequence_contact_id,
-          sequenceId: payload.sequence_id,
-          stepOrder: payload.step_order,
-          sentAt: new Date(payload.sent_at),
-        },
-        config.OUTFLOW_DAY_SECONDS,
-      );
+      const outcome = await schedule({
+        emailId: payload.email_id,
+        sequenceContactId: payload.sequence_contact_id,
+        sequenceId: payload.sequence_id,
+        stepOrder: payload.step_order,
+        sentAt: new Date(payload.sent_at),
+      });
       logger.debug({ emailId: payload.email_id, outcome }, 'follow-up handled');
     },
     onFatal,

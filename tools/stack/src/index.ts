@@ -31,6 +31,7 @@ export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/ch
 export { startMailViewer, type MailViewer } from './mail-viewer.js';
 export { startStack, type Stack, type StackEndpoints, type StackOptions } from './stack.js';
 export {
+  buildWorkspace,
   serviceNames,
   startPipeline,
   testSecretKeys,

@@ -27,6 +27,8 @@ export interface PostgresServer {
    */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** The postmaster's process id (embedded only, while running), e.g. for CPU figures. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export interface StartPostgresOptions {
   fast?: boolean;
   /** The embedded server's max_connections. Default 300. */
   maxConnections?: number;
+  /** More server settings for the embedded server (e.g. shared_preload_libraries for the bench). */
+  settings?: Record<string, string>;
 }
 
 const EMBEDDED_USER = 'outflow';
@@ -73,6 +77,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
         embedded: false,
         pause: notEmbedded,
         resume: notEmbedded,
+        pid: () => undefined,
         stop: async () => undefined,
       };
     }
@@ -103,6 +108,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       '-c',
       `max_connections=${options.maxConnections ?? 300}`,
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: (message) => logger.debug({ postgres: message.trim() }),
     onError: (error) => logger.error({ err: error }, 'embedded PostgreSQL error'),
@@ -127,10 +133,12 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   return {
     adminUrl,
     embedded: true,
+    pid: () => postmasterPid(options.dataDir),
     async pause() {
       // SIGINT is PostgreSQL's fast shutdown. Signalled through the pid file, not server.stop(), which would
       // delete a non-persistent data directory.
-      const pid = Number(readFileSync(`${options.dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+      const pid = postmasterPid(options.dataDir);
+      if (pid === undefined) throw new Error('PostgreSQL is not running (no postmaster.pid)');
       process.kill(pid, 'SIGINT');
       while (isProcessAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
       logger.info({ port }, 'embedded PostgreSQL paused');
@@ -143,15 +151,20 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   };
 }
 
+function postmasterPid(dataDir: string): number | undefined {
+  const pidFile = `${dataDir}/postmaster.pid`;
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /**
  * A previous run that was killed (not stopped) leaves its postmaster running and owning the data directory;
  * stop it so this run can start, instead of failing on a "lock file already exists" error.
  */
 async function stopStalePostmaster(dataDir: string, logger: Logger): Promise<void> {
-  const pidFile = `${dataDir}/postmaster.pid`;
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
+  const pid = postmasterPid(dataDir);
+  if (pid === undefined || !isProcessAlive(pid)) return;
   logger.warn({ pid }, 'stopping a PostgreSQL left running by an earlier run');
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;

@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { findRepoRoot } from './repo-root.js';
-import { spawnTypeScript, type RunningProcess } from './testing/child-process.js';
+import { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 
 export const serviceNames = [
   'sequence-api',
@@ -21,6 +22,12 @@ export interface PipelineOptions {
   services?: readonly ServiceName[];
   /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
   nodeArgs?: string[];
+  /**
+   * Run the compiled services (`services/<name>/dist/src/main.js`, as the container does) instead of the
+   * sources through tsx: no loader in the process, so CPU and memory figures are production's. The caller
+   * builds first (see buildWorkspace).
+   */
+  fromBuild?: boolean;
 }
 
 export interface Pipeline {
@@ -34,6 +41,18 @@ export interface Pipeline {
   restart(name: ServiceName, extraEnv?: Record<string, string>): Promise<RunningProcess>;
   /** SIGTERM to every service; resolves with their exit codes. */
   stop(): Promise<Record<string, number | string>>;
+}
+
+/** Compiles the workspace (`tsc -b`, incremental: quick when nothing changed), for a pipeline run `fromBuild`. */
+export function buildWorkspace(): void {
+  const root = findRepoRoot();
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new Error(`tsc -b failed (exit ${String(result.status)}):\n${result.stdout}${result.stderr}`);
+  }
 }
 
 /** A fixed-format secret key for a test run: `test:<32 random bytes>`. */
@@ -65,11 +84,17 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const processes = new Map<ServiceName, RunningProcess>();
   const replicas: RunningProcess[] = [];
   const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess =>
-    spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
-      env: { ...env, ...extraEnv },
-      cwd: root,
-      ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
-    });
+    options.fromBuild
+      ? spawnProcess(
+          process.execPath,
+          [...(options.nodeArgs ?? []), join(root, 'services', name, 'dist', 'src', 'main.js')],
+          { env: { ...env, ...extraEnv }, cwd: root },
+        )
+      : spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
+          env: { ...env, ...extraEnv },
+          cwd: root,
+          ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+        });
   const spawnService = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
     const process = launch(name, extraEnv);
     processes.set(name, process);

@@ -17,6 +17,8 @@ export interface TestBroker {
    * started with `replaceableBroker: true`.
    */
   replace(): Promise<void>;
+  /** The broker process (for CPU and memory figures); undefined behind the replaceable proxy. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startTestStack(options: { replaceableBroker?: boolean } = 
     ? await startReplaceableBroker({ topics: productTopics() })
     : await startMockBroker({ topics: productTopics() }).then((mock) => ({
         brokers: mock.brokers,
+        pid: mock.pid,
         stop: () => mock.stop(),
         replace: () =>
           Promise.reject(new Error('start the test stack with replaceableBroker: true to replace its broker')),

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { scheduleNextSteps, type SentStep } from '../src/followups/followup.repository.js';
+
+/** A sent first step; with `secondStepWaitDays` the sequence has a second step with that wait. */
+async function seedSent(test: TestDatabase, secondStepWaitDays?: number) {
+  const seeded = await seedEnrolledEmail(test.db);
+  if (secondStepWaitDays !== undefined) {
+    await test.db
+      .insertInto('steps')
+      .values({
+        sequence_id: seeded.sequence.id,
+        step_order: 2,
+        subject: 'Again',
+        content: 'Hello again',
+        wait_days: secondStepWaitDays,
+      })
+      .execute();
+  }
+  await sql`update email_queues set status = 'sent', sent_at = now() where id = ${seeded.email.id}`.execute(test.db);
+  const event: SentStep = {
+    emailId: seeded.email.id,
+    sequenceContactId: seeded.enrollment.id,
+    sequenceId: seeded.sequence.id,
+    stepOrder: 1,
+    sentAt: new Date('2026-11-23T10:00:00Z'),
+  };
+  return { ...seeded, event };
+}
+
+describe('scheduling follow-ups in batches', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it('handles every kind of event in one batch, each with its own outcome, and marks all handled', async () => {
+    const next = await seedSent(test, 2);
+    const last = await seedSent(test);
+    const cancelled = await seedSent(test, 1);
+    await sql`update sequence_contacts set status = 'cancelled' where id = ${cancelled.enrollment.id}`.execute(test.db);
+    const outcomes = await scheduleNextSteps(test.db, [next.event, last.event, cancelled.event, next.event], 86_400);
+    expect(outcomes).toEqual(['scheduled', 'completed', 'enrollment-inactive', 'already-done']);
+
+    const scheduled = await test.db
+      .selectFrom('email_queues')
+      .select(['sequence_contact_id', 'step_order', 'scheduled_for', 'status'])
+      .where('step_order', '=', 2)
+      .where('sequence_contact_id', 'in', [next.enrollment.id, cancelled.enrollment.id])
+      .execute();
+    // sent_at + 2 days, from the event's own send time.
+    expect(scheduled).toEqual([
+      {
+        sequence_contact_id: next.enrollment.id,
+        step_order: 2,
+        scheduled_for: new Date('2026-11-25T10:00:00Z'),
+        status: 'scheduled',
+      },
+    ]);
+    const completed = await test.db
+      .selectFrom('sequence_contacts')
+      .select('status')
+      .where('id', '=', last.enrollment.id)
+      .executeTakeFirstOrThrow();
+    expect(completed.status).toBe('completed');
+    const unhandled = await test.db
+      .selectFrom('email_queues')
+      .select('id')
+      .where('id', 'in', [next.email.id, last.email.id, cancelled.email.id])
+      .where('followup_handled_at', 'is', null)
+      .execute();
+    expect(unhandled).toEqual([]);
+
+    // Redelivered later: nothing new.
+    expect(await scheduleNextSteps(test.db, [next.event, last.event], 86_400)).toEqual([
+      'already-done',
+      'enrollment-inactive',
+    ]);
+  });
+});
