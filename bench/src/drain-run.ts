@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
 import { startPipeline, startTestStack } from '@outflow/stack';
-import { generateDataset, sizes, type Size } from './datasets.js';
+import { generateDataset, sizes, startArrivals, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
 import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
+import { percentiles } from './summary.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
 export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
@@ -14,6 +16,12 @@ export interface DrainRun {
   emailsPerSecond: number;
   firstToLastArrivalSeconds: number;
   correctness: { duplicatesAtSink: number; sentInDatabase: number; lost: number };
+  /** Steady state only: the arrival rate the emails came due at. */
+  ratePerSecond?: number;
+  /** Scheduling lag, ms: arrival at the sink minus scheduled_for (in a drain: how long the backlog waited). */
+  lagMs?: Percentiles;
+  /** Follow-up latency, ms: step 2 scheduled (its row created) minus step 1 sent, both on the database clock. */
+  followupMs?: Percentiles;
   processes: Record<string, { cpuPercent: number; peakRssMb: number | null }>;
   /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
   infrastructure?: Record<string, { cpuPercent: number }>;
@@ -23,6 +31,8 @@ export interface DrainRun {
   profiles?: Record<string, ProfileSummary>;
 }
 
+type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
+
 /**
  * One drain: a fresh database with the generated dataset (everything due at once), a fresh broker, registry
  * and sink, the five services as processes; timed from their start to the last email at the sink.
@@ -31,7 +41,7 @@ export async function runDrain(
   adminUrl: string,
   size: Size,
   run: number,
-  options: { profileDir?: string; postgresPid?: number } = {},
+  options: { profileDir?: string; postgresPid?: number; ratePerSecond?: number } = {},
 ): Promise<DrainRun> {
   const spec = sizes[size];
   const stack = await startTestStack();
@@ -41,7 +51,12 @@ export async function runDrain(
   try {
     await migrateToLatest(db);
     const generatedAt = Date.now();
-    const sequenceId = await generateDataset(db, spec, { host: stack.smtp.host, port: stack.smtp.port });
+    const sequenceId = await generateDataset(
+      db,
+      spec,
+      { host: stack.smtp.host, port: stack.smtp.port },
+      options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
+    );
     const generationMs = Date.now() - generatedAt;
     const countingStatements = await resetStatementStats(db);
     const pipeline = await startPipeline({
@@ -68,6 +83,7 @@ export async function runDrain(
         ['bench (sink, registry)', (process.cpuUsage().user + process.cpuUsage().system) / 1e6],
       ]);
     const infrastructureBefore = infrastructureCpu();
+    if (options.ratePerSecond) await startArrivals(db, sequenceId);
     const started = Date.now();
     await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
     const drainMs = Date.now() - started;
@@ -95,13 +111,8 @@ export async function runDrain(
       sentInDatabase = await countSent();
     }
     const statements = countingStatements ? await readStatementStats(db) : undefined;
+    const { lagMs, followupMs } = await measureLatencies(db, sequenceId, spec.due, stack.smtp.messages);
     await pipeline.stop();
-    if (process.env['BENCH_DUMP_LOGS']) {
-      for (const [name, running] of pipeline.processes) {
-        const { writeFileSync } = await import('node:fs');
-        writeFileSync(`/tmp/bench-log-${name}.txt`, running.output());
-      }
-    }
     const profileDir = options.profileDir;
     const profiles = profileDir
       ? Object.fromEntries(
@@ -123,6 +134,9 @@ export async function runDrain(
       infrastructure,
       ...(statements ? { statements } : {}),
       generationMs,
+      ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+      ...(lagMs ? { lagMs } : {}),
+      ...(followupMs ? { followupMs } : {}),
       drainSeconds: drainMs / 1000,
       emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),
       firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
@@ -145,4 +159,40 @@ export async function runDrain(
     await dropDatabase(adminUrl, database);
     await stack.close();
   }
+}
+
+/**
+ * Scheduling lag of every email that reached the sink, and follow-up latency of every sent step 1 (waiting,
+ * bounded, for the scheduler to catch up with the last sends).
+ */
+async function measureLatencies(
+  db: ReturnType<typeof createDb>,
+  sequenceId: string,
+  due: number,
+  messages: readonly { receivedAt: Date; headers: Record<string, string | undefined> }[],
+) {
+  const { rows: scheduled } = await sql<{ id: string; due_ms: number }>`
+    select id, extract(epoch from scheduled_for) * 1000 as due_ms from email_queues
+    where sequence_id = ${sequenceId} and step_order = 1
+  `.execute(db);
+  const dueAt = new Map(scheduled.map((row) => [row.id, Number(row.due_ms)]));
+  const lags = messages.flatMap((message) => {
+    const at = dueAt.get(message.headers['x-outflow-email-id'] ?? '');
+    return at === undefined ? [] : [message.receivedAt.getTime() - at];
+  });
+  const followups = async () =>
+    (
+      await sql<{ ms: number }>`
+        select extract(epoch from (next.created_at - sent.sent_at)) * 1000 as ms
+        from email_queues sent
+        join email_queues next on next.sequence_contact_id = sent.sequence_contact_id and next.step_order = 2
+        where sent.sequence_id = ${sequenceId} and sent.step_order = 1 and sent.status = 'sent'
+      `.execute(db)
+    ).rows.map((row) => Number(row.ms));
+  let latencies = await followups();
+  for (const deadline = Date.now() + 30_000; latencies.length < due && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    latencies = await followups();
+  }
+  return { lagMs: percentiles(lags), followupMs: percentiles(latencies) };
 }

@@ -6,26 +6,55 @@ import { createLogger } from '@outflow/telemetry';
 import { sizes, type Size } from './datasets.js';
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
 import { statementStatsSettings } from './statement-stats.js';
-import { median, renderDrainSummary, summarizeDrains } from './summary.js';
+import { medianTick, renderTickSummary } from './tick-summary.js';
+import { runTicks, tickSettings, type TickRun } from './tick-run.js';
+import { median, renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
+
+const scenarios = ['drain', 'steady', 'tick'] as const;
+type Scenario = (typeof scenarios)[number];
 
 function option(args: string[], name: string): string | undefined {
   return args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
 }
 
-// `pnpm bench [--size S|M|L] [--scenario drain] [--runs N] [--profile]`: runs the real services as processes on the local
-// stack, N times (default 3), and writes bench/results/<date>-<size>.json (every run and the medians) and .md
-// (the summary). `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and
-// adds where each one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
-// Figures are taken on the librdkafka mock broker and labelled so.
-async function main(args: string[]): Promise<void> {
+/** Command-line options, validated up front: a typo fails before minutes of setup, with what is allowed. */
+function parseOptions(args: string[]) {
   const size = (option(args, '--size') ?? 'S') as Size;
   if (!(size in sizes)) throw new Error('--size must be S, M or L');
-  const scenario = option(args, '--scenario') ?? 'drain';
-  if (scenario !== 'drain') throw new Error(`scenario ${scenario} is not implemented yet (available: drain)`);
+  const scenario = (option(args, '--scenario') ?? 'drain') as Scenario;
+  if (!scenarios.includes(scenario)) throw new Error(`--scenario must be one of: ${scenarios.join(', ')}`);
   const runCount = Number(option(args, '--runs') ?? 3);
   if (!Number.isInteger(runCount) || runCount < 1 || runCount > 20) throw new Error('--runs must be 1 to 20');
-  const profile = args.includes('--profile');
-  const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${size}`;
+  const loads = (option(args, '--loads') ?? '20,50,80').split(',').map(Number);
+  if (loads.some((load) => !Number.isInteger(load) || load < 1 || load > 100)) {
+    throw new Error('--loads must be percentages of the drain rate, 1 to 100, comma-separated (e.g. 20,50,80)');
+  }
+  const drainRate = option(args, '--drain-rate') === undefined ? undefined : Number(option(args, '--drain-rate'));
+  if (drainRate !== undefined && !(Number.isInteger(drainRate) && drainRate > 0)) {
+    throw new Error('--drain-rate must be a positive whole number of emails per second');
+  }
+  const tickSizes = (option(args, '--sizes') ?? 'S,M').split(',') as Size[];
+  if (tickSizes.some((tickSize) => !(tickSize in sizes)))
+    throw new Error('--sizes must be sizes among S, M and L (e.g. S,M)');
+  return { size, scenario, runCount, loads, drainRate, tickSizes, profile: args.includes('--profile') };
+}
+
+// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick] [--runs N] [--loads 20,50,80] [--drain-rate N]
+// [--sizes S,M] [--profile]`
+// runs the real services (compiled) as processes on the local stack and writes bench/results/<date>-<size>.json
+// (every run and the medians) and .md (the summary).
+// - drain: everything due at once, N times: emails/s end to end, drain time, follow-up latency.
+// - steady: emails come due at each load level's rate (a share of --drain-rate, or of a drain measured first),
+//   N runs per level: scheduling lag and follow-up latency percentiles.
+// - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements).
+// `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and adds where each
+// one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
+// Figures are taken on the librdkafka mock broker and labelled so.
+async function main(args: string[]): Promise<void> {
+  const options = parseOptions(args);
+  const { size, scenario, runCount } = options;
+  const label = scenario === 'tick' ? options.tickSizes.join('') : size;
+  const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${label}${scenario === 'drain' ? '' : `-${scenario}`}`;
   const directory = join(findRepoRoot(), 'bench', 'results');
   // The services run compiled, as in production; build first so the figures are of this checkout's code.
   buildWorkspace();
@@ -38,45 +67,99 @@ async function main(args: string[]): Promise<void> {
     persistent: false,
     settings: statementStatsSettings,
   });
+  let runNumber = 0;
+  const run = async (label: string, ratePerSecond?: number): Promise<DrainRun> => {
+    runNumber += 1;
+    process.stderr.write(`${label}… `);
+    const profileDir = options.profile ? join(directory, `${stamp}-profiles`, `run-${runNumber}`) : undefined;
+    if (profileDir) await mkdir(profileDir, { recursive: true });
+    const postgresPid = server.pid();
+    const result = await runDrain(server.adminUrl, size, runNumber, {
+      ...(profileDir ? { profileDir } : {}),
+      ...(postgresPid ? { postgresPid } : {}),
+      ...(ratePerSecond ? { ratePerSecond } : {}),
+    });
+    process.stderr.write(
+      `${result.emailsPerSecond} emails/s` +
+        (result.lagMs ? `, lag p99 ${result.lagMs.p99} ms` : '') +
+        (result.followupMs ? `, follow-up p99 ${result.followupMs.p99} ms` : '') +
+        '\n',
+    );
+    return result;
+  };
+  const common = {
+    broker: 'librdkafka mock cluster (dev/test only; says nothing about a real broker)',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    size,
+    scenario,
+    settings: drainSettings,
+  };
   try {
-    const runs: DrainRun[] = [];
-    for (let run = 1; run <= runCount; run++) {
-      process.stderr.write(`drain ${size}, run ${run} of ${runCount}… `);
-      const profileDir = profile ? join(directory, `${stamp}-profiles`, `run-${run}`) : undefined;
-      if (profileDir) await mkdir(profileDir, { recursive: true });
-      const postgresPid = server.pid();
-      runs.push(
-        await runDrain(server.adminUrl, size, run, {
-          ...(profileDir ? { profileDir } : {}),
-          ...(postgresPid ? { postgresPid } : {}),
-        }),
-      );
-      process.stderr.write(`${runs.at(-1)!.emailsPerSecond} emails/s\n`);
+    let result: Record<string, unknown>;
+    let markdown: string;
+    if (scenario === 'drain') {
+      const runs: DrainRun[] = [];
+      for (let index = 1; index <= runCount; index++)
+        runs.push(await run(`drain ${size}, run ${index} of ${runCount}`));
+      const summary = summarizeDrains(runs);
+      const drain = {
+        ...common,
+        dataset: { ...sizes[size], generationMs: median(runs.map((one) => one.generationMs)) },
+        // The median figures, kept at the top level where earlier results had their single run.
+        drain: {
+          emails: sizes[size].due,
+          drainSeconds: summary.drainSeconds,
+          emailsPerSecond: summary.emailsPerSecond,
+          firstToLastArrivalSeconds: summary.firstToLastArrivalSeconds,
+        },
+        correctness: summary.correctness,
+        processes: summary.processes,
+        median: summary,
+        runs,
+      };
+      result = drain;
+      markdown = renderDrainSummary(drain);
+    } else if (scenario === 'tick') {
+      const bySize: { size: Size; median: TickRun; runs: TickRun[] }[] = [];
+      for (const tickSize of options.tickSizes) {
+        const runs: TickRun[] = [];
+        for (let index = 1; index <= runCount; index++) {
+          process.stderr.write(`tick at ${tickSize}, run ${index} of ${runCount}… `);
+          runNumber += 1;
+          runs.push(await runTicks(server.adminUrl, tickSize, runNumber));
+          process.stderr.write(`${runs.at(-1)!.tickMs} ms per tick\n`);
+        }
+        bySize.push({ size: tickSize, median: medianTick(runs), runs });
+      }
+      const ticks = { ...common, settings: tickSettings, sizes: bySize };
+      result = ticks;
+      markdown = renderTickSummary(ticks);
+    } else {
+      const drainRate = options.drainRate
+        ? { emailsPerSecond: options.drainRate, measured: false }
+        : { emailsPerSecond: (await run(`drain ${size} to find the rate`)).emailsPerSecond, measured: true };
+      const levels: SteadyLevel[] = [];
+      for (const loadPercent of options.loads) {
+        const ratePerSecond = Math.max(1, Math.round((drainRate.emailsPerSecond * loadPercent) / 100));
+        const runs: DrainRun[] = [];
+        for (let index = 1; index <= runCount; index++) {
+          runs.push(
+            await run(
+              `steady ${size} at ${loadPercent}% (${ratePerSecond}/s), run ${index} of ${runCount}`,
+              ratePerSecond,
+            ),
+          );
+        }
+        levels.push({ loadPercent, ratePerSecond, median: summarizeDrains(runs), runs });
+      }
+      const steady = { ...common, dataset: sizes[size], drainRate, levels };
+      result = steady;
+      markdown = renderSteadySummary(steady);
     }
-    const summary = summarizeDrains(runs);
-    const result = {
-      broker: 'librdkafka mock cluster (dev/test only; says nothing about a real broker)',
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-      size,
-      scenario,
-      settings: drainSettings,
-      dataset: { ...sizes[size], generationMs: median(runs.map((run) => run.generationMs)) },
-      // The median figures, kept at the top level where earlier results had their single run.
-      drain: {
-        emails: sizes[size].due,
-        drainSeconds: summary.drainSeconds,
-        emailsPerSecond: summary.emailsPerSecond,
-        firstToLastArrivalSeconds: summary.firstToLastArrivalSeconds,
-      },
-      correctness: summary.correctness,
-      processes: summary.processes,
-      median: summary,
-      runs,
-    };
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    await writeFile(join(directory, `${stamp}.md`), renderDrainSummary(result));
-    process.stdout.write(`${renderDrainSummary(result)}\nwrote bench/results/${stamp}.json and .md\n`);
+    await writeFile(join(directory, `${stamp}.md`), markdown);
+    process.stdout.write(`${markdown}\nwrote bench/results/${stamp}.json and .md\n`);
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });

@@ -8,6 +8,27 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Percentiles (nearest rank) and the maximum of a sample, in its unit; undefined for an empty sample. */
+export function percentiles(values: number[]): { p50: number; p95: number; p99: number; max: number } | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1)! };
+}
+
+type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
+
+/** Each percentile as its median over the runs that measured it. */
+function medianPercentiles(values: (Percentiles | undefined)[]): Percentiles | undefined {
+  const measured = values.filter((value): value is Percentiles => value !== undefined);
+  if (measured.length === 0) return undefined;
+  const of = (key: keyof Percentiles) => Math.round(median(measured.map((value) => value[key])));
+  return { p50: of('p50'), p95: of('p95'), p99: of('p99'), max: of('max') };
+}
+
+const showPercentiles = (value: Percentiles | undefined) =>
+  value ? `${value.p50} / ${value.p95} / ${value.p99} / ${value.max}` : 'n/a';
+
 /** Every figure as the median over the runs; correctness as the worst run (it must be clean in all of them). */
 export function summarizeDrains(runs: DrainRun[]) {
   const names = Object.keys(runs[0]?.processes ?? {});
@@ -16,6 +37,8 @@ export function summarizeDrains(runs: DrainRun[]) {
     drainSeconds: median(runs.map((run) => run.drainSeconds)),
     emailsPerSecond: median(runs.map((run) => run.emailsPerSecond)),
     firstToLastArrivalSeconds: median(runs.map((run) => run.firstToLastArrivalSeconds)),
+    lagMs: medianPercentiles(runs.map((run) => run.lagMs)),
+    followupMs: medianPercentiles(runs.map((run) => run.followupMs)),
     correctness: {
       duplicatesAtSink: Math.max(...runs.map((run) => run.correctness.duplicatesAtSink)),
       lost: Math.max(...runs.map((run) => run.correctness.lost)),
@@ -70,6 +93,8 @@ export function renderDrainSummary(result: {
     `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
     `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
     `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,
+    `| wait in the backlog (arrival - scheduled_for), ms p50 / p95 / p99 / max | ${showPercentiles(m.lagMs)} | |`,
+    `| follow-up latency (step 2 scheduled - step 1 sent), ms p50 / p95 / p99 / max | ${showPercentiles(m.followupMs)} | |`,
     '',
     '| process | CPU % (median) | peak RSS MB (median) |',
     '| --- | --- | --- |',
@@ -119,4 +144,66 @@ function renderStatements(statements: DrainRun['statements']): string[] {
     ),
     '',
   ];
+}
+
+export interface SteadyLevel {
+  loadPercent: number;
+  ratePerSecond: number;
+  median: ReturnType<typeof summarizeDrains>;
+  runs: DrainRun[];
+}
+
+/** Steady state: per load level, the lag and follow-up latency percentiles and what each process cost. */
+export function renderSteadySummary(result: {
+  size: string;
+  broker: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, string>;
+  drainRate: { emailsPerSecond: number; measured: boolean };
+  levels: SteadyLevel[];
+}): string {
+  const names = Object.keys(result.levels[0]?.median.processes ?? {});
+  const infrastructure = Object.keys(result.levels[0]?.median.infrastructure ?? {});
+  const lines = [
+    `# Benchmark: steady state, size ${result.size} (median of ${result.levels[0]?.median.runs ?? 0} runs per level)`,
+    '',
+    `Broker: ${result.broker}.`,
+    `Machine: ${Object.entries(result.machine)
+      .map(([key, value]) => `${key} ${String(value)}`)
+      .join(', ')}.`,
+    `Service settings: ${Object.entries(result.settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ')}.`,
+    `Load levels are shares of a drain rate of ${result.drainRate.emailsPerSecond} emails/s (${
+      result.drainRate.measured ? 'measured by a drain just before' : 'given with --drain-rate'
+    }). Every email comes due at its own time; lag is its arrival at the sink minus that time.`,
+    '',
+    '| load | rate /s | lag ms p50 / p95 / p99 / max | follow-up ms p50 / p95 / p99 / max | duplicates | lost |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.levels.map(
+      (level) =>
+        `| ${level.loadPercent}% | ${level.ratePerSecond} | ${showPercentiles(level.median.lagMs)} | ${showPercentiles(
+          level.median.followupMs,
+        )} | ${level.median.correctness.duplicatesAtSink} | ${level.median.correctness.lost} |`,
+    ),
+    '',
+    `| load | ${[...names, ...infrastructure].join(' | ')} |`,
+    `| --- | ${[...names, ...infrastructure].map(() => '---').join(' | ')} |`,
+    ...result.levels.map(
+      (level) =>
+        `| ${level.loadPercent}% CPU % | ${[
+          ...names.map((name) => level.median.processes[name]?.cpuPercent ?? ''),
+          ...infrastructure.map((name) => level.median.infrastructure[name]?.cpuPercent ?? ''),
+        ].join(' | ')} |`,
+    ),
+    ...result.levels.map(
+      (level) =>
+        `| ${level.loadPercent}% peak RSS MB | ${[
+          ...names.map((name) => level.median.processes[name]?.peakRssMb ?? ''),
+          ...infrastructure.map(() => ''),
+        ].join(' | ')} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
 }

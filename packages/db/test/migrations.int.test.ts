@@ -24,6 +24,8 @@ const allMigrations = [
   '2026_11_22_0002_api_keys_and_capacity_day',
   '2026_11_22_0003_outbox_and_idempotency',
   '2026_11_22_0004_reconciliation',
+  '2026_11_23_0005_cheaper_delivery_sync',
+  '2026_11_23_0006_due_index_in_claim_order',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -57,7 +59,7 @@ describe('migrations on a real PostgreSQL', () => {
     ]);
     expect(await userTypes(empty)).toContain('email_status');
 
-    expect(await migrateDown(empty.db, 5)).toEqual([...allMigrations].reverse());
+    expect(await migrateDown(empty.db, allMigrations.length)).toEqual([...allMigrations].reverse());
     expect(await userTables(empty)).toEqual([]);
     expect(await userTypes(empty)).toEqual([]);
     expect((await listMigrations(empty.db)).every((migration) => migration.executedAt === null)).toBe(true);

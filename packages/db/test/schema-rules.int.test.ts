@@ -127,6 +127,37 @@ describe('schema rules enforced by the database', () => {
     expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
   });
 
+  it('keeps a dead-lettered delivery through a retry, ends it with a terminal status, and recreates a missing one', async () => {
+    const { email } = await seedEnrolledEmail(database.db);
+    const deliveryOf = () =>
+      database.db
+        .selectFrom('deliveries')
+        .select(['status', 'attempts'])
+        .where('email_queue_id', '=', email.id)
+        .executeTakeFirst();
+    await database.db
+      .updateTable('deliveries')
+      .set({ status: 'dead_letter' })
+      .where('email_queue_id', '=', email.id)
+      .execute();
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'scheduled', retry_count: 1 })
+      .where('id', '=', email.id)
+      .execute();
+    expect(await deliveryOf()).toMatchObject({ status: 'dead_letter' });
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'permanent_failure', attempts: 3 })
+      .where('id', '=', email.id)
+      .execute();
+    expect(await deliveryOf()).toEqual({ status: 'failed', attempts: 3 });
+
+    await database.db.deleteFrom('deliveries').where('email_queue_id', '=', email.id).execute();
+    await database.db.updateTable('email_queues').set({ attempts: 4 }).where('id', '=', email.id).execute();
+    expect(await deliveryOf()).toEqual({ status: 'failed', attempts: 4 });
+  });
+
   it('returns a mailbox day as a calendar date string, whatever the process time zone', async () => {
     const { mailbox } = await seedEnrolledEmail(database.db);
     await database.db

@@ -154,8 +154,11 @@ function skewedClock(ms: number): Record<string, string> {
 }
 
 /**
- * Loads `contacts` two-step enrollments and injects `fault` `times` times, spread evenly over the flow (each time
- * once the sink has received its share, before the last `spareShares` shares). Returns when the last fault is done.
+ * Loads `contacts` two-step enrollments and injects `fault` `times` times, spread over the flow: fault i once the
+ * sink has received i shares of all messages (`spareShares` shares are left after the last fault), or, sooner,
+ * one more half share since the previous fault. The second bound matters when faults leave emails uncertain (each
+ * takes its step-two message out of the flow too): the full shares may then never be reached. Returns when the
+ * last fault is done.
  */
 async function faultsDuringFlow(
   environment: FaultEnvironment,
@@ -164,9 +167,12 @@ async function faultsDuringFlow(
 ): Promise<{ sequenceId: string; lastFaultAt: number }> {
   const sequenceId = await loadSequence(environment, { contacts: options.contacts, steps: 2 });
   const total = options.contacts * 2;
+  const shares = options.times + options.spareShares;
+  const halfShare = Math.max(1, Math.floor(total / (2 * shares)));
   let lastFaultAt = Date.now();
   for (let time = 1; time <= options.times; time++) {
-    await sinkReaches(environment, Math.floor((total * time) / (options.times + options.spareShares)));
+    const sinceLast = environment.stack.smtp.messages.length + halfShare;
+    await sinkReaches(environment, Math.min(Math.floor((total * time) / shares), sinceLast));
     await fault(time);
     lastFaultAt = Date.now();
   }

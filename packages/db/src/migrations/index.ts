@@ -3,6 +3,8 @@ import * as initialSchema from './2026_11_22_0001_initial_schema.js';
 import * as apiKeysAndCapacityDay from './2026_11_22_0002_api_keys_and_capacity_day.js';
 import * as outboxAndIdempotency from './2026_11_22_0003_outbox_and_idempotency.js';
 import * as reconciliation from './2026_11_22_0004_reconciliation.js';
+import * as cheaperDeliverySync from './2026_11_23_0005_cheaper_delivery_sync.js';
+import * as dueIndexInClaimOrder from './2026_11_23_0006_due_index_in_claim_order.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -13,4 +15,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0002_api_keys_and_capacity_day': apiKeysAndCapacityDay,
   '2026_11_22_0003_outbox_and_idempotency': outboxAndIdempotency,
   '2026_11_22_0004_reconciliation': reconciliation,
+  '2026_11_23_0005_cheaper_delivery_sync': cheaperDeliverySync,
+  '2026_11_23_0006_due_index_in_claim_order': dueIndexInClaimOrder,
 };

@@ -1,0 +1,59 @@
+import { median } from './summary.js';
+import type { TickRun } from './tick-run.js';
+
+/** Each figure of a tick as its median over the runs. */
+export function medianTick(runs: TickRun[]): TickRun {
+  const first = runs[0]!;
+  const of = (pick: (run: TickRun) => number) => median(runs.map(pick));
+  return {
+    ...first,
+    generationMs: of((run) => run.generationMs),
+    ticks: of((run) => run.ticks),
+    tickMs: of((run) => run.tickMs),
+    statements: first.statements.map((statement, index) => ({
+      label: statement.label,
+      calls: of((run) => run.statements[index]!.calls),
+      meanMs: of((run) => run.statements[index]!.meanMs),
+      rowsPerCall: of((run) => run.statements[index]!.rowsPerCall),
+      buffersPerCall: of((run) => run.statements[index]!.buffersPerCall),
+    })),
+  };
+}
+
+export function renderTickSummary(result: {
+  broker: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, string>;
+  sizes: { size: string; median: TickRun; runs: TickRun[] }[];
+}): string {
+  const lines = [
+    `# Benchmark: producer tick scaling (median of ${result.sizes[0]?.runs.length ?? 0} runs per size)`,
+    '',
+    `Machine: ${Object.entries(result.machine)
+      .map(([key, value]) => `${key} ${String(value)}`)
+      .join(', ')}.`,
+    `Producer settings: ${Object.entries(result.settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ')}.`,
+    'The same due count on the same 100 mailboxes, in tables of each size (history fills the rest); the real',
+    'cron-producer claims them one email per mailbox per tick. Times are PostgreSQL execution times',
+    '(pg_stat_statements, mean per call; the claim includes the delivery trigger of every claimed row).',
+    '',
+    '| size | email rows | mailboxes | due | ticks | tick ms (database) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.sizes.map(
+      ({ size, median: m }) => `| ${size} | ${m.tableRows} | ${m.mailboxes} | ${m.due} | ${m.ticks} | ${m.tickMs} |`,
+    ),
+    '',
+    '| size | statement | calls | mean ms | rows per call | buffers per call |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.sizes.flatMap(({ size, median: m }) =>
+      m.statements.map(
+        (statement) =>
+          `| ${size} | ${statement.label} | ${statement.calls} | ${statement.meanMs} | ${statement.rowsPerCall} | ${statement.buffersPerCall} |`,
+      ),
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
