@@ -27,11 +27,23 @@ export interface DrainRun {
   infrastructure?: Record<string, { cpuPercent: number }>;
   /** The statements that took the most PostgreSQL time during the drain (absent without pg_stat_statements). */
   statements?: StatementStat[];
+  /** With `timelineEveryMs`: samples taken during the run. */
+  timeline?: TimelineSample[];
   /** With `profileDir`: where each service spent its CPU time. */
   profiles?: Record<string, ProfileSummary>;
 }
 
 type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
+
+export interface TimelineSample {
+  /** Seconds since the services started. */
+  atSeconds: number;
+  /** Emails at the sink so far. */
+  arrived: number;
+  rssMb: Record<string, number | null>;
+  /** Dead tuples of the tables every email rewrites (autovacuum keeping up or not). */
+  deadTuples: Record<string, number>;
+}
 
 /**
  * One drain: a fresh database with the generated dataset (everything due at once), a fresh broker, registry
@@ -41,9 +53,17 @@ export async function runDrain(
   adminUrl: string,
   size: Size,
   run: number,
-  options: { profileDir?: string; postgresPid?: number; ratePerSecond?: number } = {},
+  options: {
+    profileDir?: string;
+    postgresPid?: number;
+    ratePerSecond?: number;
+    /** Due emails instead of the size's (the soak sizes its backlog to its duration). */
+    due?: number;
+    /** Every this many ms, a timeline sample: arrivals, RSS per service, dead tuples (the soak). */
+    timelineEveryMs?: number;
+  } = {},
 ): Promise<DrainRun> {
-  const spec = sizes[size];
+  const spec = { ...sizes[size], ...(options.due ? { due: options.due } : {}) };
   const stack = await startTestStack();
   const database = `outflow_bench_${process.pid}_${run}`;
   const url = await createDatabase(adminUrl, database);
@@ -85,9 +105,27 @@ export async function runDrain(
     const infrastructureBefore = infrastructureCpu();
     if (options.ratePerSecond) await startArrivals(db, sequenceId);
     const started = Date.now();
+    const timeline: TimelineSample[] = [];
+    const takeSample = async (): Promise<void> => {
+      const { rows } = await sql<{ relname: string; n_dead_tup: string }>`
+        select relname, n_dead_tup from pg_stat_user_tables
+        where relname in ('email_queues', 'deliveries', 'outbox', 'sequence_contacts', 'mailbox_daily_counts')
+      `.execute(db);
+      timeline.push({
+        atSeconds: Math.round((Date.now() - started) / 1000),
+        arrived: stack.smtp.messages.length,
+        rssMb: Object.fromEntries([...pids].map(([name, pid]) => [name, readProcessStats(pid)?.rssMb ?? null])),
+        deadTuples: Object.fromEntries(rows.map((row) => [row.relname, Number(row.n_dead_tup)])),
+      });
+    };
+    const timelineTimer = options.timelineEveryMs
+      ? setInterval(() => void takeSample().catch(() => undefined), options.timelineEveryMs)
+      : undefined;
     await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
     const drainMs = Date.now() - started;
     clearInterval(sampler);
+    clearInterval(timelineTimer);
+    if (options.timelineEveryMs) await takeSample();
     const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
     const infrastructureAfter = infrastructureCpu();
     const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
@@ -132,6 +170,7 @@ export async function runDrain(
     return {
       ...(profiles ? { profiles } : {}),
       infrastructure,
+      ...(options.timelineEveryMs ? { timeline } : {}),
       ...(statements ? { statements } : {}),
       generationMs,
       ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),

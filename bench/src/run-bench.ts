@@ -7,10 +7,11 @@ import { sizes, type Size } from './datasets.js';
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
 import { statementStatsSettings } from './statement-stats.js';
 import { medianTick, renderTickSummary } from './tick-summary.js';
+import { renderSoakSummary, soakFigures } from './soak-summary.js';
 import { runTicks, tickSettings, type TickRun } from './tick-run.js';
 import { median, renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
 
-const scenarios = ['drain', 'steady', 'tick'] as const;
+const scenarios = ['drain', 'steady', 'tick', 'soak'] as const;
 type Scenario = (typeof scenarios)[number];
 
 function option(args: string[], name: string): string | undefined {
@@ -36,17 +37,20 @@ function parseOptions(args: string[]) {
   const tickSizes = (option(args, '--sizes') ?? 'S,M').split(',') as Size[];
   if (tickSizes.some((tickSize) => !(tickSize in sizes)))
     throw new Error('--sizes must be sizes among S, M and L (e.g. S,M)');
-  return { size, scenario, runCount, loads, drainRate, tickSizes, profile: args.includes('--profile') };
+  const minutes = Number(option(args, '--minutes') ?? 30);
+  if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error('--minutes must be more than 0 and at most 1440');
+  return { size, scenario, runCount, loads, drainRate, tickSizes, minutes, profile: args.includes('--profile') };
 }
 
 // `pnpm bench [--size S|M|L] [--scenario drain|steady|tick] [--runs N] [--loads 20,50,80] [--drain-rate N]
-// [--sizes S,M] [--profile]`
+// [--sizes S,M] [--minutes N] [--profile]`
 // runs the real services (compiled) as processes on the local stack and writes bench/results/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
 // - drain: everything due at once, N times: emails/s end to end, drain time, follow-up latency.
 // - steady: emails come due at each load level's rate (a share of --drain-rate, or of a drain measured first),
 //   N runs per level: scheduling lag and follow-up latency percentiles.
 // - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements).
+// - soak: --minutes (default 30) at the first of --loads (default 50%): throughput, RSS and dead tuples over time.
 // `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and adds where each
 // one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
 // Figures are taken on the librdkafka mock broker and labelled so.
@@ -119,6 +123,26 @@ async function main(args: string[]): Promise<void> {
       };
       result = drain;
       markdown = renderDrainSummary(drain);
+    } else if (scenario === 'soak') {
+      const loadPercent = option(args, '--loads') ? options.loads[0]! : 50;
+      const drainRate = options.drainRate
+        ? { emailsPerSecond: options.drainRate, measured: false }
+        : { emailsPerSecond: (await run(`drain ${size} to find the rate`)).emailsPerSecond, measured: true };
+      const ratePerSecond = Math.max(1, Math.round((drainRate.emailsPerSecond * loadPercent) / 100));
+      const due = Math.round(ratePerSecond * options.minutes * 60);
+      process.stderr.write(`soak: ${due} emails at ${ratePerSecond}/s for ${options.minutes} min… `);
+      runNumber += 1;
+      const postgresPid = server.pid();
+      const soakRun = await runDrain(server.adminUrl, size, runNumber, {
+        ratePerSecond,
+        due,
+        timelineEveryMs: Math.max(10_000, Math.round((options.minutes * 60_000) / 30)),
+        ...(postgresPid ? { postgresPid } : {}),
+      });
+      process.stderr.write('done\n');
+      const soak = { ...common, minutes: options.minutes, loadPercent, ratePerSecond, drainRate, run: soakRun };
+      result = { ...soak, figures: soakFigures(soakRun.timeline ?? []) };
+      markdown = renderSoakSummary(soak);
     } else if (scenario === 'tick') {
       const bySize: { size: Size; median: TickRun; runs: TickRun[] }[] = [];
       for (const tickSize of options.tickSizes) {

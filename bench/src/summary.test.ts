@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrainRun } from './drain-run.js';
-import { median, summarizeDrains } from './summary.js';
+import { median, percentiles, summarizeDrains } from './summary.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   generationMs: 1,
@@ -23,5 +23,14 @@ describe('bench summaries', () => {
     expect(summary.emailsPerSecond).toBe(200);
     expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, peakRssMb: 100 });
     expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998 });
+  });
+});
+
+describe('percentiles', () => {
+  it('takes the nearest rank of each percentile, rounded, and the maximum', () => {
+    const values = Array.from({ length: 100 }, (_, index) => index + 1.4);
+    expect(percentiles(values)).toEqual({ p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(percentiles([7.6])).toEqual({ p50: 8, p95: 8, p99: 8, max: 8 });
+    expect(percentiles([])).toBeUndefined();
   });
 });

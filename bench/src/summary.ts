@@ -8,12 +8,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Percentiles (nearest rank) and the maximum of a sample, in its unit; undefined for an empty sample. */
+/** Percentiles (nearest rank) and the maximum of a sample, rounded to whole units; undefined for an empty sample. */
 export function percentiles(values: number[]): { p50: number; p95: number; p99: number; max: number } | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-  return { p50: at(50), p95: at(95), p99: at(99), max: sorted.at(-1)! };
+  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  return { p50: at(50), p95: at(95), p99: at(99), max: Math.round(sorted.at(-1)!) };
 }
 
 type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
