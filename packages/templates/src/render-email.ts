@@ -1,4 +1,4 @@
-import mjml2html from 'mjml';
+import type mjml2htmlType from 'mjml';
 import { applyMergeFields, escapeHtml, type MergeContact } from './merge-fields.js';
 
 export type ContentFormat = 'text' | 'html' | 'mjml';
@@ -18,6 +18,18 @@ export interface RenderedEmail {
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
+
+// MJML is loaded on first use: it costs ~64 MB of resident memory, which a sender whose sequences are text or HTML
+// (most cold email is plain text) should not pay.
+let mjmlCompiler: Promise<typeof mjml2htmlType> | undefined;
+const loadMjml = () =>
+  (mjmlCompiler ??= import('mjml').then(
+    (module) => module.default,
+    (error: unknown) => {
+      mjmlCompiler = undefined; // a failed load is tried again by the next render
+      throw error;
+    },
+  ));
 
 function htmlToText(html: string): string {
   return html
@@ -55,6 +67,7 @@ export async function renderEmail(
   }
   let html = applyMergeFields(template.content, contact, escapeHtml);
   if (template.format === 'mjml') {
+    const mjml2html = await loadMjml();
     let result: Awaited<ReturnType<typeof mjml2html>>;
     try {
       result = await Promise.resolve(mjml2html(html, { validationLevel: options.strict ? 'strict' : 'soft' }));
