@@ -222,9 +222,18 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
       for (let start = 0; start < batch.messages.length; start += chunkSize) {
         if (!stillOurs()) break;
         const chunk = batch.messages.slice(start, start + chunkSize);
-        const done = await Promise.all(
-          chunk.map((message) => processMessage(message, batch.partition, heartbeat, stillOurs)),
-        );
+        // A chunk can take long (a slow SMTP server, a stalled one until its timeout): keep the membership alive
+        // meanwhile (kafkajs sends at most one heartbeat per heartbeatInterval, so calling often is cheap). A
+        // heartbeat that fails because the group rebalances is seen by isStale() before the offsets are resolved.
+        const beating = setInterval(() => void heartbeat().catch(() => undefined), 500);
+        let done: boolean[];
+        try {
+          done = await Promise.all(
+            chunk.map((message) => processMessage(message, batch.partition, heartbeat, stillOurs)),
+          );
+        } finally {
+          clearInterval(beating);
+        }
         const settled = done.indexOf(false) === -1 ? chunk.length : done.indexOf(false);
         if (settled > 0) resolveOffset(chunk[settled - 1]!.offset);
         // Not resolved: the rest is delivered again after restart or to the partition's next owner.
