@@ -1,4 +1,5 @@
 import type { DrainRun, TimelineSample } from './drain-run.js';
+import { settingsLine } from './summary.js';
 
 /** Emails/s between consecutive samples, and each service's RSS growth from the first sample to the last. */
 export function soakFigures(timeline: TimelineSample[]) {
@@ -41,12 +42,8 @@ export function renderSoakSummary(result: {
     `# Benchmark: soak, ${result.minutes} min at ${result.loadPercent}% (${result.ratePerSecond} emails/s), size ${result.size}`,
     '',
     `Broker: ${result.broker}.`,
-    `Machine: ${Object.entries(result.machine)
-      .map(([key, value]) => `${key} ${String(value)}`)
-      .join(', ')}.`,
-    `Service settings: ${Object.entries(result.settings)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(', ')}.`,
+    settingsLine('Machine', result.machine),
+    settingsLine('Service settings', result.settings, '='),
     `Load: ${result.loadPercent}% of a drain rate of ${result.drainRate.emailsPerSecond} emails/s (${
       result.drainRate.measured ? 'measured by a drain just before' : 'given with --drain-rate'
     }).`,

@@ -8,6 +8,13 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** "Label: key value, key value." for the setup lines every summary starts with. */
+export function settingsLine(label: string, entries: Record<string, unknown>, separator = ' '): string {
+  return `${label}: ${Object.entries(entries)
+    .map(([key, value]) => `${key}${separator}${String(value)}`)
+    .join(', ')}.`;
+}
+
 /** Percentiles (nearest rank) and the maximum of a sample, rounded to whole units; undefined for an empty sample. */
 export function percentiles(values: number[]): { p50: number; p95: number; p99: number; max: number } | undefined {
   if (values.length === 0) return undefined;
@@ -76,15 +83,9 @@ export function renderDrainSummary(result: {
     `# Benchmark: drain, size ${result.size} (median of ${m.runs} run${m.runs === 1 ? '' : 's'})`,
     '',
     `Broker: ${result.broker}.`,
-    `Machine: ${Object.entries(result.machine)
-      .map(([key, value]) => `${key} ${String(value)}`)
-      .join(', ')}.`,
-    `Dataset: ${Object.entries(result.dataset)
-      .map(([key, value]) => `${key} ${String(value)}`)
-      .join(', ')}.`,
-    `Service settings: ${Object.entries(result.settings)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(', ')}.`,
+    settingsLine('Machine', result.machine),
+    settingsLine('Dataset', result.dataset),
+    settingsLine('Service settings', result.settings, '='),
     '',
     '| figure | median | runs |',
     '| --- | --- | --- |',
@@ -168,12 +169,8 @@ export function renderSteadySummary(result: {
     `# Benchmark: steady state, size ${result.size} (median of ${result.levels[0]?.median.runs ?? 0} runs per level)`,
     '',
     `Broker: ${result.broker}.`,
-    `Machine: ${Object.entries(result.machine)
-      .map(([key, value]) => `${key} ${String(value)}`)
-      .join(', ')}.`,
-    `Service settings: ${Object.entries(result.settings)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(', ')}.`,
+    settingsLine('Machine', result.machine),
+    settingsLine('Service settings', result.settings, '='),
     `Load levels are shares of a drain rate of ${result.drainRate.emailsPerSecond} emails/s (${
       result.drainRate.measured ? 'measured by a drain just before' : 'given with --drain-rate'
     }). Every email comes due at its own time; lag is its arrival at the sink minus that time.`,

@@ -1,4 +1,4 @@
-import { median } from './summary.js';
+import { median, settingsLine } from './summary.js';
 import type { TickRun } from './tick-run.js';
 
 /** Each figure of a tick as its median over the runs. */
@@ -29,12 +29,8 @@ export function renderTickSummary(result: {
   const lines = [
     `# Benchmark: producer tick scaling (median of ${result.sizes[0]?.runs.length ?? 0} runs per size)`,
     '',
-    `Machine: ${Object.entries(result.machine)
-      .map(([key, value]) => `${key} ${String(value)}`)
-      .join(', ')}.`,
-    `Producer settings: ${Object.entries(result.settings)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(', ')}.`,
+    settingsLine('Machine', result.machine),
+    settingsLine('Producer settings', result.settings, '='),
     'The same due count on the same 100 mailboxes, in tables of each size (history fills the rest); the real',
     'cron-producer claims them one email per mailbox per tick. Times are PostgreSQL execution times',
     '(pg_stat_statements, mean per call; the claim includes the delivery trigger of every claimed row).',
