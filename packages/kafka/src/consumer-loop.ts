@@ -223,8 +223,9 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
         if (!stillOurs()) break;
         const chunk = batch.messages.slice(start, start + chunkSize);
         // A chunk can take long (a slow SMTP server, a stalled one until its timeout): keep the membership alive
-        // meanwhile (kafkajs sends at most one heartbeat per heartbeatInterval, so calling often is cheap). A
-        // heartbeat that fails because the group rebalances is seen by isStale() before the offsets are resolved.
+        // meanwhile (kafkajs sends at most one heartbeat per heartbeatInterval, so calling often is cheap). If one
+        // fails because the group rebalances, the heartbeat after the chunk fails the same way and hands the
+        // rebalance to kafkajs; what this member did not commit goes to the partition's next owner (idempotent).
         const beating = setInterval(() => void heartbeat().catch(() => undefined), 500);
         let done: boolean[];
         try {
