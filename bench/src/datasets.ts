@@ -109,14 +109,16 @@ export async function generateDataset(
  * already be overdue when they appear, and the run would begin with a backlog of the harness's making.
  */
 export async function startArrivals(db: Database, sequenceId: string): Promise<void> {
+  const { rows } = await sql<{ first_ms: string; n: string }>`
+    select (extract(epoch from min(scheduled_for)) * 1000)::bigint as first_ms, count(*) as n from email_queues
+    where sequence_id = ${sequenceId} and step_order = 1
+  `.execute(db);
+  const firstMs = Number(rows[0]!.first_ms);
+  const leadSeconds = 1 + Number(rows[0]!.n) / 10_000;
   await sql`
-    with due as (
-      select min(scheduled_for) as first, count(*) as n from email_queues
-      where sequence_id = ${sequenceId} and step_order = 1
-    )
-    update email_queues set scheduled_for = now() + make_interval(secs => 1 + due.n / 10000.0)
-      + (scheduled_for - due.first)
-    from due
+    update email_queues
+    set scheduled_for = now() + make_interval(secs => ${leadSeconds})
+      + (scheduled_for - to_timestamp(${firstMs / 1000}::float8))
     where sequence_id = ${sequenceId} and step_order = 1
   `.execute(db);
 }
