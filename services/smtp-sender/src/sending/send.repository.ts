@@ -21,12 +21,18 @@ export async function startSendingMany(
     where e.id = job.email_id and e.status = 'queued' and e.claim_token = job.claim_token
     returning e.id, e.attempts
   `.execute(db);
-  const started = new Map(rows.map((row) => [row.id, row.attempts]));
-  // The same email twice in one batch (a duplicate message) is started once: only its first input gets it.
-  return starts.map((start) => {
-    const attempts = started.get(start.emailId);
-    started.delete(start.emailId);
-    return attempts === undefined ? undefined : { attempts };
+  return toInputOrder(starts, new Map(rows.map((row) => [row.id, { attempts: row.attempts }])));
+}
+
+/**
+ * Each input's result from a batch statement that returned one row per email it changed. An email given twice
+ * in one batch (a duplicate message) was changed once: only its first input gets the result.
+ */
+function toInputOrder<R>(inputs: readonly { emailId: string }[], byEmail: Map<string, R>): (R | undefined)[] {
+  return inputs.map((input) => {
+    const result = byEmail.get(input.emailId);
+    byEmail.delete(input.emailId);
+    return result;
   });
 }
 
@@ -164,14 +170,10 @@ export async function recordSentMany(
       trx,
       rows.map((row) => bySend.get(row.id)!.followup(row.sent_at)),
     );
-    const results = new Map(
-      rows.map((row, index) => [row.id, { sentAt: row.sent_at, outboxIds: [outboxIds[index]!] }]),
+    return toInputOrder(
+      sends,
+      new Map(rows.map((row, index) => [row.id, { sentAt: row.sent_at, outboxIds: [outboxIds[index]!] }])),
     );
-    return sends.map((send) => {
-      const result = results.get(send.emailId);
-      results.delete(send.emailId);
-      return result;
-    });
   });
 }
 
