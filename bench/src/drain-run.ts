@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
-import { startPipeline, startTestStack } from '@outflow/stack';
+import type { Database } from '@outflow/db';
+import { startPipeline } from '@outflow/stack';
 import { generateDataset, sizes, startArrivals, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
 import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
+import { withRunEnvironment } from './run-environment.js';
 import { percentiles } from './summary.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
@@ -31,6 +32,12 @@ export interface DrainRun {
   timeline?: TimelineSample[];
   /** With `profileDir`: where each service spent its CPU time. */
   profiles?: Record<string, ProfileSummary>;
+}
+
+/** This process's CPU so far (the SMTP sink and the registry run in it). */
+function benchCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }
 
 type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
@@ -64,140 +71,134 @@ export async function runDrain(
   } = {},
 ): Promise<DrainRun> {
   const spec = { ...sizes[size], ...(options.due ? { due: options.due } : {}) };
-  const stack = await startTestStack();
-  const database = `outflow_bench_${process.pid}_${run}`;
-  const url = await createDatabase(adminUrl, database);
-  const db = createDb({ url, maxConnections: 4 });
-  try {
-    await migrateToLatest(db);
-    const generatedAt = Date.now();
-    const sequenceId = await generateDataset(
-      db,
-      spec,
-      { host: stack.smtp.host, port: stack.smtp.port },
-      options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
-    );
-    const generationMs = Date.now() - generatedAt;
-    const countingStatements = await resetStatementStats(db);
-    const pipeline = await startPipeline({
-      databaseUrl: url,
-      kafkaBrokers: stack.broker.brokers,
-      schemaRegistryUrl: stack.registry.url,
-      env: drainSettings,
-      fromBuild: true,
-      ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
-    });
-    const pids = new Map([...pipeline.processes].map(([name, process]) => [name, process.child.pid!]));
-    const before = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
-    const peakRss = new Map<string, number>();
-    const sampler = setInterval(() => {
-      for (const [name, pid] of pids) {
-        const stats = readProcessStats(pid);
-        if (stats) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, stats.rssMb));
-      }
-    }, 500);
-    const infrastructureCpu = (): Map<string, number | undefined> =>
-      new Map([
-        ['postgres (all backends)', options.postgresPid ? readProcessTreeCpuSeconds(options.postgresPid) : undefined],
-        ['mock broker', stack.broker.pid ? readProcessTreeCpuSeconds(stack.broker.pid) : undefined],
-        ['bench (sink, registry)', (process.cpuUsage().user + process.cpuUsage().system) / 1e6],
-      ]);
-    const infrastructureBefore = infrastructureCpu();
-    if (options.ratePerSecond) await startArrivals(db, sequenceId);
-    const started = Date.now();
-    const timeline: TimelineSample[] = [];
-    const takeSample = async (): Promise<void> => {
-      const { rows } = await sql<{ relname: string; n_dead_tup: string }>`
+  return withRunEnvironment(
+    adminUrl,
+    { database: `outflow_bench_${process.pid}_${run}`, maxConnections: 4 },
+    async ({ stack, db, url }) => {
+      const generatedAt = Date.now();
+      const sequenceId = await generateDataset(
+        db,
+        spec,
+        { host: stack.smtp.host, port: stack.smtp.port },
+        options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
+      );
+      const generationMs = Date.now() - generatedAt;
+      const countingStatements = await resetStatementStats(db);
+      const pipeline = await startPipeline({
+        databaseUrl: url,
+        kafkaBrokers: stack.broker.brokers,
+        schemaRegistryUrl: stack.registry.url,
+        env: drainSettings,
+        fromBuild: true,
+        ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
+      });
+      const pids = new Map([...pipeline.processes].map(([name, process]) => [name, process.child.pid!]));
+      const before = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
+      const peakRss = new Map<string, number>();
+      const sampler = setInterval(() => {
+        for (const [name, pid] of pids) {
+          const stats = readProcessStats(pid);
+          if (stats) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, stats.rssMb));
+        }
+      }, 500);
+      const infrastructureCpu = (): Map<string, number | undefined> =>
+        new Map([
+          ['postgres (all backends)', options.postgresPid ? readProcessTreeCpuSeconds(options.postgresPid) : undefined],
+          ['mock broker', stack.broker.pid ? readProcessTreeCpuSeconds(stack.broker.pid) : undefined],
+          ['bench (sink, registry)', benchCpuSeconds()],
+        ]);
+      const infrastructureBefore = infrastructureCpu();
+      if (options.ratePerSecond) await startArrivals(db, sequenceId);
+      const started = Date.now();
+      const timeline: TimelineSample[] = [];
+      const takeSample = async (): Promise<void> => {
+        const { rows } = await sql<{ relname: string; n_dead_tup: string }>`
         select relname, n_dead_tup from pg_stat_user_tables
         where relname in ('email_queues', 'deliveries', 'outbox', 'sequence_contacts', 'mailbox_daily_counts')
       `.execute(db);
-      timeline.push({
-        atSeconds: Math.round((Date.now() - started) / 1000),
-        arrived: stack.smtp.messages.length,
-        rssMb: Object.fromEntries([...pids].map(([name, pid]) => [name, readProcessStats(pid)?.rssMb ?? null])),
-        deadTuples: Object.fromEntries(rows.map((row) => [row.relname, Number(row.n_dead_tup)])),
-      });
-    };
-    const timelineTimer = options.timelineEveryMs
-      ? setInterval(() => void takeSample().catch(() => undefined), options.timelineEveryMs)
-      : undefined;
-    await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
-    const drainMs = Date.now() - started;
-    clearInterval(sampler);
-    clearInterval(timelineTimer);
-    if (options.timelineEveryMs) await takeSample();
-    const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
-    const infrastructureAfter = infrastructureCpu();
-    const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
-    const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
-    // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
-    // send still being recorded is not counted as missing from the database.
-    const countSent = async () =>
-      Number(
-        (
-          await db
-            .selectFrom('email_queues')
-            .select((eb) => eb.fn.countAll<string>().as('n'))
-            .where('sequence_id', '=', sequenceId)
-            .where('status', '=', 'sent')
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    let sentInDatabase = await countSent();
-    for (const deadline = Date.now() + 30_000; sentInDatabase < spec.due && Date.now() < deadline;) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      sentInDatabase = await countSent();
-    }
-    const statements = countingStatements ? await readStatementStats(db) : undefined;
-    const { lagMs, followupMs } = await measureLatencies(db, sequenceId, spec.due, stack.smtp.messages);
-    await pipeline.stop();
-    const profileDir = options.profileDir;
-    const profiles = profileDir
-      ? Object.fromEntries(
-          [...pids].flatMap(([name, pid]) => {
-            const summary = summarizeProfilesOf(profileDir, pid);
-            return summary ? [[name, summary]] : [];
-          }),
-        )
-      : undefined;
-    const infrastructure = Object.fromEntries(
-      [...infrastructureAfter].flatMap(([name, seconds]) => {
-        const before = infrastructureBefore.get(name);
-        if (seconds === undefined || before === undefined) return [];
-        return [[name, { cpuPercent: Math.round(((seconds - before) / (drainMs / 1000)) * 100) }]];
-      }),
-    );
-    return {
-      ...(profiles ? { profiles } : {}),
-      infrastructure,
-      ...(options.timelineEveryMs ? { timeline } : {}),
-      ...(statements ? { statements } : {}),
-      generationMs,
-      ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
-      ...(lagMs ? { lagMs } : {}),
-      ...(followupMs ? { followupMs } : {}),
-      drainSeconds: drainMs / 1000,
-      emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),
-      firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
-      correctness: {
-        duplicatesAtSink: ids.length - new Set(ids).size,
-        sentInDatabase,
-        lost: spec.due - new Set(ids).size,
-      },
-      processes: Object.fromEntries(
-        [...pids.keys()].map((name) => {
-          const cpu = (after.get(name)?.cpuSeconds ?? 0) - (before.get(name)?.cpuSeconds ?? 0);
-          const cpuPercent = Math.round((cpu / (drainMs / 1000)) * 100);
-          return [name, { cpuPercent, peakRssMb: peakRss.get(name) ?? null }];
+        timeline.push({
+          atSeconds: Math.round((Date.now() - started) / 1000),
+          arrived: stack.smtp.messages.length,
+          rssMb: Object.fromEntries([...pids].map(([name, pid]) => [name, readProcessStats(pid)?.rssMb ?? null])),
+          deadTuples: Object.fromEntries(rows.map((row) => [row.relname, Number(row.n_dead_tup)])),
+        });
+      };
+      const timelineTimer = options.timelineEveryMs
+        ? setInterval(() => void takeSample().catch(() => undefined), options.timelineEveryMs)
+        : undefined;
+      await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
+      const drainMs = Date.now() - started;
+      clearInterval(sampler);
+      clearInterval(timelineTimer);
+      if (options.timelineEveryMs) await takeSample();
+      const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
+      const infrastructureAfter = infrastructureCpu();
+      const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
+      const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
+      // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
+      // send still being recorded is not counted as missing from the database.
+      const countSent = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('email_queues')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .where('sequence_id', '=', sequenceId)
+              .where('status', '=', 'sent')
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      let sentInDatabase = await countSent();
+      for (const deadline = Date.now() + 30_000; sentInDatabase < spec.due && Date.now() < deadline;) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        sentInDatabase = await countSent();
+      }
+      const statements = countingStatements ? await readStatementStats(db) : undefined;
+      const { lagMs, followupMs } = await measureLatencies(db, sequenceId, spec.due, stack.smtp.messages);
+      await pipeline.stop();
+      const profileDir = options.profileDir;
+      const profiles = profileDir
+        ? Object.fromEntries(
+            [...pids].flatMap(([name, pid]) => {
+              const summary = summarizeProfilesOf(profileDir, pid);
+              return summary ? [[name, summary]] : [];
+            }),
+          )
+        : undefined;
+      const infrastructure = Object.fromEntries(
+        [...infrastructureAfter].flatMap(([name, seconds]) => {
+          const before = infrastructureBefore.get(name);
+          if (seconds === undefined || before === undefined) return [];
+          return [[name, { cpuPercent: Math.round(((seconds - before) / (drainMs / 1000)) * 100) }]];
         }),
-      ),
-    };
-  } finally {
-    await db.destroy();
-    // On a DATABASE_URL server the bench database would otherwise outlive the run.
-    await dropDatabase(adminUrl, database);
-    await stack.close();
-  }
+      );
+      return {
+        ...(profiles ? { profiles } : {}),
+        infrastructure,
+        ...(options.timelineEveryMs ? { timeline } : {}),
+        ...(statements ? { statements } : {}),
+        generationMs,
+        ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
+        ...(lagMs ? { lagMs } : {}),
+        ...(followupMs ? { followupMs } : {}),
+        drainSeconds: drainMs / 1000,
+        emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),
+        firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
+        correctness: {
+          duplicatesAtSink: ids.length - new Set(ids).size,
+          sentInDatabase,
+          lost: spec.due - new Set(ids).size,
+        },
+        processes: Object.fromEntries(
+          [...pids.keys()].map((name) => {
+            const cpu = (after.get(name)?.cpuSeconds ?? 0) - (before.get(name)?.cpuSeconds ?? 0);
+            const cpuPercent = Math.round((cpu / (drainMs / 1000)) * 100);
+            return [name, { cpuPercent, peakRssMb: peakRss.get(name) ?? null }];
+          }),
+        ),
+      };
+    },
+  );
 }
 
 /**
@@ -205,7 +206,7 @@ export async function runDrain(
  * bounded, for the scheduler to catch up with the last sends).
  */
 async function measureLatencies(
-  db: ReturnType<typeof createDb>,
+  db: Database,
   sequenceId: string,
   due: number,
   messages: readonly { receivedAt: Date; headers: Record<string, string | undefined> }[],

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
-import { startPipeline, startTestStack } from '@outflow/stack';
+import { startPipeline } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
+import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats } from './statement-stats.js';
 
 /** The producer's statements in one claim tick, recognised by a fragment of their text. */
@@ -44,69 +44,64 @@ export async function runTicks(adminUrl: string, size: Size, run: number): Promi
     mailboxes: spec.mailboxes,
     dueMailboxes: sizes.S.mailboxes,
   };
-  const stack = await startTestStack();
-  const database = `outflow_bench_tick_${process.pid}_${run}`;
-  const url = await createDatabase(adminUrl, database);
-  const db = createDb({ url, maxConnections: 2 });
-  try {
-    await migrateToLatest(db);
-    const generatedAt = Date.now();
-    const sequenceId = await generateDataset(db, dataset, { host: stack.smtp.host, port: stack.smtp.port });
-    // As autovacuum would have by now on a system this size: statistics, and a visibility map for the history.
-    await sql`vacuum analyze`.execute(db);
-    const generationMs = Date.now() - generatedAt;
-    if (!(await resetStatementStats(db))) {
-      throw new Error(
-        'the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)',
-      );
-    }
-    const pipeline = await startPipeline({
-      databaseUrl: url,
-      kafkaBrokers: stack.broker.brokers,
-      schemaRegistryUrl: stack.registry.url,
-      env: tickSettings,
-      fromBuild: true,
-      services: ['cron-producer'],
-    });
-    try {
-      for (const deadline = Date.now() + 30 * 60_000; ;) {
-        const { rows } = await sql<{ n: string }>`
+  return withRunEnvironment(
+    adminUrl,
+    { database: `outflow_bench_tick_${process.pid}_${run}`, maxConnections: 2 },
+    async ({ stack, db, url }) => {
+      const generatedAt = Date.now();
+      const sequenceId = await generateDataset(db, dataset, { host: stack.smtp.host, port: stack.smtp.port });
+      // As autovacuum would have by now on a system this size: statistics, and a visibility map for the history.
+      await sql`vacuum analyze`.execute(db);
+      const generationMs = Date.now() - generatedAt;
+      if (!(await resetStatementStats(db))) {
+        throw new Error(
+          'the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)',
+        );
+      }
+      const pipeline = await startPipeline({
+        databaseUrl: url,
+        kafkaBrokers: stack.broker.brokers,
+        schemaRegistryUrl: stack.registry.url,
+        env: tickSettings,
+        fromBuild: true,
+        services: ['cron-producer'],
+      });
+      try {
+        for (const deadline = Date.now() + 30 * 60_000; ;) {
+          const { rows } = await sql<{ n: string }>`
           select count(*) as n from email_queues where sequence_id = ${sequenceId} and status = 'scheduled'
         `.execute(db);
-        if (Number(rows[0]!.n) === 0) break;
-        if (Date.now() > deadline) throw new Error(`the producer did not claim all ${due} due emails in 30 min`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+          if (Number(rows[0]!.n) === 0) break;
+          if (Date.now() > deadline) throw new Error(`the producer did not claim all ${due} due emails in 30 min`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      } finally {
+        await pipeline.stop();
       }
-    } finally {
-      await pipeline.stop();
-    }
-    const { rows } = await sql<{ query: string; calls: string; mean_ms: number; rows: string; buffers: string }>`
+      const { rows } = await sql<{ query: string; calls: string; mean_ms: number; rows: string; buffers: string }>`
       select query, calls, mean_exec_time as mean_ms, rows, shared_blks_hit + shared_blks_read as buffers
       from pg_stat_statements
       where dbid = (select oid from pg_database where datname = current_database()) and toplevel
     `.execute(db);
-    const statements = tickStatements.map(({ label, fragment }) => {
-      const matching = rows.filter((row) => row.query.includes(fragment));
-      const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
-      const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
-      const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
-      const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
-      const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
-      return { label, calls, meanMs: per(totalMs), rowsPerCall: per(rowCount), buffersPerCall: per(buffers) };
-    });
-    return {
-      size,
-      tableRows: dataset.history + dataset.due,
-      mailboxes: dataset.mailboxes,
-      due,
-      generationMs,
-      ticks: statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0,
-      statements,
-      tickMs: Math.round(statements.reduce((sum, statement) => sum + statement.meanMs, 0) * 100) / 100,
-    };
-  } finally {
-    await db.destroy();
-    await dropDatabase(adminUrl, database);
-    await stack.close();
-  }
+      const statements = tickStatements.map(({ label, fragment }) => {
+        const matching = rows.filter((row) => row.query.includes(fragment));
+        const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
+        const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
+        const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
+        const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
+        const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
+        return { label, calls, meanMs: per(totalMs), rowsPerCall: per(rowCount), buffersPerCall: per(buffers) };
+      });
+      return {
+        size,
+        tableRows: dataset.history + dataset.due,
+        mailboxes: dataset.mailboxes,
+        due,
+        generationMs,
+        ticks: statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0,
+        statements,
+        tickMs: Math.round(statements.reduce((sum, statement) => sum + statement.meanMs, 0) * 100) / 100,
+      };
+    },
+  );
 }
