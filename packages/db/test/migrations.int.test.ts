@@ -26,6 +26,7 @@ const allMigrations = [
   '2026_11_22_0004_reconciliation',
   '2026_11_23_0005_cheaper_delivery_sync',
   '2026_11_23_0006_due_index_in_claim_order',
+  '2026_11_23_0007_cheaper_status_writes',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

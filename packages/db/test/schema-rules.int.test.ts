@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import type { EmailStatus } from '../src/index.js';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
 
 describe('schema rules enforced by the database', () => {
@@ -125,6 +127,52 @@ describe('schema rules enforced by the database', () => {
       'in_progress>sent',
     ]);
     expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
+  });
+
+  it('rewrites a delivery exactly when the delivery status its email maps to changes (every pair of states)', async () => {
+    const { email } = await seedEnrolledEmail(database.db);
+    // Everything any status requires is set once and never changes, so only status and retry_count move.
+    await database.db
+      .updateTable('email_queues')
+      .set({
+        claim_token: email.id,
+        claimed_at: new Date(),
+        capacity_day: '2026-01-01',
+        lease_expires_at: new Date(Date.now() + 60_000),
+        sent_at: new Date(),
+      })
+      .where('id', '=', email.id)
+      .execute();
+    const { rows: statuses } = await sql<{ status: EmailStatus }>`
+      select unnest(enum_range(null::email_status)) as status
+    `.execute(database.db);
+    const states = statuses.flatMap(({ status }) => [0, 1].map((retry_count) => ({ status, retry_count })));
+    const deliveryVersion = async () => {
+      const { rows } = await sql<{ version: string; status: string }>`
+        select xmin::text as version, status from deliveries where email_queue_id = ${email.id}
+      `.execute(database.db);
+      return rows[0]!;
+    };
+    const mismatches: string[] = [];
+    for (const from of states) {
+      for (const to of states) {
+        await database.db.updateTable('email_queues').set(from).where('id', '=', email.id).execute();
+        const before = await deliveryVersion();
+        await database.db.updateTable('email_queues').set(to).where('id', '=', email.id).execute();
+        const after = await deliveryVersion();
+        const { rows } = await sql<{ changes: boolean; mapped: string }>`
+          select delivery_status_for(${from.status}, ${from.retry_count})
+            is distinct from delivery_status_for(${to.status}, ${to.retry_count}) as changes,
+            delivery_status_for(${to.status}, ${to.retry_count})::text as mapped
+        `.execute(database.db);
+        const rewritten = before.version !== after.version;
+        if (rewritten !== rows[0]!.changes || after.status !== rows[0]!.mapped) {
+          mismatches.push(`${JSON.stringify(from)} -> ${JSON.stringify(to)}: rewritten ${rewritten}, ${after.status}`);
+        }
+      }
+    }
+    expect(states.length).toBeGreaterThanOrEqual(16);
+    expect(mismatches).toEqual([]);
   });
 
   it('keeps a dead-lettered delivery through a retry, ends it with a terminal status, and recreates a missing one', async () => {

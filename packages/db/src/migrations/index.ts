@@ -5,6 +5,7 @@ import * as outboxAndIdempotency from './2026_11_22_0003_outbox_and_idempotency.
 import * as reconciliation from './2026_11_22_0004_reconciliation.js';
 import * as cheaperDeliverySync from './2026_11_23_0005_cheaper_delivery_sync.js';
 import * as dueIndexInClaimOrder from './2026_11_23_0006_due_index_in_claim_order.js';
+import * as cheaperStatusWrites from './2026_11_23_0007_cheaper_status_writes.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0004_reconciliation': reconciliation,
   '2026_11_23_0005_cheaper_delivery_sync': cheaperDeliverySync,
   '2026_11_23_0006_due_index_in_claim_order': dueIndexInClaimOrder,
+  '2026_11_23_0007_cheaper_status_writes': cheaperStatusWrites,
 };
