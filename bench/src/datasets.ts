@@ -9,24 +9,59 @@ export const sizes = {
 export type Size = keyof typeof sizes;
 
 /**
- * Generates a dataset in SQL (no per-row round trips), reproducibly: `mailboxes` mailboxes on the sink with
- * unlimited capacity, `due` emails due now spread evenly over them, and `history` already-sent emails (follow-ups
- * handled, enrollments completed) that make the tables as large as a system that has been running for a while. Returns the due sequence's id.
+ * unlimited: every mailbox can send everything (throughput). realistic: each mailbox's daily capacity is between
+ * 50 and 500 (spread by a fixed hash of its number), and the backlog is skewed: mailbox k holds a share of the due
+ * emails proportional to 1/k (Zipf), so the first mailboxes have far more due than they may send today.
+ */
+export const capacityProfiles = ['unlimited', 'realistic'] as const;
+export type CapacityProfile = (typeof capacityProfiles)[number];
+
+/** The realistic profile's share of `due` for each of `mailboxes` mailboxes (1/k, rounded so they add up). */
+export function zipfShares(due: number, mailboxes: number): number[] {
+  const weights = Array.from({ length: mailboxes }, (_, index) => 1 / (index + 1));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const shares = weights.map((weight) => Math.floor((due * weight) / total));
+  // What rounding down left over goes to the first mailboxes, one each.
+  for (let left = due - shares.reduce((sum, share) => sum + share, 0), index = 0; left > 0; left--, index++) {
+    shares[index % mailboxes]! += 1;
+  }
+  return shares;
+}
+
+/**
+ * Generates a dataset in SQL (no per-row round trips), reproducibly: `mailboxes` mailboxes on the sink, `due`
+ * emails due now spread over them (evenly, or skewed by the realistic capacity profile), and `history`
+ * already-sent emails (follow-ups handled, enrollments completed) that make the tables as large as a system that
+ * has been running for a while. Returns the due sequence's id.
  */
 export async function generateDataset(
   db: Database,
   size: { due: number; history: number; mailboxes: number; dueMailboxes?: number },
   smtp: { host: string; port: number },
-  /**
-   * Without it everything is due at once (a drain). With it the due emails come due one after the other at this
-   * rate (steady state), starting a day from now, until startArrivals moves the start to now.
-   */
-  arrival?: { ratePerSecond: number },
+  options: {
+    /**
+     * Without it everything is due at once (a drain). With it the due emails come due one after the other at
+     * this rate (steady state), starting a day from now, until startArrivals moves the start to now.
+     */
+    arrival?: { ratePerSecond: number } | undefined;
+    capacity?: CapacityProfile | undefined;
+  } = {},
 ): Promise<string> {
+  const { arrival, capacity = 'unlimited' } = options;
+  const dueMailboxes = size.dueMailboxes ?? size.mailboxes;
+  // How many due emails each due mailbox holds, by its number (0-based, in email order).
+  const dueShares =
+    capacity === 'realistic'
+      ? zipfShares(size.due, dueMailboxes)
+      : Array.from(
+          { length: dueMailboxes },
+          (_, n) => Math.floor(size.due / dueMailboxes) + (n < size.due % dueMailboxes ? 1 : 0),
+        );
   return db.transaction().execute(async (trx) => {
     await sql`
       insert into mailboxes (email, smtp_host, smtp_port, daily_capacity)
-      select 'bench-' || i || '@outflow.test', ${smtp.host}, ${smtp.port}, 1000000000
+      select 'bench-' || i || '@outflow.test', ${smtp.host}, ${smtp.port},
+        ${capacity === 'realistic' ? sql`50 + (i::bigint * 2654435761 % 451)::int` : sql`1000000000`}
       from generate_series(1, ${size.mailboxes}) as i
     `.execute(trx);
     const sequences: Record<string, string> = {};
@@ -58,6 +93,16 @@ export async function generateDataset(
       // and its delivery rows in one statement afterwards (minutes faster at M and L).
       const bulk = name === 'history' && role[0]?.super === true;
       if (bulk) await sql`set local session_replication_role = replica`.execute(trx);
+      // Which mailbox each new contact (by number) is enrolled from: history round-robin over all mailboxes,
+      // the due emails by their shares.
+      const mailboxOfContact =
+        name === 'history'
+          ? sql`select c.n, m.id from numbered_contacts c join numbered_mailboxes m on m.n = c.n % ${size.mailboxes}`
+          : sql`
+              select row_number() over (order by m.n, slot) - 1 as n, m.id
+              from numbered_mailboxes m
+              join unnest(${dueShares}::int[]) with ordinality as share(emails, position) on share.position = m.n + 1
+              cross join lateral generate_series(1, share.emails) as slot`;
       await sql`
         with numbered_mailboxes as (select id, row_number() over (order by email) - 1 as n from mailboxes),
         new_contacts as (
@@ -65,11 +110,12 @@ export async function generateDataset(
           select ${name} || '-' || i || '@example.com', 'C' || i from generate_series(1, ${count}) as i
           returning id, email
         ),
+        numbered_contacts as (select id, row_number() over (order by email) - 1 as n from new_contacts),
+        contact_mailbox as (${mailboxOfContact}),
         enrollments as (
           insert into sequence_contacts (sequence_id, contact_id, mailbox_id, status)
-          select ${sequences[name]}, c.id, m.id, ${name === 'history' ? 'completed' : 'active'}::enrollment_status
-          from (select id, row_number() over (order by email) - 1 as n from new_contacts) c
-          join numbered_mailboxes m on m.n = c.n % ${name === 'due' ? (size.dueMailboxes ?? size.mailboxes) : size.mailboxes}
+          select ${sequences[name]}, c.id, cm.id, ${name === 'history' ? 'completed' : 'active'}::enrollment_status
+          from numbered_contacts c join contact_mailbox cm on cm.n = c.n
           returning id, contact_id, mailbox_id
         )
         insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,

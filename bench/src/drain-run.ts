@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
 import { startPipeline } from '@outflow/stack';
-import { generateDataset, sizes, startArrivals, type Size } from './datasets.js';
+import { generateDataset, sizes, startArrivals, type CapacityProfile, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
 import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
@@ -16,7 +16,15 @@ export interface DrainRun {
   drainSeconds: number;
   emailsPerSecond: number;
   firstToLastArrivalSeconds: number;
-  correctness: { duplicatesAtSink: number; sentInDatabase: number; lost: number };
+  /** Emails the mailboxes' capacity allows today: all the due ones, unless the capacity profile is realistic. */
+  sendable: number;
+  correctness: {
+    duplicatesAtSink: number;
+    sentInDatabase: number;
+    lost: number;
+    /** Mailboxes with more emails claimed or sent today than their daily capacity (must be 0). */
+    overCapacity: number;
+  };
   /** Steady state only: the arrival rate the emails came due at. */
   ratePerSecond?: number;
   /** Scheduling lag, ms: arrival at the sink minus scheduled_for (in a drain: how long the backlog waited). */
@@ -68,6 +76,7 @@ export async function runDrain(
     due?: number;
     /** Every this many ms, a timeline sample: arrivals, RSS per service, dead tuples (the soak). */
     timelineEveryMs?: number;
+    capacity?: CapacityProfile;
   } = {},
 ): Promise<DrainRun> {
   const spec = { ...sizes[size], ...(options.due ? { due: options.due } : {}) };
@@ -80,9 +89,13 @@ export async function runDrain(
         db,
         spec,
         { host: stack.smtp.host, port: stack.smtp.port },
-        options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
+        {
+          arrival: options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
+          capacity: options.capacity,
+        },
       );
       const generationMs = Date.now() - generatedAt;
+      const sendable = await countSendable(db, sequenceId);
       const countingStatements = await resetStatementStats(db);
       const pipeline = await startPipeline({
         databaseUrl: url,
@@ -126,7 +139,7 @@ export async function runDrain(
       const timelineTimer = options.timelineEveryMs
         ? setInterval(() => void takeSample().catch(() => undefined), options.timelineEveryMs)
         : undefined;
-      await stack.smtp.waitForMessages(spec.due, 60 * 60_000);
+      await stack.smtp.waitForMessages(sendable, 60 * 60_000);
       const drainMs = Date.now() - started;
       clearInterval(sampler);
       clearInterval(timelineTimer);
@@ -149,12 +162,13 @@ export async function runDrain(
           ).n,
         );
       let sentInDatabase = await countSent();
-      for (const deadline = Date.now() + 30_000; sentInDatabase < spec.due && Date.now() < deadline;) {
+      for (const deadline = Date.now() + 30_000; sentInDatabase < sendable && Date.now() < deadline;) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         sentInDatabase = await countSent();
       }
       const statements = countingStatements ? await readStatementStats(db) : undefined;
-      const { lagMs, followupMs } = await measureLatencies(db, sequenceId, spec.due, stack.smtp.messages);
+      const { lagMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
+      const overCapacity = await countOverCapacity(db, sequenceId);
       await pipeline.stop();
       const profileDir = options.profileDir;
       const profiles = profileDir
@@ -182,12 +196,14 @@ export async function runDrain(
         ...(lagMs ? { lagMs } : {}),
         ...(followupMs ? { followupMs } : {}),
         drainSeconds: drainMs / 1000,
-        emailsPerSecond: Math.round(spec.due / (drainMs / 1000)),
+        sendable,
+        emailsPerSecond: Math.round(sendable / (drainMs / 1000)),
         firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
         correctness: {
           duplicatesAtSink: ids.length - new Set(ids).size,
           sentInDatabase,
-          lost: spec.due - new Set(ids).size,
+          lost: sendable - new Set(ids).size,
+          overCapacity,
         },
         processes: Object.fromEntries(
           [...pids.keys()].map((name) => {
@@ -199,6 +215,31 @@ export async function runDrain(
       };
     },
   );
+}
+
+/** The due emails the mailboxes may send today: per mailbox, its due count up to its daily capacity. */
+async function countSendable(db: Database, sequenceId: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select coalesce(sum(least(d.n, m.daily_capacity)), 0) as n
+    from (select mailbox_id, count(*) as n from email_queues where sequence_id = ${sequenceId} group by 1) d
+    join mailboxes m on m.id = d.mailbox_id
+  `.execute(db);
+  return Number(rows[0]!.n);
+}
+
+/** Mailboxes with more of the due emails claimed, being sent or sent than their daily capacity allows. */
+async function countOverCapacity(db: Database, sequenceId: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`
+    select count(*) as n
+    from (
+      select mailbox_id, count(*) as n from email_queues
+      where sequence_id = ${sequenceId} and step_order = 1 and status <> 'scheduled'
+      group by 1
+    ) d
+    join mailboxes m on m.id = d.mailbox_id
+    where d.n > m.daily_capacity
+  `.execute(db);
+  return Number(rows[0]!.n);
 }
 
 /**

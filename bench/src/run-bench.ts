@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDb } from '@outflow/db';
 import { buildWorkspace, findRepoRoot, startPostgres } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
-import { sizes, type Size } from './datasets.js';
+import { capacityProfiles, sizes, type CapacityProfile, type Size } from './datasets.js';
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
-import { statementStatsSettings } from './statement-stats.js';
+import { benchServerSettings, describeServer } from './server-settings.js';
 import { medianTick, renderTickSummary } from './tick-summary.js';
 import { renderSoakSummary, soakFigures } from './soak-summary.js';
 import { runTicks, tickSettings, type TickRun } from './tick-run.js';
@@ -37,20 +38,39 @@ function parseOptions(args: string[]) {
   const tickSizes = (option(args, '--sizes') ?? 'S,M').split(',') as Size[];
   if (tickSizes.some((tickSize) => !(tickSize in sizes)))
     throw new Error('--sizes must be sizes among S, M and L (e.g. S,M)');
+  const capacity = (option(args, '--capacity') ?? 'unlimited') as CapacityProfile;
+  if (!capacityProfiles.includes(capacity))
+    throw new Error(`--capacity must be one of: ${capacityProfiles.join(', ')}`);
+  if (capacity !== 'unlimited' && scenario !== 'drain') {
+    throw new Error('--capacity realistic is for the drain scenario (the others measure rates every mailbox can send)');
+  }
   const minutes = Number(option(args, '--minutes') ?? 30);
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error('--minutes must be more than 0 and at most 1440');
-  return { size, scenario, runCount, loads, drainRate, tickSizes, minutes, profile: args.includes('--profile') };
+  return {
+    size,
+    scenario,
+    runCount,
+    loads,
+    drainRate,
+    tickSizes,
+    minutes,
+    capacity,
+    profile: args.includes('--profile'),
+  };
 }
 
-// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick] [--runs N] [--loads 20,50,80] [--drain-rate N]
-// [--sizes S,M] [--minutes N] [--profile]`
+// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak] [--runs N] [--loads 20,50,80] [--drain-rate N]
+// [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile]`
 // runs the real services (compiled) as processes on the local stack and writes bench/results/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
 // - drain: everything due at once, N times: emails/s end to end, drain time, follow-up latency.
 // - steady: emails come due at each load level's rate (a share of --drain-rate, or of a drain measured first),
 //   N runs per level: scheduling lag and follow-up latency percentiles.
-// - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements).
+// - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements); each
+//   size is generated once and claimed in N rounds.
 // - soak: --minutes (default 30) at the first of --loads (default 50%): throughput, RSS and dead tuples over time.
+// `--capacity realistic` (drain only) gives the mailboxes daily capacities of 50-500 and a Zipf-skewed backlog: the
+// drain sends what capacity allows today and checks no mailbox went over it.
 // `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and adds where each
 // one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
 // Figures are taken on the librdkafka mock broker and labelled so.
@@ -58,7 +78,7 @@ async function main(args: string[]): Promise<void> {
   const options = parseOptions(args);
   const { size, scenario, runCount } = options;
   const label = scenario === 'tick' ? options.tickSizes.join('') : size;
-  const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${label}${scenario === 'drain' ? '' : `-${scenario}`}`;
+  const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${label}${scenario === 'drain' ? '' : `-${scenario}`}${options.capacity === 'unlimited' ? '' : `-${options.capacity}`}`;
   const directory = join(findRepoRoot(), 'bench', 'results');
   // The services run compiled, as in production; build first so the figures are of this checkout's code.
   buildWorkspace();
@@ -69,7 +89,7 @@ async function main(args: string[]): Promise<void> {
     databaseUrl: process.env['DATABASE_URL'],
     dataDir,
     persistent: false,
-    settings: statementStatsSettings,
+    settings: benchServerSettings(),
   });
   let runNumber = 0;
   const run = async (label: string, ratePerSecond?: number): Promise<DrainRun> => {
@@ -82,6 +102,7 @@ async function main(args: string[]): Promise<void> {
       ...(profileDir ? { profileDir } : {}),
       ...(postgresPid ? { postgresPid } : {}),
       ...(ratePerSecond ? { ratePerSecond } : {}),
+      capacity: options.capacity,
     });
     process.stderr.write(
       `${result.emailsPerSecond} emails/s` +
@@ -91,14 +112,16 @@ async function main(args: string[]): Promise<void> {
     );
     return result;
   };
-  const common = {
-    broker: 'librdkafka mock cluster (dev/test only; says nothing about a real broker)',
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    size,
-    scenario,
-    settings: drainSettings,
-  };
   try {
+    const admin = createDb({ url: server.adminUrl, maxConnections: 1 });
+    const database = await describeServer(admin).finally(() => admin.destroy());
+    const common = {
+      broker: 'librdkafka mock cluster (dev/test only; says nothing about a real broker)',
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, ...database },
+      size,
+      scenario,
+      settings: drainSettings,
+    };
     let result: Record<string, unknown>;
     let markdown: string;
     if (scenario === 'drain') {
@@ -108,10 +131,14 @@ async function main(args: string[]): Promise<void> {
       const summary = summarizeDrains(runs);
       const drain = {
         ...common,
-        dataset: { ...sizes[size], generationMs: median(runs.map((one) => one.generationMs)) },
+        dataset: {
+          ...sizes[size],
+          capacity: options.capacity,
+          generationMs: median(runs.map((one) => one.generationMs)),
+        },
         // The median figures, kept at the top level where earlier results had their single run.
         drain: {
-          emails: sizes[size].due,
+          emails: summary.sendable,
           drainSeconds: summary.drainSeconds,
           emailsPerSecond: summary.emailsPerSecond,
           firstToLastArrivalSeconds: summary.firstToLastArrivalSeconds,
@@ -146,13 +173,13 @@ async function main(args: string[]): Promise<void> {
     } else if (scenario === 'tick') {
       const bySize: { size: Size; median: TickRun; runs: TickRun[] }[] = [];
       for (const tickSize of options.tickSizes) {
-        const runs: TickRun[] = [];
-        for (let index = 1; index <= runCount; index++) {
-          process.stderr.write(`tick at ${tickSize}, run ${index} of ${runCount}… `);
-          runNumber += 1;
-          runs.push(await runTicks(server.adminUrl, tickSize, runNumber));
-          process.stderr.write(`${runs.at(-1)!.tickMs} ms per tick\n`);
-        }
+        process.stderr.write(`tick at ${tickSize}: generating… `);
+        const runs = await runTicks(server.adminUrl, tickSize, runCount, (tick, round) =>
+          process.stderr.write(
+            `${round === 1 ? `(${tick.generationMs} ms) ` : ''}round ${round}: ${tick.tickMs} ms per tick; `,
+          ),
+        );
+        process.stderr.write('\n');
         bySize.push({ size: tickSize, median: medianTick(runs), runs });
       }
       const ticks = { ...common, settings: tickSettings, sizes: bySize };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrainRun } from './drain-run.js';
+import { zipfShares } from './datasets.js';
 import { median, percentiles, summarizeDrains } from './summary.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
@@ -7,7 +8,8 @@ const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   drainSeconds: 10_000 / emailsPerSecond,
   emailsPerSecond,
   firstToLastArrivalSeconds: 1,
-  correctness: { duplicatesAtSink: duplicates, sentInDatabase: 10_000 - duplicates, lost: 0 },
+  sendable: 10_000,
+  correctness: { duplicatesAtSink: duplicates, sentInDatabase: 10_000 - duplicates, lost: 0, overCapacity: 0 },
   processes: { 'smtp-sender': { cpuPercent: cpu, peakRssMb: 100 } },
 });
 
@@ -22,7 +24,18 @@ describe('bench summaries', () => {
     const summary = summarizeDrains([run(200, 0, 40), run(180, 2, 60), run(210, 0, 50)]);
     expect(summary.emailsPerSecond).toBe(200);
     expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, peakRssMb: 100 });
-    expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998 });
+    expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998, overCapacity: 0 });
+  });
+});
+
+describe('zipfShares', () => {
+  it('gives mailbox k a share proportional to 1/k that adds up to the due count', () => {
+    const shares = zipfShares(10_000, 100);
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBe(10_000);
+    expect(shares[0]).toBeGreaterThan(1_900);
+    expect(Math.abs(shares[0]! / shares[1]! - 2)).toBeLessThan(0.01);
+    expect(shares[99]).toBeGreaterThanOrEqual(19);
+    expect(zipfShares(3, 5)).toEqual([2, 1, 0, 0, 0]);
   });
 });
 

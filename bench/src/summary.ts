@@ -41,6 +41,7 @@ export function summarizeDrains(runs: DrainRun[]) {
   const names = Object.keys(runs[0]?.processes ?? {});
   return {
     runs: runs.length,
+    sendable: median(runs.map((run) => run.sendable)),
     drainSeconds: median(runs.map((run) => run.drainSeconds)),
     emailsPerSecond: median(runs.map((run) => run.emailsPerSecond)),
     firstToLastArrivalSeconds: median(runs.map((run) => run.firstToLastArrivalSeconds)),
@@ -50,6 +51,7 @@ export function summarizeDrains(runs: DrainRun[]) {
       duplicatesAtSink: Math.max(...runs.map((run) => run.correctness.duplicatesAtSink)),
       lost: Math.max(...runs.map((run) => run.correctness.lost)),
       sentInDatabase: Math.min(...runs.map((run) => run.correctness.sentInDatabase)),
+      overCapacity: Math.max(...runs.map((run) => run.correctness.overCapacity)),
     },
     infrastructure: Object.fromEntries(
       Object.keys(runs[0]?.infrastructure ?? {}).map((name) => [
@@ -86,6 +88,12 @@ export function renderDrainSummary(result: {
     settingsLine('Machine', result.machine),
     settingsLine('Dataset', result.dataset),
     settingsLine('Service settings', result.settings, '='),
+    ...(m.sendable === result.dataset['due']
+      ? []
+      : [
+          `Capacity: the mailboxes may send ${m.sendable} of the ${String(result.dataset['due'])} due emails today; the drain`,
+          'ends when those have arrived, and the rest must stay scheduled.',
+        ]),
     '',
     '| figure | median | runs |',
     '| --- | --- | --- |',
@@ -94,6 +102,7 @@ export function renderDrainSummary(result: {
     `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
     `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
     `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,
+    `| mailboxes over their daily capacity (worst) | ${m.correctness.overCapacity} | ${result.runs.map((run) => run.correctness.overCapacity).join(', ')} |`,
     `| wait in the backlog (arrival - scheduled_for), ms p50 / p95 / p99 / max | ${showPercentiles(m.lagMs)} | |`,
     `| follow-up latency (step 2 scheduled - step 1 sent), ms p50 / p95 / p99 / max | ${showPercentiles(m.followupMs)} | |`,
     '',

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { startPipeline } from '@outflow/stack';
+import type { Database } from '@outflow/db';
+import { startPipeline, type TestStack } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats } from './statement-stats.js';
@@ -34,8 +35,16 @@ export interface TickRun {
  * Tick scaling: the same due count (S's, on S's 100 mailboxes) in tables of a given size's total, claimed by the
  * real cron-producer alone in ticks of one email per mailbox; pg_stat_statements gives each statement's mean
  * time, rows and buffers per call. If the claim's cost follows the rows it claims, these stay flat from S to L.
+ *
+ * The dataset is generated once per size (L takes minutes) and measured `rounds` times: before each round the due
+ * emails are put back to `scheduled` with no capacity reserved, and vacuumed, as autovacuum would have.
  */
-export async function runTicks(adminUrl: string, size: Size, run: number): Promise<TickRun> {
+export async function runTicks(
+  adminUrl: string,
+  size: Size,
+  rounds: number,
+  onRound: (tick: TickRun, round: number) => void,
+): Promise<TickRun[]> {
   const spec = sizes[size];
   const due = sizes.S.due;
   const dataset = {
@@ -46,62 +55,83 @@ export async function runTicks(adminUrl: string, size: Size, run: number): Promi
   };
   return withRunEnvironment(
     adminUrl,
-    { database: `outflow_bench_tick_${process.pid}_${run}`, maxConnections: 2 },
+    { database: `outflow_bench_tick_${process.pid}_${size.toLowerCase()}`, maxConnections: 2 },
     async ({ stack, db, url }) => {
       const generatedAt = Date.now();
       const sequenceId = await generateDataset(db, dataset, { host: stack.smtp.host, port: stack.smtp.port });
       // As autovacuum would have by now on a system this size: statistics, and a visibility map for the history.
       await sql`vacuum analyze`.execute(db);
       const generationMs = Date.now() - generatedAt;
-      if (!(await resetStatementStats(db))) {
-        throw new Error(
-          'the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)',
-        );
-      }
-      const pipeline = await startPipeline({
-        databaseUrl: url,
-        kafkaBrokers: stack.broker.brokers,
-        schemaRegistryUrl: stack.registry.url,
-        env: tickSettings,
-        fromBuild: true,
-        services: ['cron-producer'],
-      });
-      try {
-        for (const deadline = Date.now() + 30 * 60_000; ;) {
-          const { rows } = await sql<{ n: string }>`
-          select count(*) as n from email_queues where sequence_id = ${sequenceId} and status = 'scheduled'
+      const ticks: TickRun[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        await sql`
+          update email_queues
+          set status = 'scheduled', claim_token = null, claimed_at = null, capacity_day = null
+          where sequence_id = ${sequenceId} and status <> 'scheduled'
         `.execute(db);
-          if (Number(rows[0]!.n) === 0) break;
-          if (Date.now() > deadline) throw new Error(`the producer did not claim all ${due} due emails in 30 min`);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      } finally {
-        await pipeline.stop();
+        await sql`delete from mailbox_daily_counts`.execute(db);
+        await sql`delete from kafka_batches`.execute(db);
+        await sql`vacuum analyze email_queues, mailbox_daily_counts, kafka_batches`.execute(db);
+        const statements = await measureRound(db, url, stack, sequenceId);
+        ticks.push({
+          size,
+          tableRows: dataset.history + dataset.due,
+          mailboxes: dataset.mailboxes,
+          due,
+          generationMs,
+          ticks: statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0,
+          statements,
+          tickMs: Math.round(statements.reduce((sum, statement) => sum + statement.meanMs, 0) * 100) / 100,
+        });
+        onRound(ticks.at(-1)!, round);
       }
-      const { rows } = await sql<{ query: string; calls: string; mean_ms: number; rows: string; buffers: string }>`
-      select query, calls, mean_exec_time as mean_ms, rows, shared_blks_hit + shared_blks_read as buffers
-      from pg_stat_statements
-      where dbid = (select oid from pg_database where datname = current_database()) and toplevel
-    `.execute(db);
-      const statements = tickStatements.map(({ label, fragment }) => {
-        const matching = rows.filter((row) => row.query.includes(fragment));
-        const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
-        const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
-        const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
-        const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
-        const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
-        return { label, calls, meanMs: per(totalMs), rowsPerCall: per(rowCount), buffersPerCall: per(buffers) };
-      });
-      return {
-        size,
-        tableRows: dataset.history + dataset.due,
-        mailboxes: dataset.mailboxes,
-        due,
-        generationMs,
-        ticks: statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0,
-        statements,
-        tickMs: Math.round(statements.reduce((sum, statement) => sum + statement.meanMs, 0) * 100) / 100,
-      };
+      return ticks;
     },
   );
+}
+
+/** Runs the producer until it has claimed every due email; returns the tick statements' figures. */
+async function measureRound(
+  db: Database,
+  url: string,
+  stack: TestStack,
+  sequenceId: string,
+): Promise<TickRun['statements']> {
+  if (!(await resetStatementStats(db))) {
+    throw new Error('the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)');
+  }
+  const pipeline = await startPipeline({
+    databaseUrl: url,
+    kafkaBrokers: stack.broker.brokers,
+    schemaRegistryUrl: stack.registry.url,
+    env: tickSettings,
+    fromBuild: true,
+    services: ['cron-producer'],
+  });
+  try {
+    for (const deadline = Date.now() + 30 * 60_000; ;) {
+      const { rows } = await sql<{ n: string }>`
+        select count(*) as n from email_queues where sequence_id = ${sequenceId} and status = 'scheduled'
+      `.execute(db);
+      if (Number(rows[0]!.n) === 0) break;
+      if (Date.now() > deadline) throw new Error('the producer did not claim all due emails in 30 min');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await pipeline.stop();
+  }
+  const { rows } = await sql<{ query: string; calls: string; mean_ms: number; rows: string; buffers: string }>`
+    select query, calls, mean_exec_time as mean_ms, rows, shared_blks_hit + shared_blks_read as buffers
+    from pg_stat_statements
+    where dbid = (select oid from pg_database where datname = current_database()) and toplevel
+  `.execute(db);
+  return tickStatements.map(({ label, fragment }) => {
+    const matching = rows.filter((row) => row.query.includes(fragment));
+    const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
+    const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
+    const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
+    const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
+    const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
+    return { label, calls, meanMs: per(totalMs), rowsPerCall: per(rowCount), buffersPerCall: per(buffers) };
+  });
 }

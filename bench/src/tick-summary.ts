@@ -27,18 +27,20 @@ export function renderTickSummary(result: {
   sizes: { size: string; median: TickRun; runs: TickRun[] }[];
 }): string {
   const lines = [
-    `# Benchmark: producer tick scaling (median of ${result.sizes[0]?.runs.length ?? 0} runs per size)`,
+    `# Benchmark: producer tick scaling (median of ${result.sizes[0]?.runs.length ?? 0} rounds per size)`,
     '',
     settingsLine('Machine', result.machine),
     settingsLine('Producer settings', result.settings, '='),
     'The same due count on the same 100 mailboxes, in tables of each size (history fills the rest); the real',
-    'cron-producer claims them one email per mailbox per tick. Times are PostgreSQL execution times',
-    '(pg_stat_statements, mean per call; the claim includes the delivery trigger of every claimed row).',
+    'cron-producer claims them one email per mailbox per tick. Each size is generated once and claimed in every',
+    'round (the due emails are put back to scheduled and vacuumed in between). Times are PostgreSQL execution',
+    'times (pg_stat_statements, mean per call; the claim includes the triggers of every claimed row).',
     '',
-    '| size | email rows | mailboxes | due | ticks | tick ms (database) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| size | email rows | mailboxes | due | generation s | ticks | tick ms (database) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.sizes.map(
-      ({ size, median: m }) => `| ${size} | ${m.tableRows} | ${m.mailboxes} | ${m.due} | ${m.ticks} | ${m.tickMs} |`,
+      ({ size, median: m }) =>
+        `| ${size} | ${m.tableRows} | ${m.mailboxes} | ${m.due} | ${Math.round(m.generationMs / 1000)} | ${m.ticks} | ${m.tickMs} |`,
     ),
     '',
     '| size | statement | calls | mean ms | rows per call | buffers per call |',
