@@ -2,7 +2,7 @@ import { topicContracts, topicNames } from '@outflow/contracts';
 import { startMockBroker } from '../mock-broker.js';
 import { startReplaceableBroker } from '../replaceable-broker.js';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-server.js';
-import { startSmtpSink, type SmtpSink } from '../smtp-sink.js';
+import { startSmtpSink, type SmtpSink, type StartSmtpSinkOptions } from '../smtp-sink.js';
 
 /** The product's topics with their partition counts, as the dev broker pre-creates them. */
 export function productTopics(prefix = ''): Array<{ name: string; partitions: number }> {
@@ -34,7 +34,9 @@ export interface TestStack {
  * be deleted from a mock broker, so every test file starts from a fresh one (~10 ms). PostgreSQL comes from
  * createTestDatabase. `replaceableBroker` puts the broker behind a stable proxied address so it can be replaced.
  */
-export async function startTestStack(options: { replaceableBroker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { replaceableBroker?: boolean; smtp?: StartSmtpSinkOptions } = {},
+): Promise<TestStack> {
   const broker: TestBroker = options.replaceableBroker
     ? await startReplaceableBroker({ topics: productTopics() })
     : await startMockBroker({ topics: productTopics() }).then((mock) => ({
@@ -45,7 +47,7 @@ export async function startTestStack(options: { replaceableBroker?: boolean } = 
           Promise.reject(new Error('start the test stack with replaceableBroker: true to replace its broker')),
       }));
   const registry = await startSchemaRegistry();
-  const smtp = await startSmtpSink();
+  const smtp = await startSmtpSink(options.smtp);
   return {
     broker,
     registry,
