@@ -9,6 +9,13 @@ export const cronProducerEnv = {
   PRODUCER_BATCH_SIZE: positiveInt.default(50),
   /** Most emails one mailbox may have claimed in one tick (on top of its capacity limit). Default 500. */
   PRODUCER_MAX_PER_MAILBOX: positiveInt.default(500),
+  /**
+   * Most emails claimed and not yet settled (queued in Kafka or being sent), across all mailboxes: a tick claims
+   * only what this leaves (two replicas ticking at the same instant may each take what was left). It keeps a large backlog (after a pause, a bulk enrollment)
+   * from being claimed at once and then waiting in Kafka past PRODUCER_REPUBLISH_AFTER_MS. Keep it below what the
+   * senders send in that time. Default 10 000.
+   */
+  PRODUCER_MAX_QUEUED: positiveInt.default(10_000),
   /** A claimed email still `queued` after this long is published again (its message was lost). Default 120 000. */
   PRODUCER_REPUBLISH_AFTER_MS: positiveInt.default(120_000),
 };

@@ -25,6 +25,7 @@ export async function startCronProducer({
           daySeconds: config.OUTFLOW_DAY_SECONDS,
           batchSize: config.PRODUCER_BATCH_SIZE,
           maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
+          maxQueued: config.PRODUCER_MAX_QUEUED,
           republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
         },
       ),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createDb, type Database } from '@outflow/db';
+import { createDb, settleReservation, type Database } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { claimDueEmails } from '../src/claims/claim.repository.js';
 
@@ -11,6 +11,30 @@ import { claimDueEmails } from '../src/claims/claim.repository.js';
  * reservation must be seen, or the mailbox is over-reserved (a real bug this test caught: the counts were read
  * with the snapshot taken before the lock was granted).
  */
+/** Mailboxes of `capacity`, each with `emailsEach` due emails (one per contact and enrollment, as the schema wants). */
+async function seedMailboxes(test: TestDatabase, count: number, emailsEach: number, capacity: number) {
+  const mailboxIds: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const { mailbox, sequence, step } = await seedEnrolledEmail(test.db);
+    await test.db.updateTable('mailboxes').set({ daily_capacity: capacity }).where('id', '=', mailbox.id).execute();
+    await sql`
+        with contact as (
+          insert into contacts (email)
+          select 'c-' || gen_random_uuid() || '@example.com' from generate_series(2, ${emailsEach})
+          returning id
+        ), enrollment as (
+          insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
+          select ${sequence.id}, id, ${mailbox.id} from contact
+          returning id, contact_id
+        )
+        insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
+        select id, ${sequence.id}, ${step.id}, 1, contact_id, ${mailbox.id}, now() - interval '1 second' from enrollment
+      `.execute(test.db);
+    mailboxIds.push(mailbox.id);
+  }
+  return mailboxIds;
+}
+
 describe('claimDueEmails under concurrent producers', () => {
   const capacity = 10;
   let test: TestDatabase;
@@ -25,44 +49,34 @@ describe('claimDueEmails under concurrent producers', () => {
     await test?.drop();
   });
 
-  /** Mailboxes of `capacity`, each with `emailsEach` due emails (one per contact and enrollment, as the schema wants). */
-  async function seedMailboxes(count: number, emailsEach: number): Promise<string[]> {
-    const mailboxIds: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const { mailbox, sequence, step } = await seedEnrolledEmail(test.db);
-      await test.db.updateTable('mailboxes').set({ daily_capacity: capacity }).where('id', '=', mailbox.id).execute();
-      await sql`
-        with contact as (
-          insert into contacts (email)
-          select 'c-' || gen_random_uuid() || '@example.com' from generate_series(2, ${emailsEach})
-          returning id
-        ), enrollment as (
-          insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
-          select ${sequence.id}, id, ${mailbox.id} from contact
-          returning id, contact_id
-        )
-        insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
-        select id, ${sequence.id}, ${step.id}, 1, contact_id, ${mailbox.id}, now() - interval '1 second' from enrollment
-      `.execute(test.db);
-      mailboxIds.push(mailbox.id);
-    }
-    return mailboxIds;
-  }
-
   // The race needs a lock granted in the instant after another producer's commit, so one round catches the old
   // bug only about half the time; three rounds of a hundred mailboxes catch it in nearly every run (~2 s each).
   it.each([1, 2, 3])('never over-reserves with ten producers claiming one email at a time (round %i)', async () => {
-    const mailboxIds = await seedMailboxes(100, capacity + 2);
+    const mailboxIds = await seedMailboxes(test, 100, capacity + 2, capacity);
     // A pass that finds every mailbox locked by the others claims nothing, so each producer keeps going for a
     // fixed number of passes (more than enough to fill every mailbox) rather than stopping at its first empty one.
     const producer = async () => {
       for (let pass = 0; pass < 3 * capacity; pass++) {
-        await claimDueEmails(wide, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 1 });
+        await claimDueEmails(wide, {
+          claimToken: randomUUID(),
+          daySeconds: 86_400,
+          maxPerMailbox: 1,
+          maxQueued: 100_000,
+        });
       }
     };
     await Promise.all(Array.from({ length: 10 }, producer));
     // Then one producer alone takes whatever capacity the contention left, so every mailbox ends exactly full.
-    while ((await claimDueEmails(wide, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 1 })).length);
+    while (
+      (
+        await claimDueEmails(wide, {
+          claimToken: randomUUID(),
+          daySeconds: 86_400,
+          maxPerMailbox: 1,
+          maxQueued: 100_000,
+        })
+      ).length
+    );
     const { rows } = await sql<{ mailbox_id: string; reserved: number; claimed: number }>`
       select m.id as mailbox_id,
         coalesce((select sum(reserved_count) from mailbox_daily_counts c where c.mailbox_id = m.id), 0)::int as reserved,
@@ -71,5 +85,40 @@ describe('claimDueEmails under concurrent producers', () => {
     `.execute(test.db);
     expect(rows).toHaveLength(mailboxIds.length);
     for (const row of rows) expect(row).toEqual({ mailbox_id: row.mailbox_id, reserved: capacity, claimed: capacity });
+  });
+});
+
+describe('claimDueEmails backpressure (maxQueued)', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it('keeps at most maxQueued emails claimed and unsettled, and claims again as they settle', async () => {
+    await seedMailboxes(test, 3, 10, 100);
+    const claim = () =>
+      claimDueEmails(test.db, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 500, maxQueued: 5 });
+    const first = await claim();
+    expect(first).toHaveLength(5);
+    // Spread over the mailboxes, not five from one of them.
+    expect(new Set(first.map((email) => email.mailbox_id)).size).toBe(3);
+    expect(await claim()).toHaveLength(0);
+
+    // Two of them are sent: their reservations settle, and exactly two more may be claimed.
+    const { rows } = await sql<{ day: string }>`
+      select capacity_day::text as day from email_queues where id = ${first[0]!.id}
+    `.execute(test.db);
+    for (const email of first.slice(0, 2)) {
+      await settleReservation(test.db, { mailboxId: email.mailbox_id, day: rows[0]!.day, sent: true });
+    }
+    expect(await claim()).toHaveLength(2);
+    expect(await claim()).toHaveLength(0);
+    const { rows: queued } = await sql<{ n: number }>`
+      select count(*)::int as n from email_queues where status = 'queued'
+    `.execute(test.db);
+    expect(queued[0]!.n).toBe(7);
   });
 });

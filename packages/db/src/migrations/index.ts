@@ -6,6 +6,7 @@ import * as reconciliation from './2026_11_22_0004_reconciliation.js';
 import * as cheaperDeliverySync from './2026_11_23_0005_cheaper_delivery_sync.js';
 import * as dueIndexInClaimOrder from './2026_11_23_0006_due_index_in_claim_order.js';
 import * as cheaperStatusWrites from './2026_11_23_0007_cheaper_status_writes.js';
+import * as inFlightByDay from './2026_11_23_0008_in_flight_by_day.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0005_cheaper_delivery_sync': cheaperDeliverySync,
   '2026_11_23_0006_due_index_in_claim_order': dueIndexInClaimOrder,
   '2026_11_23_0007_cheaper_status_writes': cheaperStatusWrites,
+  '2026_11_23_0008_in_flight_by_day': inFlightByDay,
 };

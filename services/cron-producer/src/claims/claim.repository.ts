@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '@outflow/db';
 import { mailboxLocalDay } from '@outflow/db';
+import { claimLimits } from './claim-limits.js';
 
 export interface ClaimedEmail {
   id: string;
@@ -23,14 +24,18 @@ interface MailboxAllowance {
 /**
  * Locks the active mailboxes that have due email and are not being claimed by another producer right now
  * (SKIP LOCKED: two replicas split the mailboxes instead of both counting the same capacity), with what is left
- * of each one's capacity for its local day.
+ * of each one's capacity for its local day, and how many emails are claimed and not yet settled (queued or being
+ * sent) across all mailboxes.
  *
  * The counts are read by a second statement on purpose: under READ COMMITTED a statement sees the snapshot taken
  * when it started, and the lock on a mailbox may be granted only after another producer committed its
  * reservations for it. Read in the locking statement, those reservations would be invisible and the mailbox
  * would be over-reserved; read after the lock is held, they are always seen.
  */
-async function lockMailboxAllowances(trx: Transaction<DB>, daySeconds: number): Promise<MailboxAllowance[]> {
+async function lockMailboxAllowances(
+  trx: Transaction<DB>,
+  daySeconds: number,
+): Promise<{ allowances: MailboxAllowance[]; inFlight: number }> {
   const { rows: locked } = await sql<{ id: string; daily_capacity: number; day: string }>`
     select m.id, m.daily_capacity, ${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)}::text as day
     from mailboxes m
@@ -42,15 +47,22 @@ async function lockMailboxAllowances(trx: Transaction<DB>, daySeconds: number): 
     order by m.id
     for no key update of m skip locked
   `.execute(trx);
-  if (locked.length === 0) return [];
-  const { rows } = await sql<MailboxAllowance>`
+  if (locked.length === 0) return { allowances: [], inFlight: 0 };
+  // Unsettled reservations live on the mailbox-local day they were made for: today, or yesterday for a claim
+  // from just before midnight. Any mailbox's local day is within a day of the database's.
+  const { rows } = await sql<MailboxAllowance & { in_flight: number }>`
     select l.id, l.day::text as day,
-      greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining
+      greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining,
+      (select coalesce(sum(reserved_count), 0) from mailbox_daily_counts
+        where day >= (now()::date - 2) and reserved_count > 0)::int as in_flight
     from unnest(${locked.map((m) => m.id)}::uuid[], ${locked.map((m) => m.day)}::date[],
       ${locked.map((m) => m.daily_capacity)}::int[]) as l(id, day, daily_capacity)
     left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
   `.execute(trx);
-  return rows.filter((row) => row.remaining > 0);
+  return {
+    allowances: rows.filter((row) => row.remaining > 0).map(({ id, day, remaining }) => ({ id, day, remaining })),
+    inFlight: rows[0]?.in_flight ?? 0,
+  };
 }
 
 /**
@@ -58,24 +70,30 @@ async function lockMailboxAllowances(trx: Transaction<DB>, daySeconds: number): 
  * due order, and reserves that capacity on the mailbox's local day, all in one transaction. The claim token
  * is what the sender checks, so a stale or duplicated message sends nothing. The cost follows the rows claimed:
  * each mailbox reads its due rows from the partial index in order and stops at its limit.
+ *
+ * Backpressure: no more than `maxQueued` emails are claimed and unsettled at once (see claimLimits). A backlog
+ * of a million due emails is claimed as the senders work through it, not in one transaction whose messages
+ * would then wait in Kafka long enough to be republished as lost.
  */
 export async function claimDueEmails(
   db: Kysely<DB>,
-  options: { claimToken: string; daySeconds: number; maxPerMailbox: number },
+  options: { claimToken: string; daySeconds: number; maxPerMailbox: number; maxQueued: number },
 ): Promise<ClaimedEmail[]> {
   return db.transaction().execute(async (trx) => {
-    const allowances = await lockMailboxAllowances(trx, options.daySeconds);
+    const { allowances: open, inFlight } = await lockMailboxAllowances(trx, options.daySeconds);
+    const limits = claimLimits(open, { ...options, inFlight, start: Math.floor(Math.random() * open.length) });
+    const allowances = open.filter((_, index) => limits[index]! > 0);
     if (allowances.length === 0) return [];
     const ids = allowances.map((allowance) => allowance.id);
     const days = allowances.map((allowance) => allowance.day);
-    const limits = allowances.map((allowance) => Math.min(allowance.remaining, options.maxPerMailbox));
+    const allowed = limits.filter((limit) => limit > 0);
     const { rows } = await sql<ClaimedEmail & { capacity_day: string }>`
       update email_queues e
       set status = 'queued', claim_token = ${options.claimToken}, claimed_at = now(), capacity_day = picked.day,
         republish_count = 0
       from (
         select p.id, a.day
-        from unnest(${ids}::uuid[], ${days}::date[], ${limits}::int[]) as a(mailbox_id, day, lim)
+        from unnest(${ids}::uuid[], ${days}::date[], ${allowed}::int[]) as a(mailbox_id, day, lim)
         cross join lateral (
           select e2.id
           from email_queues e2

@@ -16,6 +16,7 @@ export interface ProducerSettings {
   daySeconds: number;
   batchSize: number;
   maxPerMailbox: number;
+  maxQueued: number;
   republishAfterMs: number;
 }
 
@@ -98,6 +99,7 @@ export async function runProducerTick(
     claimToken: randomUUID(),
     daySeconds: settings.daySeconds,
     maxPerMailbox: settings.maxPerMailbox,
+    maxQueued: settings.maxQueued,
   });
   if (claimed.length > 0) {
     // Claimed and committed, nothing published: the republish pass must recover these.
