@@ -13,6 +13,12 @@ export const serviceNames = [
 ] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
+/**
+ * NODE_OPTIONS of the production image (see the Dockerfile, which must say the same): services run `fromBuild`
+ * get it too, so their memory figures are the container's.
+ */
+export const containerNodeOptions = '--max-old-space-size=128';
+
 export interface PipelineOptions {
   databaseUrl: string;
   kafkaBrokers: string[];
@@ -23,9 +29,9 @@ export interface PipelineOptions {
   /** Options for node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
   nodeArgs?: string[];
   /**
-   * Run the compiled services (`services/<name>/dist/src/main.js`, as the container does) instead of the
-   * sources through tsx: no loader in the process, so CPU and memory figures are production's. The caller
-   * builds first (see buildWorkspace).
+   * Run the compiled services (`services/<name>/dist/src/main.js`, as the container does, with its
+   * NODE_OPTIONS unless `env` sets them) instead of the sources through tsx: no loader in the process, so CPU
+   * and memory figures are production's. The caller builds first (see buildWorkspace).
    */
   fromBuild?: boolean;
 }
@@ -88,7 +94,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       ? spawnProcess(
           process.execPath,
           [...(options.nodeArgs ?? []), join(root, 'services', name, 'dist', 'src', 'main.js')],
-          { env: { ...env, ...extraEnv }, cwd: root },
+          { env: { NODE_OPTIONS: containerNodeOptions, ...env, ...extraEnv }, cwd: root },
         )
       : spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
           env: { ...env, ...extraEnv },
