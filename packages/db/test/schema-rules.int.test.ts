@@ -129,6 +129,21 @@ describe('schema rules enforced by the database', () => {
     expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
   });
 
+  it('has the indexes the hot queries need (due rows, status by time, deliveries to a recipient by time)', async () => {
+    const { rows } = await sql<{ indexdef: string }>`
+      select indexdef from pg_indexes where schemaname = 'public' and tablename in ('email_queues', 'deliveries')
+    `.execute(database.db);
+    const definitions = rows.map((row) => row.indexdef.replace(/ USING btree/, ''));
+    expect(definitions).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ON public\.email_queues \(mailbox_id, scheduled_for, id\) WHERE \(status = 'scheduled'/),
+        expect.stringMatching(/ON public\.email_queues \(status, updated_at\)$/),
+        expect.stringMatching(/ON public\.deliveries \(status, updated_at\)$/),
+        expect.stringMatching(/ON public\.deliveries \(recipient, updated_at\)$/),
+      ]),
+    );
+  });
+
   it('rewrites a delivery exactly when the delivery status its email maps to changes (every pair of states)', async () => {
     const { email } = await seedEnrolledEmail(database.db);
     // Everything any status requires is set once and never changes, so only status and retry_count move.
