@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * What one email status change costs the database, made smaller without changing any result (measured with the
@@ -29,13 +29,17 @@ function deliveryStatusOf(row: 'old' | 'new') {
   end)`;
 }
 
-export async function up(db: Kysely<any>): Promise<void> {
+/**
+ * Replaces the delivery trigger, firing when `deliveryStatusChanged` holds or any other column the delivery
+ * shows changed. Up and down differ only in how the status change is computed.
+ */
+async function replaceSyncTrigger(db: Kysely<any>, deliveryStatusChanged: RawBuilder<unknown>): Promise<void> {
   await sql`
     drop trigger email_queues_sync_delivery_update on email_queues;
     create trigger email_queues_sync_delivery_update after update on email_queues
     for each row
     when (
-      ${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}
+      ${deliveryStatusChanged}
       or old.attempts is distinct from new.attempts
       or old.error_code is distinct from new.error_code
       or old.error_message is distinct from new.error_message
@@ -46,19 +50,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
 }
 
+export async function up(db: Kysely<any>): Promise<void> {
+  await replaceSyncTrigger(db, sql`${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}`);
+}
+
+/** Back to 0005's condition, which calls delivery_status_for(). */
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`
-    drop trigger email_queues_sync_delivery_update on email_queues;
-    create trigger email_queues_sync_delivery_update after update on email_queues
-    for each row
-    when (
-      delivery_status_for(old.status, old.retry_count) is distinct from delivery_status_for(new.status, new.retry_count)
-      or old.attempts is distinct from new.attempts
-      or old.error_code is distinct from new.error_code
-      or old.error_message is distinct from new.error_message
-      or old.sent_at is distinct from new.sent_at
-      or old.last_attempt_at is distinct from new.last_attempt_at
-    )
-    execute function sync_delivery_from_email();
-  `.execute(db);
+  await replaceSyncTrigger(
+    db,
+    sql`delivery_status_for(old.status, old.retry_count) is distinct from delivery_status_for(new.status, new.retry_count)`,
+  );
 }
