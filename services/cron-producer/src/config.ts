@@ -18,4 +18,10 @@ export const cronProducerEnv = {
   PRODUCER_MAX_QUEUED: positiveInt.default(10_000),
   /** A claimed email still `queued` after this long is published again (its message was lost). Default 120 000. */
   PRODUCER_REPUBLISH_AFTER_MS: positiveInt.default(120_000),
+  /**
+   * How often the producer looks for sends whose lease expired and claims whose message was lost (the claim itself
+   * runs every tick). Both searches are costly on a large, busy table and find something only after a crash, so
+   * they do not run every tick. A lost email waits up to this much on top of its timeout. Default 5 000.
+   */
+  PRODUCER_RECOVERY_INTERVAL_MS: positiveInt.default(5_000),
 };

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { z } from '@outflow/config';
-import { runProducerTick } from './claims/publish-claims.service.js';
+import { createProducerTick } from './claims/publish-claims.service.js';
 import type { cronProducerEnv } from './config.js';
 
 export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;
@@ -14,21 +14,17 @@ export async function startCronProducer({
   infra,
 }: ServiceContext<CronProducerConfig>): Promise<ServiceParts> {
   const producerId = `${hostname()}:${process.pid}`;
-  const ticker = startTicker({
-    name: 'producer-tick',
-    intervalMs: config.PRODUCER_TICK_MS,
-    logger,
-    tick: () =>
-      runProducerTick(
-        { db: infra.db, producer: infra.producer, logger, producerId },
-        {
-          daySeconds: config.OUTFLOW_DAY_SECONDS,
-          batchSize: config.PRODUCER_BATCH_SIZE,
-          maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
-          maxQueued: config.PRODUCER_MAX_QUEUED,
-          republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
-        },
-      ),
-  });
+  const tick = createProducerTick(
+    { db: infra.db, producer: infra.producer, logger, producerId },
+    {
+      daySeconds: config.OUTFLOW_DAY_SECONDS,
+      batchSize: config.PRODUCER_BATCH_SIZE,
+      maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
+      maxQueued: config.PRODUCER_MAX_QUEUED,
+      republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
+      recoveryIntervalMs: config.PRODUCER_RECOVERY_INTERVAL_MS,
+    },
+  );
+  const ticker = startTicker({ name: 'producer-tick', intervalMs: config.PRODUCER_TICK_MS, logger, tick });
   return { intake: [ticker] };
 }

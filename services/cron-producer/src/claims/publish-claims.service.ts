@@ -18,6 +18,8 @@ export interface ProducerSettings {
   maxPerMailbox: number;
   maxQueued: number;
   republishAfterMs: number;
+  /** How often the recovery passes (expired leases, lost messages) run; the claim runs every tick. */
+  recoveryIntervalMs: number;
 }
 
 export interface TickResult {
@@ -31,12 +33,7 @@ export function emailJobMessageId(email: { id: string; claim_token: string }): s
   return `email-job:${email.id}:${email.claim_token}`;
 }
 
-async function publish(
-  deps: { db: Database; producer: TypedProducer; logger: Logger; producerId: string },
-  emails: ClaimedEmail[],
-  batchSize: number,
-  attempt: number,
-): Promise<void> {
+async function publish(deps: TickDeps, emails: ClaimedEmail[], batchSize: number, attempt: number): Promise<void> {
   for (let start = 0; start < emails.length; start += batchSize) {
     const batch = emails.slice(start, start + batchSize);
     const batchId = await insertKafkaBatch(deps.db, {
@@ -77,36 +74,66 @@ async function publish(
   }
 }
 
+/** The most rows one recovery pass settles; a full page means more are waiting, so the next tick goes on. */
+const recoveryPageSize = 1_000;
+
+type TickDeps = { db: Database; producer: TypedProducer; logger: Logger; producerId: string };
+
 /**
- * One producer tick: settle expired send leases, republish claims whose message was lost, then claim what is
- * due (committed before anything is published, so a crash in between leaves `queued` rows that the republish
- * pass recovers, never rows claimed twice) and publish it in batches.
+ * The recovery passes: settle sends whose lease expired, republish claims whose message was lost. Both look for
+ * what is rare (a crash, a lost broker), and their searches walk the index entries a busy queue leaves behind
+ * until vacuum removes them: at 1e7 rows the republish search cost more than the claim itself while finding
+ * nothing. So they run on their own cadence, not every tick; timeouts of seconds to minutes do not need more.
  */
-export async function runProducerTick(
-  deps: { db: Database; producer: TypedProducer; logger: Logger; producerId: string },
+async function recover(
+  deps: TickDeps,
   settings: ProducerSettings,
-): Promise<TickResult> {
-  const expiredLeases = await expireSendingLeases(deps.db, 1_000);
+): Promise<{ expiredLeases: number; republished: number; full: boolean }> {
+  const expiredLeases = await expireSendingLeases(deps.db, recoveryPageSize);
   if (expiredLeases > 0) deps.logger.warn({ expiredLeases }, 'sends with expired leases marked uncertain');
 
-  const stale = await reclaimStaleEmails(deps.db, settings.republishAfterMs, 1_000);
+  const stale = await reclaimStaleEmails(deps.db, settings.republishAfterMs, recoveryPageSize);
   if (stale.length > 0) {
     deps.logger.warn({ emails: stale.length }, 'republishing claimed emails whose message was not consumed');
     await publish(deps, stale, settings.batchSize, 2);
   }
+  const full = expiredLeases === recoveryPageSize || stale.length === recoveryPageSize;
+  return { expiredLeases, republished: stale.length, full };
+}
 
-  const claimed = await claimDueEmails(deps.db, {
-    claimToken: randomUUID(),
-    daySeconds: settings.daySeconds,
-    maxPerMailbox: settings.maxPerMailbox,
-    maxQueued: settings.maxQueued,
-  });
-  if (claimed.length > 0) {
-    // Claimed and committed, nothing published: the republish pass must recover these.
-    failpoint('producer.after-claim-commit');
-    await publish(deps, claimed, settings.batchSize, 1);
-    failpoint('producer.after-publish');
-    deps.logger.debug({ claimed: claimed.length }, 'claimed and published');
-  }
-  return { claimed: claimed.length, republished: stale.length, expiredLeases };
+/**
+ * The producer's tick: the recovery passes when they are due (at the first tick, so a restart after a crash
+ * recovers at once), then claim what is due (committed before anything is published, so a crash in between
+ * leaves `queued` rows that the republish pass recovers, never rows claimed twice) and publish it in batches.
+ */
+export function createProducerTick(
+  deps: TickDeps,
+  settings: ProducerSettings,
+  now: () => number = Date.now,
+): () => Promise<TickResult> {
+  let recoverAt = 0;
+  return async () => {
+    let recovered = { expiredLeases: 0, republished: 0 };
+    if (now() >= recoverAt) {
+      const startedAt = now();
+      const pass = await recover(deps, settings);
+      recovered = pass;
+      recoverAt = pass.full ? startedAt : startedAt + settings.recoveryIntervalMs;
+    }
+
+    const claimed = await claimDueEmails(deps.db, {
+      claimToken: randomUUID(),
+      daySeconds: settings.daySeconds,
+      maxPerMailbox: settings.maxPerMailbox,
+      maxQueued: settings.maxQueued,
+    });
+    if (claimed.length > 0) {
+      // Claimed and committed, nothing published: the republish pass must recover these.
+      failpoint('producer.after-claim-commit');
+      await publish(deps, claimed, settings.batchSize, 1);
+      failpoint('producer.after-publish');
+      deps.logger.debug({ claimed: claimed.length }, 'claimed and published');
+    }
+    return { claimed: claimed.length, ...recovered };
+  };
 }
