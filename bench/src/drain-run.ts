@@ -38,6 +38,8 @@ export interface DrainRun {
   statements?: StatementStat[];
   /** With `timelineEveryMs`: samples taken during the run. */
   timeline?: TimelineSample[];
+  /** Per table every email rewrites: autovacuum runs during the drain, and dead row versions at its end. */
+  vacuum?: VacuumStats[];
   /** With `profileDir`: where each service spent its CPU time. */
   profiles?: Record<string, ProfileSummary>;
 }
@@ -58,6 +60,26 @@ export interface TimelineSample {
   rssMb: Record<string, number | null>;
   /** Dead tuples of the tables every email rewrites (autovacuum keeping up or not). */
   deadTuples: Record<string, number>;
+}
+
+export interface VacuumStats {
+  table: string;
+  autovacuums: number;
+  deadTuples: number;
+}
+
+const rewrittenTables = ['email_queues', 'deliveries'];
+
+async function readVacuumStats(db: Database): Promise<VacuumStats[]> {
+  const { rows } = await sql<{ relname: string; autovacuum_count: string; n_dead_tup: string }>`
+    select relname, autovacuum_count, n_dead_tup from pg_stat_user_tables where relname = any(${rewrittenTables})
+    order by relname
+  `.execute(db);
+  return rows.map((row) => ({
+    table: row.relname,
+    autovacuums: Number(row.autovacuum_count),
+    deadTuples: Number(row.n_dead_tup),
+  }));
 }
 
 /**
@@ -97,6 +119,7 @@ export async function runDrain(
       const generationMs = Date.now() - generatedAt;
       const sendable = await countSendable(db, sequenceId);
       const countingStatements = await resetStatementStats(db);
+      const vacuumBefore = await readVacuumStats(db);
       const pipeline = await startPipeline({
         databaseUrl: url,
         kafkaBrokers: stack.broker.brokers,
@@ -167,6 +190,11 @@ export async function runDrain(
         sentInDatabase = await countSent();
       }
       const statements = countingStatements ? await readStatementStats(db) : undefined;
+      const vacuum = (await readVacuumStats(db)).map((after) => ({
+        ...after,
+        autovacuums:
+          after.autovacuums - (vacuumBefore.find((before) => before.table === after.table)?.autovacuums ?? 0),
+      }));
       const { lagMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
       const overCapacity = await countOverCapacity(db, sequenceId);
       await pipeline.stop();
@@ -191,6 +219,7 @@ export async function runDrain(
         infrastructure,
         ...(options.timelineEveryMs ? { timeline } : {}),
         ...(statements ? { statements } : {}),
+        vacuum,
         generationMs,
         ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
         ...(lagMs ? { lagMs } : {}),

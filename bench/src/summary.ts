@@ -113,10 +113,22 @@ export function renderDrainSummary(result: {
     '',
     `CPU % is of one core (the machine has ${String(result.machine['cpus'])}).`,
     '',
+    ...renderVacuum(result.runs.at(-1)?.vacuum),
     ...renderStatements(result.runs.at(-1)?.statements),
     ...renderProfiles(result.runs.at(-1)?.profiles),
   ];
   return `${lines.join('\n')}`;
+}
+
+/** Whether autovacuum kept up with the tables every email rewrites. */
+function renderVacuum(vacuum: DrainRun['vacuum']): string[] {
+  if (!vacuum || vacuum.length === 0) return [];
+  return [
+    '| table (last run) | autovacuum runs during the drain | dead row versions at the end |',
+    '| --- | --- | --- |',
+    ...vacuum.map((table) => `| ${table.table} | ${table.autovacuums} | ${table.deadTuples} |`),
+    '',
+  ];
 }
 
 /** Where each service's CPU time went (self time by origin and the top functions), from a profiled run. */

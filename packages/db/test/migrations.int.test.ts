@@ -28,6 +28,7 @@ const allMigrations = [
   '2026_11_23_0006_due_index_in_claim_order',
   '2026_11_23_0007_cheaper_status_writes',
   '2026_11_23_0008_in_flight_by_day',
+  '2026_11_23_0009_queue_autovacuum',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

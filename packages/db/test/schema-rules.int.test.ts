@@ -144,6 +144,15 @@ describe('schema rules enforced by the database', () => {
     );
   });
 
+  it('vacuums the email queue after 1% of its rows changed, not the default 20%', async () => {
+    const { rows } = await sql<{ reloptions: string[] }>`
+      select reloptions from pg_class where oid = 'email_queues'::regclass
+    `.execute(database.db);
+    expect(rows[0]?.reloptions).toEqual(
+      expect.arrayContaining(['autovacuum_vacuum_scale_factor=0.01', 'autovacuum_vacuum_threshold=10000']),
+    );
+  });
+
   it('rewrites a delivery exactly when the delivery status its email maps to changes (every pair of states)', async () => {
     const { email } = await seedEnrolledEmail(database.db);
     // Everything any status requires is set once and never changes, so only status and retry_count move.

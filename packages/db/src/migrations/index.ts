@@ -7,6 +7,7 @@ import * as cheaperDeliverySync from './2026_11_23_0005_cheaper_delivery_sync.js
 import * as dueIndexInClaimOrder from './2026_11_23_0006_due_index_in_claim_order.js';
 import * as cheaperStatusWrites from './2026_11_23_0007_cheaper_status_writes.js';
 import * as inFlightByDay from './2026_11_23_0008_in_flight_by_day.js';
+import * as queueAutovacuum from './2026_11_23_0009_queue_autovacuum.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0006_due_index_in_claim_order': dueIndexInClaimOrder,
   '2026_11_23_0007_cheaper_status_writes': cheaperStatusWrites,
   '2026_11_23_0008_in_flight_by_day': inFlightByDay,
+  '2026_11_23_0009_queue_autovacuum': queueAutovacuum,
 };
