@@ -12,8 +12,8 @@ export async function startFollowupScheduler(
   { config, logger, infra }: ServiceContext<FollowupSchedulerConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
-  // Events handled at once share one transaction (group commit): under load one batch of five statements
-  // schedules hundreds of follow-ups.
+  // Events handled at once share one statement (group commit): under load one round trip schedules hundreds of
+  // follow-ups.
   const schedule = createCoalescer({
     maxBatch: config.SCHEDULER_BATCH_SIZE,
     flush: (events: SentStep[]) => scheduleNextSteps(infra.db, events, config.OUTFLOW_DAY_SECONDS),

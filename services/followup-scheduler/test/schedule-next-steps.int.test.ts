@@ -81,4 +81,54 @@ describe('scheduling follow-ups in batches', () => {
       'enrollment-inactive',
     ]);
   });
+
+  it.each([
+    ['a next step', 1],
+    ['no next step', undefined],
+  ])(
+    'sees an unenrollment committed while it waited for the lock (%s): nothing scheduled or completed',
+    async (_, waitDays) => {
+      const seeded = await seedSent(test, waitDays);
+      let commit!: () => void;
+      const committed = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      // The API cancelling the enrollment: it holds the row until the scheduler is waiting for it, then commits.
+      const cancelling = test.db.transaction().execute(async (trx) => {
+        await sql`update sequence_contacts set status = 'cancelled' where id = ${seeded.enrollment.id}`.execute(trx);
+        locked();
+        await committed;
+      });
+      await isLocked;
+      const scheduling = scheduleNextSteps(test.db, [seeded.event], 86_400);
+      for (;;) {
+        const { rows } = await sql<{ waiting: number }>`
+        select count(*)::int as waiting from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and query like '%with event as%'
+      `.execute(test.db);
+        if (rows[0]!.waiting > 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      commit();
+      await cancelling;
+      expect(await scheduling).toEqual(['enrollment-inactive']);
+      const stepTwo = await test.db
+        .selectFrom('email_queues')
+        .select('id')
+        .where('sequence_contact_id', '=', seeded.enrollment.id)
+        .where('step_order', '=', 2)
+        .execute();
+      expect(stepTwo).toEqual([]);
+      const enrollment = await test.db
+        .selectFrom('sequence_contacts')
+        .select('status')
+        .where('id', '=', seeded.enrollment.id)
+        .executeTakeFirstOrThrow();
+      expect(enrollment.status).toBe('cancelled');
+    },
+  );
 });
