@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDb, settleReservation, type Database } from '@outflow/db';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { createTestDatabase, seedEnrolledEmail, seedMoreEnrolledEmails, type TestDatabase } from '@outflow/db/testing';
 import { claimDueEmails } from '../src/claims/claim.repository.js';
 
 /**
@@ -15,21 +15,10 @@ import { claimDueEmails } from '../src/claims/claim.repository.js';
 async function seedMailboxes(test: TestDatabase, count: number, emailsEach: number, capacity: number) {
   const mailboxIds: string[] = [];
   for (let i = 0; i < count; i++) {
-    const { mailbox, sequence, step } = await seedEnrolledEmail(test.db);
+    const seeded = await seedEnrolledEmail(test.db);
+    const { mailbox } = seeded;
     await test.db.updateTable('mailboxes').set({ daily_capacity: capacity }).where('id', '=', mailbox.id).execute();
-    await sql`
-        with contact as (
-          insert into contacts (email)
-          select 'c-' || gen_random_uuid() || '@example.com' from generate_series(2, ${emailsEach})
-          returning id
-        ), enrollment as (
-          insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
-          select ${sequence.id}, id, ${mailbox.id} from contact
-          returning id, contact_id
-        )
-        insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
-        select id, ${sequence.id}, ${step.id}, 1, contact_id, ${mailbox.id}, now() - interval '1 second' from enrollment
-      `.execute(test.db);
+    await seedMoreEnrolledEmails(test.db, seeded, emailsEach - 1, '-1 second');
     mailboxIds.push(mailbox.id);
   }
   return mailboxIds;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { createTestDatabase, seedEnrolledEmail, seedMoreEnrolledEmails, type TestDatabase } from '@outflow/db/testing';
 import { createKafka, createSchemaCodec, createTypedProducer, type TypedProducer } from '@outflow/kafka';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
 import { createProducerTick } from '../src/claims/publish-claims.service.js';
@@ -25,22 +25,10 @@ describe('the producer tick recovers lost claims on its own cadence', () => {
     await codec.registerAll();
     const kafka = createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-test', logger, devBroker: true });
     producer = await createTypedProducer({ kafka, codec });
-    const { sequence, step, mailbox } = await seedEnrolledEmail(test.db);
-    sequenceId = sequence.id;
+    const seeded = await seedEnrolledEmail(test.db);
+    sequenceId = seeded.sequence.id;
     // 1 000 more enrollments, each with one email, all in the sequence of the seeded one.
-    await sql`
-      with contact as (
-        insert into contacts (email)
-        select 'c-' || gen_random_uuid() || '@example.com' from generate_series(1, 1000)
-        returning id
-      ), enrollment as (
-        insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
-        select ${sequence.id}, id, ${mailbox.id} from contact
-        returning id, contact_id
-      )
-      insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
-      select id, ${sequence.id}, ${step.id}, 1, contact_id, ${mailbox.id}, now() + interval '1 day' from enrollment
-    `.execute(test.db);
+    await seedMoreEnrolledEmails(test.db, seeded, 1_000, '1 day');
   }, 60_000);
   afterAll(async () => {
     await producer?.disconnect();

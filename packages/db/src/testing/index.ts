@@ -1,2 +1,2 @@
 export { createTestDatabase, type TestDatabase } from './test-database.js';
-export { seedEnrolledEmail } from './seed.js';
+export { seedEnrolledEmail, seedMoreEnrolledEmails } from './seed.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Database } from '../create-db.js';
 
 /**
@@ -41,4 +42,31 @@ export async function seedEnrolledEmail(db: Database, contactEmail = `c-${random
     .returningAll()
     .executeTakeFirstOrThrow();
   return { mailbox, sequence, step, contact, enrollment, email };
+}
+
+/**
+ * `count` more contacts enrolled in a seeded sequence on its mailbox, each with its step 1 email scheduled at
+ * now() + `dueIn` (a PostgreSQL interval, e.g. '-1 second'): many due emails in one statement, one per contact
+ * and enrollment, as the schema wants.
+ */
+export async function seedMoreEnrolledEmails(
+  db: Database,
+  seeded: { sequence: { id: string }; step: { id: string }; mailbox: { id: string } },
+  count: number,
+  dueIn: string,
+): Promise<void> {
+  await sql`
+    with contact as (
+      insert into contacts (email)
+      select 'c-' || gen_random_uuid() || '@example.com' from generate_series(1, ${count})
+      returning id
+    ), enrollment as (
+      insert into sequence_contacts (sequence_id, contact_id, mailbox_id)
+      select ${seeded.sequence.id}, id, ${seeded.mailbox.id} from contact
+      returning id, contact_id
+    )
+    insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
+    select id, ${seeded.sequence.id}, ${seeded.step.id}, 1, contact_id, ${seeded.mailbox.id}, now() + ${dueIn}::interval
+    from enrollment
+  `.execute(db);
 }
