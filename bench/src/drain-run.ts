@@ -69,10 +69,13 @@ export interface VacuumStats {
 }
 
 const rewrittenTables = ['email_queues', 'deliveries'];
+/** The soak's timeline follows these too: the tables a send writes to. */
+const timelineTables = [...rewrittenTables, 'outbox', 'sequence_contacts', 'mailbox_daily_counts'];
 
-async function readVacuumStats(db: Database): Promise<VacuumStats[]> {
+/** Autovacuum runs so far and dead row versions now, per table (pg_stat_user_tables), in table name order. */
+async function readVacuumStats(db: Database, tables: readonly string[]): Promise<VacuumStats[]> {
   const { rows } = await sql<{ relname: string; autovacuum_count: string; n_dead_tup: string }>`
-    select relname, autovacuum_count, n_dead_tup from pg_stat_user_tables where relname = any(${rewrittenTables})
+    select relname, autovacuum_count, n_dead_tup from pg_stat_user_tables where relname = any(${tables})
     order by relname
   `.execute(db);
   return rows.map((row) => ({
@@ -119,7 +122,7 @@ export async function runDrain(
       const generationMs = Date.now() - generatedAt;
       const sendable = await countSendable(db, sequenceId);
       const countingStatements = await resetStatementStats(db);
-      const vacuumBefore = await readVacuumStats(db);
+      const vacuumBefore = await readVacuumStats(db, rewrittenTables);
       const pipeline = await startPipeline({
         databaseUrl: url,
         kafkaBrokers: stack.broker.brokers,
@@ -148,15 +151,12 @@ export async function runDrain(
       const started = Date.now();
       const timeline: TimelineSample[] = [];
       const takeSample = async (): Promise<void> => {
-        const { rows } = await sql<{ relname: string; n_dead_tup: string }>`
-        select relname, n_dead_tup from pg_stat_user_tables
-        where relname in ('email_queues', 'deliveries', 'outbox', 'sequence_contacts', 'mailbox_daily_counts')
-      `.execute(db);
+        const tables = await readVacuumStats(db, timelineTables);
         timeline.push({
           atSeconds: Math.round((Date.now() - started) / 1000),
           arrived: stack.smtp.messages.length,
           rssMb: Object.fromEntries([...pids].map(([name, pid]) => [name, readProcessStats(pid)?.rssMb ?? null])),
-          deadTuples: Object.fromEntries(rows.map((row) => [row.relname, Number(row.n_dead_tup)])),
+          deadTuples: Object.fromEntries(tables.map((table) => [table.table, table.deadTuples])),
         });
       };
       const timelineTimer = options.timelineEveryMs
@@ -190,7 +190,7 @@ export async function runDrain(
         sentInDatabase = await countSent();
       }
       const statements = countingStatements ? await readStatementStats(db) : undefined;
-      const vacuum = (await readVacuumStats(db)).map((after) => ({
+      const vacuum = (await readVacuumStats(db, rewrittenTables)).map((after) => ({
         ...after,
         autovacuums:
           after.autovacuums - (vacuumBefore.find((before) => before.table === after.table)?.autovacuums ?? 0),
