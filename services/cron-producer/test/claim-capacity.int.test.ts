@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createDb, settleReservation, type Database } from '@outflow/db';
+import { createDb, mailboxLocalDay, settleReservation, type Database } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, seedMoreEnrolledEmails, type TestDatabase } from '@outflow/db/testing';
 import { claimDueEmails } from '../src/claims/claim.repository.js';
 
@@ -51,6 +51,7 @@ describe('claimDueEmails under concurrent producers', () => {
           daySeconds: 86_400,
           maxPerMailbox: 1,
           maxQueued: 100_000,
+          after: null,
         });
       }
     };
@@ -63,8 +64,9 @@ describe('claimDueEmails under concurrent producers', () => {
           daySeconds: 86_400,
           maxPerMailbox: 1,
           maxQueued: 100_000,
+          after: null,
         })
-      ).length
+      ).emails.length
     );
     const { rows } = await sql<{ mailbox_id: string; reserved: number; claimed: number }>`
       select m.id as mailbox_id,
@@ -88,8 +90,16 @@ describe('claimDueEmails backpressure (maxQueued)', () => {
 
   it('keeps at most maxQueued emails claimed and unsettled, and claims again as they settle', async () => {
     await seedMailboxes(test, 3, 10, 100);
-    const claim = () =>
-      claimDueEmails(test.db, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 500, maxQueued: 5 });
+    const claim = async () =>
+      (
+        await claimDueEmails(test.db, {
+          claimToken: randomUUID(),
+          daySeconds: 86_400,
+          maxPerMailbox: 500,
+          maxQueued: 5,
+          after: null,
+        })
+      ).emails;
     const first = await claim();
     expect(first).toHaveLength(5);
     // Spread over the mailboxes, not five from one of them.
@@ -109,5 +119,49 @@ describe('claimDueEmails backpressure (maxQueued)', () => {
       select count(*)::int as n from email_queues where status = 'queued'
     `.execute(test.db);
     expect(queued[0]!.n).toBe(7);
+  });
+});
+
+describe('claimDueEmails serves only as many mailboxes as the queue has room for', () => {
+  let test: TestDatabase;
+  beforeEach(async () => {
+    test = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await test?.drop();
+  });
+
+  const claim = async (options: { maxQueued: number; after: string | null }) =>
+    claimDueEmails(test.db, { claimToken: randomUUID(), daySeconds: 86_400, maxPerMailbox: 500, ...options });
+
+  it('takes the mailboxes round-robin in id order from where the previous claim stopped, wrapping', async () => {
+    const mailboxIds = (await seedMailboxes(test, 5, 3, 100)).sort();
+    const served: string[][] = [];
+    let after: string | null = null;
+    // Room for two more emails each time: two mailboxes are served, one email each, then the next two.
+    for (let round = 0; round < 3; round++) {
+      const result = await claim({ maxQueued: 2 * (round + 1), after });
+      served.push(result.emails.map((email) => email.mailbox_id).sort());
+      after = result.lastMailboxId;
+    }
+    const [m0, m1, m2, m3, m4] = mailboxIds;
+    expect(served).toEqual([[m0, m1], [m2, m3], [m0, m4].sort()]);
+    expect(after).toBe(m0);
+  });
+
+  it('does not give a place to a mailbox whose capacity for today is used up', async () => {
+    const [full, open] = (await seedMailboxes(test, 2, 3, 5)).sort();
+    await sql`
+      insert into mailbox_daily_counts (mailbox_id, day, sent_count)
+      select id, ${mailboxLocalDay(sql.ref('time_zone'), 86_400)}, daily_capacity from mailboxes where id = ${full}
+    `.execute(test.db);
+    const result = await claim({ maxQueued: 1, after: null });
+    expect(result.emails.map((email) => email.mailbox_id)).toEqual([open]);
+  });
+
+  it('claims nothing while the queue is full, and keeps its place in the round', async () => {
+    const [first] = (await seedMailboxes(test, 2, 3, 100)).sort();
+    expect((await claim({ maxQueued: 2, after: null })).emails).toHaveLength(2);
+    expect(await claim({ maxQueued: 2, after: first! })).toEqual({ emails: [], lastMailboxId: first });
   });
 });

@@ -15,6 +15,13 @@ export interface ClaimedEmail {
   claim_token: string;
 }
 
+interface LockedMailbox {
+  id: string;
+  daily_capacity: number;
+  /** The mailbox's local day, whose counts its capacity is checked against. */
+  day: string;
+}
+
 interface MailboxAllowance {
   id: string;
   day: string;
@@ -22,39 +29,76 @@ interface MailboxAllowance {
 }
 
 /**
- * Locks the active mailboxes that have due email and are not being claimed by another producer right now
- * (SKIP LOCKED: two replicas split the mailboxes instead of both counting the same capacity), with what is left
- * of each one's capacity for its local day, and how many emails are claimed and not yet settled (queued or being
- * sent) across all mailboxes.
+ * Emails claimed and not yet settled (queued or being sent) across all mailboxes. Unsettled reservations live on
+ * the mailbox-local day they were made for: today, or yesterday for a claim from just before midnight, and any
+ * mailbox's local day is within a day of the database's. The partial index of migration 0008 holds only the rows
+ * with something reserved, so this reads one row per mailbox with emails in flight.
+ */
+const inFlightSum = sql<number>`(
+  select coalesce(sum(reserved_count), 0) from mailbox_daily_counts
+  where day >= (now()::date - 2) and reserved_count > 0
+)::int`;
+
+/**
+ * Locks up to `limit` active mailboxes that have due email and room left today, in id order after `after`
+ * (wrapping round to the lowest ids), skipping those another producer is claiming right now (SKIP LOCKED: two
+ * replicas split the mailboxes instead of both counting the same capacity).
  *
- * The counts are read by a second statement on purpose: under READ COMMITTED a statement sees the snapshot taken
- * when it started, and the lock on a mailbox may be granted only after another producer committed its
- * reservations for it. Read in the locking statement, those reservations would be invisible and the mailbox
+ * The room test reads the counts with this statement's snapshot, which may miss a reservation committed while it
+ * waited: it only keeps full mailboxes from taking a place in the limit; readAllowances reads the counts
+ * that decide, after the lock is held.
+ */
+async function lockMailboxes(
+  trx: Transaction<DB>,
+  options: { daySeconds: number; after: string | null; limit: number },
+): Promise<LockedMailbox[]> {
+  const lockRange = async (range: 'after' | 'up-to', limit: number) => {
+    const bound =
+      options.after === null
+        ? sql`true`
+        : range === 'after'
+          ? sql`m.id > ${options.after}`
+          : sql`m.id <= ${options.after}`;
+    const day = mailboxLocalDay(sql.ref('m.time_zone'), options.daySeconds);
+    const { rows } = await sql<LockedMailbox>`
+      select m.id, m.daily_capacity, ${day}::text as day
+      from mailboxes m
+      where m.status = 'active' and ${bound}
+        and not exists (
+          select 1 from mailbox_daily_counts c
+          where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
+        )
+        and exists (
+          select 1 from email_queues e
+          where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
+        )
+      order by m.id
+      limit ${limit}
+      for no key update of m skip locked
+    `.execute(trx);
+    return rows;
+  };
+  const first = await lockRange('after', options.limit);
+  if (first.length === options.limit || options.after === null) return first;
+  return [...first, ...(await lockRange('up-to', options.limit - first.length))];
+}
+
+/**
+ * What is left of each locked mailbox's capacity for its local day, and how many emails are in flight.
+ *
+ * Read by a statement of its own, after the locks are held, on purpose: under READ COMMITTED a statement sees the
+ * snapshot taken when it started, and the lock on a mailbox may be granted only after another producer committed
+ * its reservations for it. Read in the locking statement, those reservations would be invisible and the mailbox
  * would be over-reserved; read after the lock is held, they are always seen.
  */
-async function lockMailboxAllowances(
+async function readAllowances(
   trx: Transaction<DB>,
-  daySeconds: number,
+  locked: LockedMailbox[],
 ): Promise<{ allowances: MailboxAllowance[]; inFlight: number }> {
-  const { rows: locked } = await sql<{ id: string; daily_capacity: number; day: string }>`
-    select m.id, m.daily_capacity, ${mailboxLocalDay(sql.ref('m.time_zone'), daySeconds)}::text as day
-    from mailboxes m
-    where m.status = 'active'
-      and exists (
-        select 1 from email_queues e
-        where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
-      )
-    order by m.id
-    for no key update of m skip locked
-  `.execute(trx);
-  if (locked.length === 0) return { allowances: [], inFlight: 0 };
-  // Unsettled reservations live on the mailbox-local day they were made for: today, or yesterday for a claim
-  // from just before midnight. Any mailbox's local day is within a day of the database's.
   const { rows } = await sql<MailboxAllowance & { in_flight: number }>`
     select l.id, l.day::text as day,
       greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining,
-      (select coalesce(sum(reserved_count), 0) from mailbox_daily_counts
-        where day >= (now()::date - 2) and reserved_count > 0)::int as in_flight
+      ${inFlightSum} as in_flight
     from unnest(${locked.map((m) => m.id)}::uuid[], ${locked.map((m) => m.day)}::date[],
       ${locked.map((m) => m.daily_capacity)}::int[]) as l(id, day, daily_capacity)
     left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
@@ -63,6 +107,12 @@ async function lockMailboxAllowances(
     allowances: rows.filter((row) => row.remaining > 0).map(({ id, day, remaining }) => ({ id, day, remaining })),
     inFlight: rows[0]?.in_flight ?? 0,
   };
+}
+
+export interface ClaimResult {
+  emails: ClaimedEmail[];
+  /** The last mailbox this claim locked: the next claim starts after it (when none was, the `after` it was given). */
+  lastMailboxId: string | null;
 }
 
 /**
@@ -74,16 +124,32 @@ async function lockMailboxAllowances(
  * Backpressure: no more than `maxQueued` emails are claimed and unsettled at once (see claimLimits). A backlog
  * of a million due emails is claimed as the senders work through it, not in one transaction whose messages
  * would then wait in Kafka long enough to be republished as lost.
+ *
+ * A claim serves at most as many mailboxes as the queue has room for emails, taken round-robin in id order from
+ * `after` (the previous claim's lastMailboxId): with a thousand mailboxes of due mail and room for a hundred
+ * emails, it locks and reads a hundred mailboxes, not a thousand, and the next claim goes on with the next ones.
  */
 export async function claimDueEmails(
   db: Kysely<DB>,
-  options: { claimToken: string; daySeconds: number; maxPerMailbox: number; maxQueued: number },
-): Promise<ClaimedEmail[]> {
+  options: { claimToken: string; daySeconds: number; maxPerMailbox: number; maxQueued: number; after: string | null },
+): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
-    const { allowances: open, inFlight } = await lockMailboxAllowances(trx, options.daySeconds);
+    const none = { emails: [], lastMailboxId: options.after };
+    // A first look at the room, before any lock: at the cap, nothing is locked at all. The figure that bounds the
+    // claim is read again after the locks are held (other producers may have claimed meanwhile).
+    const { rows: room } = await sql<{ in_flight_before_lock: number }>`
+      select ${inFlightSum} as in_flight_before_lock
+    `.execute(trx);
+    const budget = options.maxQueued - room[0]!.in_flight_before_lock;
+    if (budget <= 0) return none;
+    const locked = await lockMailboxes(trx, { daySeconds: options.daySeconds, after: options.after, limit: budget });
+    if (locked.length === 0) return none;
+    const lastMailboxId = locked[locked.length - 1]!.id;
+
+    const { allowances: open, inFlight } = await readAllowances(trx, locked);
     const limits = claimLimits(open, { ...options, inFlight, start: Math.floor(Math.random() * open.length) });
     const allowances = open.filter((_, index) => limits[index]! > 0);
-    if (allowances.length === 0) return [];
+    if (allowances.length === 0) return { emails: [], lastMailboxId };
     const ids = allowances.map((allowance) => allowance.id);
     const days = allowances.map((allowance) => allowance.day);
     const allowed = limits.filter((limit) => limit > 0);
@@ -109,7 +175,7 @@ export async function claimDueEmails(
       returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
         e.scheduled_for, e.claimed_at, e.claim_token, e.capacity_day::text as capacity_day
     `.execute(trx);
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { emails: [], lastMailboxId };
 
     // Reserve capacity per (mailbox, day), in key order so concurrent upserts cannot deadlock.
     const reserved = new Map<string, { mailboxId: string; day: string; count: number }>();
@@ -129,7 +195,7 @@ export async function claimDueEmails(
         }),
       )
       .execute();
-    return rows;
+    return { emails: rows, lastMailboxId };
   });
 }
 

@@ -112,6 +112,8 @@ export function createProducerTick(
   now: () => number = Date.now,
 ): () => Promise<TickResult> {
   let recoverAt = 0;
+  // Where the next claim goes on in the round of mailboxes (see claimDueEmails).
+  let lastMailboxId: string | null = null;
   return async () => {
     let recovered = { expiredLeases: 0, republished: 0 };
     if (now() >= recoverAt) {
@@ -121,12 +123,15 @@ export function createProducerTick(
       recoverAt = pass.full ? startedAt : startedAt + settings.recoveryIntervalMs;
     }
 
-    const claimed = await claimDueEmails(deps.db, {
+    const claim = await claimDueEmails(deps.db, {
       claimToken: randomUUID(),
       daySeconds: settings.daySeconds,
       maxPerMailbox: settings.maxPerMailbox,
       maxQueued: settings.maxQueued,
+      after: lastMailboxId,
     });
+    lastMailboxId = claim.lastMailboxId;
+    const claimed = claim.emails;
     if (claimed.length > 0) {
       // Claimed and committed, nothing published: the republish pass must recover these.
       failpoint('producer.after-claim-commit');
