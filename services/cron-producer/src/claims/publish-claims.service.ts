@@ -118,9 +118,9 @@ export function createProducerTick(
     let recovered = { expiredLeases: 0, republished: 0 };
     if (now() >= recoverAt) {
       const startedAt = now();
-      const pass = await recover(deps, settings);
+      const { full, ...pass } = await recover(deps, settings);
       recovered = pass;
-      recoverAt = pass.full ? startedAt : startedAt + settings.recoveryIntervalMs;
+      recoverAt = full ? startedAt : startedAt + settings.recoveryIntervalMs;
     }
 
     const claim = await claimDueEmails(deps.db, {
