@@ -44,30 +44,20 @@ describe('claimDueEmails under concurrent producers', () => {
     const mailboxIds = await seedMailboxes(test, 100, capacity + 2, capacity);
     // A pass that finds every mailbox locked by the others claims nothing, so each producer keeps going for a
     // fixed number of passes (more than enough to fill every mailbox) rather than stopping at its first empty one.
+    const claimOneEach = () =>
+      claimDueEmails(wide, {
+        claimToken: randomUUID(),
+        daySeconds: 86_400,
+        maxPerMailbox: 1,
+        maxQueued: 100_000,
+        after: null,
+      });
     const producer = async () => {
-      for (let pass = 0; pass < 3 * capacity; pass++) {
-        await claimDueEmails(wide, {
-          claimToken: randomUUID(),
-          daySeconds: 86_400,
-          maxPerMailbox: 1,
-          maxQueued: 100_000,
-          after: null,
-        });
-      }
+      for (let pass = 0; pass < 3 * capacity; pass++) await claimOneEach();
     };
     await Promise.all(Array.from({ length: 10 }, producer));
     // Then one producer alone takes whatever capacity the contention left, so every mailbox ends exactly full.
-    while (
-      (
-        await claimDueEmails(wide, {
-          claimToken: randomUUID(),
-          daySeconds: 86_400,
-          maxPerMailbox: 1,
-          maxQueued: 100_000,
-          after: null,
-        })
-      ).emails.length
-    );
+    while ((await claimOneEach()).emails.length);
     const { rows } = await sql<{ mailbox_id: string; reserved: number; claimed: number }>`
       select m.id as mailbox_id,
         coalesce((select sum(reserved_count) from mailbox_daily_counts c where c.mailbox_id = m.id), 0)::int as reserved,
