@@ -38,6 +38,15 @@ describe('scheduling follow-ups in batches', () => {
     await test?.drop();
   });
 
+  const enrollmentStatus = async (enrollmentId: string) =>
+    (
+      await test.db
+        .selectFrom('sequence_contacts')
+        .select('status')
+        .where('id', '=', enrollmentId)
+        .executeTakeFirstOrThrow()
+    ).status;
+
   it('handles every kind of event in one batch, each with its own outcome, and marks all handled', async () => {
     const next = await seedSent(test, 2);
     const last = await seedSent(test);
@@ -61,12 +70,7 @@ describe('scheduling follow-ups in batches', () => {
         status: 'scheduled',
       },
     ]);
-    const completed = await test.db
-      .selectFrom('sequence_contacts')
-      .select('status')
-      .where('id', '=', last.enrollment.id)
-      .executeTakeFirstOrThrow();
-    expect(completed.status).toBe('completed');
+    expect(await enrollmentStatus(last.enrollment.id)).toBe('completed');
     const unhandled = await test.db
       .selectFrom('email_queues')
       .select('id')
@@ -123,12 +127,7 @@ describe('scheduling follow-ups in batches', () => {
         .where('step_order', '=', 2)
         .execute();
       expect(stepTwo).toEqual([]);
-      const enrollment = await test.db
-        .selectFrom('sequence_contacts')
-        .select('status')
-        .where('id', '=', seeded.enrollment.id)
-        .executeTakeFirstOrThrow();
-      expect(enrollment.status).toBe('cancelled');
+      expect(await enrollmentStatus(seeded.enrollment.id)).toBe('cancelled');
     },
   );
 });
