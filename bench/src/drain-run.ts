@@ -68,7 +68,7 @@ export interface VacuumStats {
   deadTuples: number;
 }
 
-const rewrittenTables = ['email_queues', 'deliveries'];
+const rewrittenTables = ['email_queues'];
 /** The soak's timeline follows these too: the tables a send writes to. */
 const timelineTables = [...rewrittenTables, 'outbox', 'sequence_contacts', 'mailbox_daily_counts'];
 

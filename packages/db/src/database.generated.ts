@@ -65,25 +65,9 @@ export interface Contacts {
   updated_at: Generated<Timestamp>;
 }
 
-export interface Deliveries {
-  attempts: Generated<number>;
-  created_at: Generated<Timestamp>;
-  email_queue_id: string;
-  id: Generated<string>;
-  last_attempted_at: Timestamp | null;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  metadata: Generated<Json>;
-  queued_at: Generated<Timestamp>;
-  recipient: string;
-  sent_at: Timestamp | null;
-  status: Generated<DeliveryStatus>;
-  updated_at: Generated<Timestamp>;
-}
-
 export interface DeliveryEvents {
   attempts: number;
-  delivery_id: string;
+  email_queue_id: string;
   error_code: string | null;
   error_message: string | null;
   from_status: DeliveryStatus | null;
@@ -113,6 +97,7 @@ export interface EmailQueues {
   claimed_at: Timestamp | null;
   contact_id: string;
   created_at: Generated<Timestamp>;
+  dead_lettered_at: Timestamp | null;
   error_code: string | null;
   error_message: string | null;
   failure_kind: string | null;
@@ -240,7 +225,6 @@ export interface Steps {
 export interface DB {
   api_keys: ApiKeys;
   contacts: Contacts;
-  deliveries: Deliveries;
   delivery_events: DeliveryEvents;
   email_events: EmailEvents;
   email_queues: EmailQueues;

@@ -1,7 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type {
   Contacts,
-  Deliveries,
   DeliveryEvents,
   EmailEvents,
   EmailQueues,
@@ -34,5 +33,4 @@ export type EmailEventRow = Selectable<EmailEvents>;
 export type NewEmailEventRow = Insertable<EmailEvents>;
 export type KafkaBatchRow = Selectable<KafkaBatches>;
 export type NewKafkaBatchRow = Insertable<KafkaBatches>;
-export type DeliveryRow = Selectable<Deliveries>;
 export type DeliveryEventRow = Selectable<DeliveryEvents>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDb, listMigrations, migrateDown, migrateToLatest, runKyselyCodegen } from '../src/index.js';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
+import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
 
 async function userTables(database: TestDatabase): Promise<string[]> {
   const { rows } = await sql<{ table_name: string }>`
@@ -29,6 +29,7 @@ const allMigrations = [
   '2026_11_23_0007_cheaper_status_writes',
   '2026_11_23_0008_in_flight_by_day',
   '2026_11_23_0009_queue_autovacuum',
+  '2026_11_23_0010_delivery_status_from_email',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -46,7 +47,6 @@ describe('migrations on a real PostgreSQL', () => {
     expect(await userTables(empty)).toEqual([
       'api_keys',
       'contacts',
-      'deliveries',
       'delivery_events',
       'email_events',
       'email_queues',
@@ -83,6 +83,69 @@ describe('migrations on a real PostgreSQL', () => {
       await second.destroy();
       await fresh.drop();
     }
+  });
+});
+
+describe('moving the delivery status onto the email (0010) and back', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const changes = async (emailId: string) => {
+    const { rows } = await sql<{ change: string }>`
+      select coalesce(from_status::text, '-') || '>' || to_status::text as change
+      from delivery_events where email_queue_id = ${emailId} order by occurred_at
+    `.execute(database.db);
+    return rows.map((row) => row.change);
+  };
+
+  it('keeps the audit trail and dead letter mark of every email, and rebuilds the delivery rows on the way down', async () => {
+    const { email, contact } = await seedEnrolledEmail(database.db);
+    const { email: deadLettered } = await seedEnrolledEmail(database.db);
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'permanent_failure', attempts: 1, error_code: '550' })
+      .where('id', '=', email.id)
+      .execute();
+    await database.db
+      .updateTable('email_queues')
+      .set({ dead_lettered_at: new Date() })
+      .where('id', '=', deadLettered.id)
+      .execute();
+    expect(await changes(email.id)).toEqual(['->queued', 'queued>failed']);
+
+    expect(await migrateDown(database.db, 1)).toEqual(['2026_11_23_0010_delivery_status_from_email']);
+    const { rows: deliveries } = await sql<{
+      email_queue_id: string;
+      recipient: string;
+      status: string;
+      events: string;
+    }>`
+      select d.email_queue_id, d.recipient, d.status::text as status,
+        (select count(*) from delivery_events de where de.delivery_id = d.id) as events
+      from deliveries d where d.email_queue_id in (${email.id}, ${deadLettered.id})
+    `.execute(database.db);
+    expect(deliveries).toEqual(
+      expect.arrayContaining([
+        { email_queue_id: email.id, recipient: contact.email, status: 'failed', events: '2' },
+        { email_queue_id: deadLettered.id, recipient: expect.any(String), status: 'dead_letter', events: '2' },
+      ]),
+    );
+    // The old triggers are back: a change on the way down is audited on the delivery.
+    await database.db.updateTable('email_queues').set({ status: 'cancelled' }).where('id', '=', email.id).execute();
+
+    expect(await migrateToLatest(database.db)).toEqual(['2026_11_23_0010_delivery_status_from_email']);
+    expect(await changes(email.id)).toEqual(['->queued', 'queued>failed', 'failed>cancelled']);
+    expect(await changes(deadLettered.id)).toEqual(['->queued', 'queued>dead_letter']);
+    const { rows } = await sql<{ status: string }>`
+      select email_delivery_status(status, retry_count, dead_lettered_at)::text as status
+      from email_queues where id = ${deadLettered.id}
+    `.execute(database.db);
+    expect(rows[0]?.status).toBe('dead_letter');
   });
 });
 

@@ -1,10 +1,10 @@
-import type { Database, EmailStatus } from '@outflow/db';
+import { sql } from 'kysely';
+import type { Database, DeliveryStatus, EmailStatus } from '@outflow/db';
 
 function baseQuery(db: Database) {
   return db
     .selectFrom('email_queues as e')
     .innerJoin('contacts as c', 'c.id', 'e.contact_id')
-    .leftJoin('deliveries as d', 'd.email_queue_id', 'e.id')
     .select([
       'e.id',
       'e.sequence_id',
@@ -14,7 +14,8 @@ function baseQuery(db: Database) {
       'e.mailbox_id',
       'e.step_order',
       'e.status',
-      'd.status as delivery_status',
+      // What the email's status means to the user, by the same function the audit trail records.
+      sql<DeliveryStatus>`email_delivery_status(e.status, e.retry_count, e.dead_lettered_at)`.as('delivery_status'),
       'e.scheduled_for',
       'e.attempts',
       'e.retry_count',
@@ -62,11 +63,10 @@ export async function findEmailWithHistory(db: Database, id: string) {
   if (!email) return undefined;
   const [statusChanges, events] = await Promise.all([
     db
-      .selectFrom('delivery_events as de')
-      .innerJoin('deliveries as d', 'd.id', 'de.delivery_id')
-      .select(['de.from_status', 'de.to_status', 'de.attempts', 'de.error_code', 'de.error_message', 'de.occurred_at'])
-      .where('d.email_queue_id', '=', id)
-      .orderBy('de.occurred_at')
+      .selectFrom('delivery_events')
+      .select(['from_status', 'to_status', 'attempts', 'error_code', 'error_message', 'occurred_at'])
+      .where('email_queue_id', '=', id)
+      .orderBy('occurred_at')
       .execute(),
     db
       .selectFrom('email_events')
