@@ -15,7 +15,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
  */
 
 /** The email's delivery status, as delivery_status_for() computes it, for the trigger row `row`. */
-function deliveryStatusOf(row: 'old' | 'new') {
+export function deliveryStatusOf(row: 'old' | 'new') {
   const of = (column: string) => sql.raw(`${row}.${column}`);
   return sql`(case ${of('status')}
     when 'scheduled' then (case when ${of('retry_count')} > 0 then 'retrying' else 'queued' end)::delivery_status

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { deliveryStatusOf } from './2026_11_23_0007_cheaper_status_writes.js';
 
 /**
  * The delivery status is read from the email itself; the `deliveries` table that mirrored it is gone.
@@ -14,6 +15,21 @@ import { sql, type Kysely } from 'kysely';
  * delivery (`dead_letter`) becomes `email_queues.dead_lettered_at`: while it is set, an email waiting for a
  * (re)send shows `dead_letter`, and any other status (sending, sent, failed, ...) shows as itself, as before.
  */
+
+/**
+ * email_delivery_status() of the trigger row `row`, spelled out. A trigger's WHEN and the trigger function's
+ * insert do not inline SQL functions: every call would start an executor (see 0007), and the first version of this
+ * migration, which called the function there, made each audit insert three times dearer.
+ */
+function emailDeliveryStatusOf(row: 'old' | 'new') {
+  const status = deliveryStatusOf(row);
+  return sql`(case
+    when ${sql.raw(row)}.dead_lettered_at is not null and ${status} in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else ${status}
+  end)`;
+}
+
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     drop trigger email_queues_sync_delivery_insert on email_queues;
@@ -48,8 +64,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
       values (
         new.id,
-        case when tg_op = 'UPDATE' then email_delivery_status(old.status, old.retry_count, old.dead_lettered_at) end,
-        email_delivery_status(new.status, new.retry_count, new.dead_lettered_at),
+        case when tg_op = 'UPDATE' then ${emailDeliveryStatusOf('old')} end,
+        ${emailDeliveryStatusOf('new')},
         new.attempts, new.error_code, new.error_message
       );
       return null;
@@ -61,15 +77,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     create trigger email_queues_audit_update after update on email_queues
     for each row
-    when (
-      email_delivery_status(old.status, old.retry_count, old.dead_lettered_at)
-        is distinct from email_delivery_status(new.status, new.retry_count, new.dead_lettered_at)
-    )
+    when (${emailDeliveryStatusOf('old')} is distinct from ${emailDeliveryStatusOf('new')})
     execute function record_delivery_event();
   `.execute(db);
 }
 
-/** Rebuilds `deliveries` from the emails (as migration 0005 left it) and points the audit trail back at it. */
+/** Rebuilds `deliveries` from the emails (as migration 0007 left it) and points the audit trail back at it. */
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     drop trigger email_queues_audit_insert on email_queues;
@@ -179,7 +192,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     create trigger email_queues_sync_delivery_update after update on email_queues
     for each row
     when (
-      delivery_status_for(old.status, old.retry_count) is distinct from delivery_status_for(new.status, new.retry_count)
+      ${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}
       or old.attempts is distinct from new.attempts
       or old.error_code is distinct from new.error_code
       or old.error_message is distinct from new.error_message
