@@ -14,7 +14,7 @@ function baseQuery(db: Database) {
       'e.mailbox_id',
       'e.step_order',
       'e.status',
-      // What the email's status means to the user, by the same function the audit trail records.
+      // What the email's status means to the user; the audit trigger spells out the same mapping (a test compares).
       sql<DeliveryStatus>`email_delivery_status(e.status, e.retry_count, e.dead_lettered_at)`.as('delivery_status'),
       'e.scheduled_for',
       'e.attempts',
