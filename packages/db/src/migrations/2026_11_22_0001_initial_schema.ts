@@ -12,6 +12,51 @@ import { sql, type Kysely } from 'kysely';
  * - deliveries.status (the per-email delivery record shown to users) is derived from email_queues by a trigger,
  *   and every change of it is written to delivery_events by another trigger, so no code path can skip the audit.
  */
+
+/** The deliveries table as this migration creates it (migration 0010's down builds it again from this). */
+export const deliveriesTable = sql`
+    create table deliveries (
+      id uuid primary key default gen_random_uuid(),
+      email_queue_id uuid not null unique references email_queues (id) on delete cascade,
+      recipient text not null,
+      status delivery_status not null default 'queued',
+      attempts integer not null default 0 check (attempts >= 0),
+      last_error_code text,
+      last_error_message text,
+      queued_at timestamptz not null default now(),
+      last_attempted_at timestamptz,
+      sent_at timestamptz,
+      metadata jsonb not null default '{}',
+      created_at timestamptz not null default now(),
+      updated_at timestamptz not null default now()
+    );
+    create index deliveries_status_updated_idx on deliveries (status, updated_at);
+    create index deliveries_recipient_updated_idx on deliveries (recipient, updated_at);
+`;
+
+/** The deliveries audit trail's function and triggers as this migration creates them (also 0010's down). */
+export const deliveriesAudit = sql`
+    -- The audit trail: one row on every status change of a delivery, whoever made it.
+    create function record_delivery_event() returns trigger language plpgsql as $$
+    begin
+      insert into delivery_events (delivery_id, from_status, to_status, attempts, error_code, error_message)
+      values (
+        new.id,
+        case when tg_op = 'UPDATE' then old.status end,
+        new.status, new.attempts, new.last_error_code, new.last_error_message
+      );
+      return null;
+    end
+    $$;
+
+    create trigger deliveries_audit_insert after insert on deliveries
+    for each row execute function record_delivery_event();
+
+    create trigger deliveries_audit_update after update of status on deliveries
+    for each row when (old.status is distinct from new.status)
+    execute function record_delivery_event();
+`;
+
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create type mailbox_status as enum ('active', 'paused', 'disabled');
@@ -217,23 +262,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     );
     create index kafka_batches_status_created_idx on kafka_batches (status, created_at);
 
-    create table deliveries (
-      id uuid primary key default gen_random_uuid(),
-      email_queue_id uuid not null unique references email_queues (id) on delete cascade,
-      recipient text not null,
-      status delivery_status not null default 'queued',
-      attempts integer not null default 0 check (attempts >= 0),
-      last_error_code text,
-      last_error_message text,
-      queued_at timestamptz not null default now(),
-      last_attempted_at timestamptz,
-      sent_at timestamptz,
-      metadata jsonb not null default '{}',
-      created_at timestamptz not null default now(),
-      updated_at timestamptz not null default now()
-    );
-    create index deliveries_status_updated_idx on deliveries (status, updated_at);
-    create index deliveries_recipient_updated_idx on deliveries (recipient, updated_at);
+    ${deliveriesTable}
 
     create table delivery_events (
       id uuid primary key default gen_random_uuid(),
@@ -327,25 +356,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )
     execute function sync_delivery_from_email();
 
-    -- The audit trail: one row on every status change of a delivery, whoever made it.
-    create function record_delivery_event() returns trigger language plpgsql as $$
-    begin
-      insert into delivery_events (delivery_id, from_status, to_status, attempts, error_code, error_message)
-      values (
-        new.id,
-        case when tg_op = 'UPDATE' then old.status end,
-        new.status, new.attempts, new.last_error_code, new.last_error_message
-      );
-      return null;
-    end
-    $$;
-
-    create trigger deliveries_audit_insert after insert on deliveries
-    for each row execute function record_delivery_event();
-
-    create trigger deliveries_audit_update after update of status on deliveries
-    for each row when (old.status is distinct from new.status)
-    execute function record_delivery_event();
+    ${deliveriesAudit}
   `.execute(db);
 }
 

@@ -1,16 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
-/**
- * The delivery record follows every status change of its email, in the same transaction (the trigger from the
- * initial schema). It did so with INSERT ... ON CONFLICT DO UPDATE plus a lookup of the recipient every time,
- * which made it the single most expensive statement of a send (pg_stat_statements in the bench: ~37 buffers and
- * ~0.19 ms per status change). An update of an existing email now updates its delivery in place; the upsert stays
- * for inserts and for an email whose delivery row is somehow missing. And the trigger fires only when what the
- * delivery shows changes: a claim (scheduled -> queued, both "queued" to the user) no longer rewrites it, which
- * was a third of all delivery writes. Same results, same audit trail.
- */
-export async function up(db: Kysely<any>): Promise<void> {
-  await sql`
+/** The delivery sync function as this migration defines it (migration 0010's down defines it again from this). */
+export const syncDeliveryFromEmail = sql`
     create or replace function sync_delivery_from_email() returns trigger language plpgsql as $$
     declare
       next_status delivery_status := delivery_status_for(new.status, new.retry_count);
@@ -56,7 +47,20 @@ export async function up(db: Kysely<any>): Promise<void> {
       return null;
     end
     $$;
+`;
 
+/**
+ * The delivery record follows every status change of its email, in the same transaction (the trigger from the
+ * initial schema). It did so with INSERT ... ON CONFLICT DO UPDATE plus a lookup of the recipient every time,
+ * which made it the single most expensive statement of a send (pg_stat_statements in the bench: ~37 buffers and
+ * ~0.19 ms per status change). An update of an existing email now updates its delivery in place; the upsert stays
+ * for inserts and for an email whose delivery row is somehow missing. And the trigger fires only when what the
+ * delivery shows changes: a claim (scheduled -> queued, both "queued" to the user) no longer rewrites it, which
+ * was a third of all delivery writes. Same results, same audit trail.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    ${syncDeliveryFromEmail}
     drop trigger email_queues_sync_delivery_update on email_queues;
     create trigger email_queues_sync_delivery_update after update on email_queues
     for each row

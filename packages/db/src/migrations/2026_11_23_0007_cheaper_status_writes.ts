@@ -30,12 +30,11 @@ export function deliveryStatusOf(row: 'old' | 'new') {
 }
 
 /**
- * Replaces the delivery trigger, firing when `deliveryStatusChanged` holds or any other column the delivery
- * shows changed. Up and down differ only in how the status change is computed.
+ * The delivery trigger, firing when `deliveryStatusChanged` holds or any other column the delivery shows changed.
+ * Up and down differ only in how the status change is computed; migration 0010's down creates it again with up's.
  */
-async function replaceSyncTrigger(db: Kysely<any>, deliveryStatusChanged: RawBuilder<unknown>): Promise<void> {
-  await sql`
-    drop trigger email_queues_sync_delivery_update on email_queues;
+export function syncUpdateTrigger(deliveryStatusChanged: RawBuilder<unknown>) {
+  return sql`
     create trigger email_queues_sync_delivery_update after update on email_queues
     for each row
     when (
@@ -47,11 +46,22 @@ async function replaceSyncTrigger(db: Kysely<any>, deliveryStatusChanged: RawBui
       or old.last_attempt_at is distinct from new.last_attempt_at
     )
     execute function sync_delivery_from_email();
+  `;
+}
+
+/** Replaces the delivery trigger with one whose status condition is `deliveryStatusChanged`. */
+async function replaceSyncTrigger(db: Kysely<any>, deliveryStatusChanged: RawBuilder<unknown>): Promise<void> {
+  await sql`
+    drop trigger email_queues_sync_delivery_update on email_queues;
+    ${syncUpdateTrigger(deliveryStatusChanged)}
   `.execute(db);
 }
 
+/** The status condition this migration installs (migration 0010's down installs it again). */
+export const deliveryStatusChanged = sql`${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}`;
+
 export async function up(db: Kysely<any>): Promise<void> {
-  await replaceSyncTrigger(db, sql`${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}`);
+  await replaceSyncTrigger(db, deliveryStatusChanged);
 }
 
 /** Back to 0005's condition, which calls delivery_status_for(). */

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { deliveryStatusOf } from './2026_11_23_0007_cheaper_status_writes.js';
+import { deliveriesAudit, deliveriesTable } from './2026_11_22_0001_initial_schema.js';
+import { syncDeliveryFromEmail } from './2026_11_23_0005_cheaper_delivery_sync.js';
+import { deliveryStatusChanged, deliveryStatusOf, syncUpdateTrigger } from './2026_11_23_0007_cheaper_status_writes.js';
 
 /**
  * The delivery status is read from the email itself; the `deliveries` table that mirrored it is gone.
@@ -88,23 +90,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop trigger email_queues_audit_insert on email_queues;
     drop trigger email_queues_audit_update on email_queues;
 
-    create table deliveries (
-      id uuid primary key default gen_random_uuid(),
-      email_queue_id uuid not null unique references email_queues (id) on delete cascade,
-      recipient text not null,
-      status delivery_status not null default 'queued',
-      attempts integer not null default 0 check (attempts >= 0),
-      last_error_code text,
-      last_error_message text,
-      queued_at timestamptz not null default now(),
-      last_attempted_at timestamptz,
-      sent_at timestamptz,
-      metadata jsonb not null default '{}',
-      created_at timestamptz not null default now(),
-      updated_at timestamptz not null default now()
-    );
-    create index deliveries_status_updated_idx on deliveries (status, updated_at);
-    create index deliveries_recipient_updated_idx on deliveries (recipient, updated_at);
+    ${deliveriesTable}
     create trigger deliveries_set_updated_at before update on deliveries
     for each row execute function set_updated_at();
 
@@ -122,83 +108,17 @@ export async function down(db: Kysely<any>): Promise<void> {
     alter table delivery_events drop column email_queue_id;
     create index delivery_events_delivery_idx on delivery_events (delivery_id, occurred_at);
 
-    create or replace function record_delivery_event() returns trigger language plpgsql as $$
-    begin
-      insert into delivery_events (delivery_id, from_status, to_status, attempts, error_code, error_message)
-      values (
-        new.id,
-        case when tg_op = 'UPDATE' then old.status end,
-        new.status, new.attempts, new.last_error_code, new.last_error_message
-      );
-      return null;
-    end
-    $$;
-    create trigger deliveries_audit_insert after insert on deliveries
-    for each row execute function record_delivery_event();
-    create trigger deliveries_audit_update after update of status on deliveries
-    for each row when (old.status is distinct from new.status)
-    execute function record_delivery_event();
+    -- The email-keyed version from up is replaced by the initial schema's, keyed by the delivery.
+    drop function record_delivery_event();
+    ${deliveriesAudit}
 
     drop function email_delivery_status(email_status, integer, timestamptz);
     alter table email_queues drop column dead_lettered_at;
 
-    create function sync_delivery_from_email() returns trigger language plpgsql as $$
-    declare
-      next_status delivery_status := delivery_status_for(new.status, new.retry_count);
-    begin
-      if tg_op = 'UPDATE' then
-        update deliveries d set
-          status = case
-            when d.status = 'dead_letter' and next_status in ('queued', 'retrying') then d.status
-            else next_status
-          end,
-          attempts = new.attempts,
-          last_error_code = new.error_code,
-          last_error_message = new.error_message,
-          last_attempted_at = new.last_attempt_at,
-          sent_at = new.sent_at
-        where d.email_queue_id = new.id;
-        if found then
-          return null;
-        end if;
-      end if;
-      insert into deliveries as d (
-        email_queue_id, recipient, status, attempts, last_error_code, last_error_message,
-        queued_at, last_attempted_at, sent_at
-      )
-      values (
-        new.id,
-        (select email from contacts where id = new.contact_id),
-        next_status,
-        new.attempts, new.error_code, new.error_message,
-        new.created_at, new.last_attempt_at, new.sent_at
-      )
-      on conflict (email_queue_id) do update set
-        status = case
-          when d.status = 'dead_letter' and excluded.status in ('queued', 'retrying') then d.status
-          else excluded.status
-        end,
-        attempts = excluded.attempts,
-        last_error_code = excluded.last_error_code,
-        last_error_message = excluded.last_error_message,
-        last_attempted_at = excluded.last_attempted_at,
-        sent_at = excluded.sent_at;
-      return null;
-    end
-    $$;
+    ${syncDeliveryFromEmail}
 
     create trigger email_queues_sync_delivery_insert after insert on email_queues
     for each row execute function sync_delivery_from_email();
-    create trigger email_queues_sync_delivery_update after update on email_queues
-    for each row
-    when (
-      ${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}
-      or old.attempts is distinct from new.attempts
-      or old.error_code is distinct from new.error_code
-      or old.error_message is distinct from new.error_message
-      or old.sent_at is distinct from new.sent_at
-      or old.last_attempt_at is distinct from new.last_attempt_at
-    )
-    execute function sync_delivery_from_email();
+    ${syncUpdateTrigger(deliveryStatusChanged)}
   `.execute(db);
 }
