@@ -60,6 +60,53 @@ describe('schema rules enforced by the database', () => {
     ).rejects.toThrow(/email_queues_sequence_contact_id_step_order_key/);
   });
 
+  it("refuses an email whose contact or sequence is not its enrollment's, or whose step is another sequence's", async () => {
+    const { email } = await seedEnrolledEmail(database.db);
+    const other = await seedEnrolledEmail(database.db);
+    const nextStep = { ...email, id: undefined, created_at: undefined, updated_at: undefined, step_order: 2 };
+    await expect(
+      database.db
+        .insertInto('email_queues')
+        .values({ ...nextStep, contact_id: other.contact.id })
+        .execute(),
+    ).rejects.toThrow(/email_queues_enrollment_fkey/);
+    await expect(
+      database.db
+        .insertInto('email_queues')
+        .values({ ...nextStep, sequence_id: other.sequence.id, step_id: other.step.id })
+        .execute(),
+    ).rejects.toThrow(/email_queues_enrollment_fkey/);
+    await expect(
+      database.db
+        .insertInto('email_queues')
+        .values({ ...nextStep, step_id: other.step.id })
+        .execute(),
+    ).rejects.toThrow(/email_queues_sequence_step_fkey/);
+  });
+
+  it('deletes the emails of a deleted contact, step or sequence with them', async () => {
+    const byContact = await seedEnrolledEmail(database.db);
+    const byStep = await seedEnrolledEmail(database.db);
+    const bySequence = await seedEnrolledEmail(database.db);
+    const exists = async (id: string) =>
+      (await database.db.selectFrom('email_queues').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+
+    await database.db.deleteFrom('contacts').where('id', '=', byContact.contact.id).execute();
+    await database.db.deleteFrom('steps').where('id', '=', byStep.step.id).execute();
+    await database.db.deleteFrom('sequences').where('id', '=', bySequence.sequence.id).execute();
+
+    expect(await exists(byContact.email.id)).toBe(false);
+    expect(await exists(byStep.email.id)).toBe(false);
+    expect(await exists(bySequence.email.id)).toBe(false);
+    // The step's deletion took only its own emails: its enrollment stays.
+    const enrollment = await database.db
+      .selectFrom('sequence_contacts')
+      .select('id')
+      .where('id', '=', byStep.enrollment.id)
+      .executeTakeFirst();
+    expect(enrollment).toBeDefined();
+  });
+
   it('refuses a claimed email without its capacity day, a queued one without a claim token and a sending one without a lease', async () => {
     const { email: unreserved } = await seedEnrolledEmail(database.db);
     await expect(
@@ -122,7 +169,7 @@ describe('schema rules enforced by the database', () => {
     expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
   });
 
-  it('has the indexes the hot queries need (due rows, status by time, the audit trail of an email in order)', async () => {
+  it('has the indexes the hot queries need (due rows, failed emails by time, the audit trail of an email in order)', async () => {
     const { rows } = await sql<{ indexdef: string }>`
       select indexdef from pg_indexes where schemaname = 'public' and tablename in ('email_queues', 'delivery_events')
     `.execute(database.db);
@@ -130,7 +177,9 @@ describe('schema rules enforced by the database', () => {
     expect(definitions).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/ON public\.email_queues \(mailbox_id, scheduled_for, id\) WHERE \(status = 'scheduled'/),
-        expect.stringMatching(/ON public\.email_queues \(status, updated_at\)$/),
+        expect.stringMatching(
+          /ON public\.email_queues \(status, updated_at\) WHERE \(status = ANY \(ARRAY\['retry_pending'/,
+        ),
         expect.stringMatching(/ON public\.delivery_events \(email_queue_id, occurred_at\)$/),
       ]),
     );
