@@ -1,4 +1,5 @@
 export type { AvroRecord, AvroSchema, AvroValue } from './avro.js';
+export { emailJobMessageId, parseEmailJobMessageId } from './email-job-id.js';
 export { emailEventTypes } from './schemas/email-event.v1.js';
 export {
   deadLetterTopic,

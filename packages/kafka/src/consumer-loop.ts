@@ -66,8 +66,23 @@ export interface ConsumerLoopOptions<T extends TopicName> {
   recreateWindowMs?: number;
   /** Called on every group (re)join with this member's partitions, e.g. for logs or tests. */
   onAssignment?: (partitions: number[]) => void;
-  /** Called after each message is dead-lettered (for metrics and database bookkeeping). */
-  onDeadLetter?: (info: { topic: T; partition: number; offset: string; error: AppError }) => Promise<void> | void;
+  /**
+   * Called after each message is dead-lettered (for metrics and database bookkeeping), with its headers and payload
+   * when they decoded. A failure here is retried like a handler's: the message is dead-lettered again (a consumer
+   * of the dead letter topic sees it twice) rather than its bookkeeping lost.
+   */
+  onDeadLetter?: (info: DeadLetterInfo<T>) => Promise<void> | void;
+}
+
+export interface DeadLetterInfo<T extends TopicName> {
+  topic: T;
+  partition: number;
+  offset: string;
+  error: AppError;
+  /** Absent when the headers themselves were invalid. */
+  headers?: MessageHeaders;
+  /** Absent when the payload did not decode. */
+  payload?: PayloadOf<T>;
 }
 
 export interface ConsumerLoop {
@@ -143,7 +158,12 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
     await consumer.run(runConfig);
   };
 
-  const deadLetter = async (message: KafkaMessage, partition: number, error: AppError): Promise<void> => {
+  const deadLetter = async (
+    message: KafkaMessage,
+    partition: number,
+    error: AppError,
+    decoded: Pick<DeadLetterInfo<T>, 'headers' | 'payload'>,
+  ): Promise<void> => {
     log.warn({ partition, offset: message.offset, code: error.code, err: error }, 'dead-lettering message');
     await options.producer.send(deadLetterTopic, [
       {
@@ -162,7 +182,7 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
         ...(message.key ? { key: message.key.toString('utf8') } : {}),
       },
     ]);
-    await options.onDeadLetter?.({ topic, partition, offset: message.offset, error });
+    await options.onDeadLetter?.({ topic, partition, offset: message.offset, error, ...decoded });
   };
 
   const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -179,9 +199,12 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
   ): Promise<boolean> => {
     let delay = backoff.initialMs;
     for (let attempt = 1; ; attempt++) {
+      const decoded: Pick<DeadLetterInfo<T>, 'headers' | 'payload'> = {};
       try {
         const headers = decodeHeaders(message.headers);
+        decoded.headers = headers;
         const payload = await options.codec.decode(topic, message.value);
+        decoded.payload = payload;
         await options.handle({
           topic,
           partition,
@@ -196,7 +219,7 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
       } catch (error) {
         const retryable = isAppError(error) ? error.retryable : !(error instanceof InvalidHeadersError);
         if (!retryable) {
-          await deadLetter(message, partition, toDeadLetterError(error));
+          await deadLetter(message, partition, toDeadLetterError(error), decoded);
           return true;
         }
         if (!stillOurs()) return false;

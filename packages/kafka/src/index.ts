@@ -12,6 +12,7 @@ export {
   type ConsumedMessage,
   type ConsumerLoop,
   type ConsumerLoopOptions,
+  type DeadLetterInfo,
 } from './consumer-loop.js';
 export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
 export { resetGroupToEarliest, type PartitionOffset } from './group-offsets.js';

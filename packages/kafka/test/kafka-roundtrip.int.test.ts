@@ -19,6 +19,8 @@ import {
   startConsumerLoop,
   type ConsumedMessage,
   type ConsumerLoop,
+  type ConsumerLoopOptions,
+  type DeadLetterInfo,
   type SchemaCodec,
   type TypedProducer,
 } from '../src/index.js';
@@ -52,6 +54,7 @@ describe('kafka package against the mock broker and the registry', () => {
     handle: (message: ConsumedMessage<T>) => Promise<void>,
     onAssignment?: (partitions: number[]) => void,
     messageConcurrency?: number,
+    onDeadLetter?: ConsumerLoopOptions<T>['onDeadLetter'],
   ) => {
     const kafka = createKafka({
       brokers: stack.broker.brokers,
@@ -73,6 +76,7 @@ describe('kafka package against the mock broker and the registry', () => {
       onFatal,
       ...(onAssignment ? { onAssignment } : {}),
       ...(messageConcurrency ? { messageConcurrency } : {}),
+      ...(onDeadLetter ? { onDeadLetter } : {}),
     }).then((loop) => {
       loops.push(loop);
       return loop;
@@ -170,14 +174,22 @@ describe('kafka package against the mock broker and the registry', () => {
     const groupId = `poison.${randomUUID()}`;
     const handled = collector<ConsumedMessage<'followup-events'>>();
     const letters = collector<ConsumedMessage<typeof deadLetterTopic>>();
+    const lettered = collector<DeadLetterInfo<'followup-events'>>();
     const rejectedId = randomUUID();
     const sequenceContactId = randomUUID();
-    const member = await startMember('followup-events', groupId, async (message) => {
-      if (message.payload.email_id === rejectedId) {
-        throw new AppError('STEP_NOT_FOUND', 'no such step', { retryable: false });
-      }
-      if (message.payload.sequence_contact_id === sequenceContactId) handled.push(message);
-    });
+    const member = await startMember(
+      'followup-events',
+      groupId,
+      async (message) => {
+        if (message.payload.email_id === rejectedId) {
+          throw new AppError('STEP_NOT_FOUND', 'no such step', { retryable: false });
+        }
+        if (message.payload.sequence_contact_id === sequenceContactId) handled.push(message);
+      },
+      undefined,
+      undefined,
+      (info) => lettered.push(info),
+    );
     const letterReader = await startMember(deadLetterTopic, `letters.${randomUUID()}`, async (message) => {
       if (message.payload.consumer_group === groupId) letters.push(message);
     });
@@ -207,6 +219,13 @@ describe('kafka package against the mock broker and the registry', () => {
     expect(byCode['DECODE_FAILED']?.headers['outflow-message-id']).toBe('garbage-1');
     expect(byCode['STEP_NOT_FOUND']?.consumer_group).toBe(groupId);
     expect(byCode['STEP_NOT_FOUND']?.source_topic).toBe('followup-events');
+    // The member's own bookkeeping hears of both, with what of each message could be read.
+    await lettered.until(() => lettered.items.length >= 2);
+    const infoByCode = Object.fromEntries(lettered.items.map((info) => [info.error.code, info]));
+    expect(infoByCode['DECODE_FAILED']?.headers?.messageId).toBe('garbage-1');
+    expect(infoByCode['DECODE_FAILED']?.payload).toBeUndefined();
+    expect(infoByCode['STEP_NOT_FOUND']?.payload?.email_id).toBe(rejectedId);
+    expect(infoByCode['STEP_NOT_FOUND']?.headers?.messageId).toEqual(expect.any(String));
     await member.stop();
     await letterReader.stop();
   });

@@ -2,6 +2,7 @@ import { secretBoxFromEnv, type z } from '@outflow/config';
 import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { smtpSenderEnv } from './config.js';
+import { recordDeadLetteredJob } from './sending/dead-lettered-job.js';
 import { handleEmailJob } from './sending/email-job.handler.js';
 import { createSendStatements } from './sending/send-statements.js';
 import { createTransportPool } from './smtp/transport-pool.js';
@@ -38,6 +39,7 @@ export async function startSmtpSender(
     // Emails of one partition do not depend on each other's order; their statements coalesce into batches.
     messageConcurrency: config.SENDER_MESSAGE_CONCURRENCY,
     handle: (message) => handleEmailJob(deps, message),
+    onDeadLetter: (info) => recordDeadLetteredJob(deps, info),
     onFatal,
   });
   // Publishes follow-up and retry events whose writer died between its commit and its produce.

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
-import { findSendContexts, recordSentMany, startSendingMany, type SentEmail } from '../src/sending/send.repository.js';
+import {
+  findSendContexts,
+  markDeadLettered,
+  recordSentMany,
+  startSendingMany,
+  type SentEmail,
+} from '../src/sending/send.repository.js';
 
 /** A seeded email claimed as the producer claims it: queued under a token, one reservation on today's count. */
 async function seedClaimedEmail(test: TestDatabase) {
@@ -65,6 +71,43 @@ describe('the batched send statements', () => {
     const contexts = await findSendContexts(test.db, [a.email.id, randomUUID(), b.email.id]);
     expect(contexts.map((context) => context?.status)).toEqual(['sending', undefined, 'queued']);
     expect(contexts[0]?.contact_email).toBe(a.contact.email);
+  });
+
+  it('marks an email whose job was dead-lettered while it waits under that claim, once, until a send starts', async () => {
+    const email = await seedClaimedEmail(test);
+    const letter = {
+      emailId: email.email.id,
+      claimToken: email.claimToken,
+      errorCode: 'DECODE_FAILED',
+      errorMessage: 'x',
+    };
+    const deliveryStatus = async () => {
+      const { rows } = await sql<{ status: string; events: string }>`
+        select email_delivery_status(status, retry_count, dead_lettered_at)::text as status,
+          (select count(*) from email_events where email_queue_id = e.id and type = 'dead_lettered') as events
+        from email_queues e where id = ${email.email.id}
+      `.execute(test.db);
+      return rows[0];
+    };
+
+    expect(await markDeadLettered(test.db, { ...letter, claimToken: randomUUID() })).toBe(false);
+    expect(await deliveryStatus()).toEqual({ status: 'queued', events: '0' });
+    expect(await markDeadLettered(test.db, letter)).toBe(true);
+    expect(await markDeadLettered(test.db, letter)).toBe(false);
+    expect(await deliveryStatus()).toEqual({ status: 'dead_letter', events: '1' });
+
+    // The claim is published again and a copy gets through: the send starts and the mark is gone.
+    expect(
+      await startSendingMany(test.db, [{ emailId: email.email.id, claimToken: email.claimToken }], 60_000),
+    ).toEqual([{ attempts: 1 }]);
+    expect(await deliveryStatus()).toEqual({ status: 'in_progress', events: '1' });
+    // A late copy of the dead letter changes nothing once the email has moved on.
+    expect(await markDeadLettered(test.db, letter)).toBe(false);
+    const { rows } = await sql<{ change: string }>`
+      select coalesce(from_status::text, '-') || '>' || to_status::text as change
+      from delivery_events where email_queue_id = ${email.email.id} order by occurred_at
+    `.execute(test.db);
+    expect(rows.map((row) => row.change)).toEqual(['->queued', 'queued>dead_letter', 'dead_letter>in_progress']);
   });
 
   it('records a batch of sends in one transaction: counts, steps, events and outbox, each once', async () => {

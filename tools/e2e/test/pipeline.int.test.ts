@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import { sql } from 'kysely';
+import { emailJobMessageId } from '@outflow/contracts';
 import { createApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { startPipeline, startTestStack, type Pipeline, type ReceivedMessage, type TestStack } from '@outflow/stack';
@@ -348,6 +350,67 @@ describe('the pipeline end to end: API and four services as processes, real Post
     await api('POST', `/api/v1/sequences/${pausedSequence}/resume`);
     await api('PATCH', `/api/v1/mailboxes/${pausedMailbox}`, { status: 'active' });
     await eventually(async () => messagesTo(new Set(['held1@example.com', 'held2@example.com'])).length === 2);
+  }, 60_000);
+
+  it('shows an email whose job message cannot be read as dead_letter, and sends it once its claim is published again', async () => {
+    const mailboxId = await createMailbox('poison@sender.test');
+    const sequenceId = await createSequence([mailboxId], [1], 'Poison');
+    // Step 1 waits a day (2 s): the mailbox is paused before it is due, so the producer leaves the email to this
+    // test, which claims it as the producer would.
+    const { enrollments } = await enroll(sequenceId, ['poison@example.com']);
+    await api('PATCH', `/api/v1/mailboxes/${mailboxId}`, { status: 'paused' });
+    const claimToken = randomUUID();
+    const claimed = await database.db
+      .updateTable('email_queues')
+      .set({ status: 'queued', claim_token: claimToken, claimed_at: sql`now()`, capacity_day: sql`current_date` })
+      .where('sequence_contact_id', '=', enrollments[0]!.sequence_contact_id)
+      .where('status', '=', 'scheduled')
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const emailPath = `/api/v1/emails/${claimed.id}`;
+
+    // Its job message arrives unreadable (not the registry's framing), with its headers intact.
+    const producer = new Kafka({ brokers: stack.broker.brokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: 'email-jobs',
+        messages: [
+          {
+            key: mailboxId,
+            value: Buffer.from('not avro'),
+            headers: { 'outflow-message-id': emailJobMessageId({ emailId: claimed.id, claimToken }) },
+          },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await eventually(async () => (await api('GET', emailPath)).body['delivery_status'] === 'dead_letter');
+
+    // The claim times out (as if an hour had passed): the producer publishes it again, and this copy is read.
+    await api('PATCH', `/api/v1/mailboxes/${mailboxId}`, { status: 'active' });
+    await database.db
+      .updateTable('email_queues')
+      .set({ claimed_at: sql`now() - interval '1 hour'` })
+      .where('id', '=', claimed.id)
+      .execute();
+    const { body } = await eventually(async () => {
+      const response = await api<{
+        delivery_status: string;
+        status_history: Array<{ from_status: string | null; to_status: string }>;
+        events: Array<{ type: string }>;
+      }>('GET', emailPath);
+      return response.body.delivery_status === 'sent' ? response : undefined;
+    });
+    expect(body.status_history.map((change) => `${change.from_status ?? '-'}>${change.to_status}`)).toEqual([
+      '->queued',
+      'queued>dead_letter',
+      'dead_letter>in_progress',
+      'in_progress>sent',
+    ]);
+    expect(body.events.map((event) => event.type)).toContain('dead_lettered');
+    expect(messagesTo(new Set(['poison@example.com']))).toHaveLength(1);
   }, 60_000);
 
   it('sends once even when every email-jobs message is delivered twice', async () => {

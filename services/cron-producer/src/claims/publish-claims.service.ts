@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { emailJobMessageId } from '@outflow/contracts';
 import type { Database } from '@outflow/db';
 import type { TypedProducer } from '@outflow/kafka';
 import { failpoint } from '@outflow/runtime';
@@ -28,11 +29,6 @@ export interface TickResult {
   expiredLeases: number;
 }
 
-/** The message id of an email's job: the same for every copy of one claim, so consumers can tell copies apart. */
-export function emailJobMessageId(email: { id: string; claim_token: string }): string {
-  return `email-job:${email.id}:${email.claim_token}`;
-}
-
 async function publish(deps: TickDeps, emails: ClaimedEmail[], batchSize: number, attempt: number): Promise<void> {
   for (let start = 0; start < emails.length; start += batchSize) {
     const batch = emails.slice(start, start + batchSize);
@@ -46,7 +42,7 @@ async function publish(deps: TickDeps, emails: ClaimedEmail[], batchSize: number
       await deps.producer.send(
         'email-jobs',
         batch.map((email) => ({
-          messageId: emailJobMessageId(email),
+          messageId: emailJobMessageId({ emailId: email.id, claimToken: email.claim_token }),
           attempt,
           payload: {
             email_id: email.id,

@@ -5,7 +5,8 @@ import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 /**
  * Moves claimed emails to `sending` with a lease, each only if it is still `queued` under its claim token (a
  * redelivered or stale message matches nothing and must send nothing). One statement for the whole batch;
- * returns each input's new attempt number, or undefined for an email that was not started.
+ * returns each input's new attempt number, or undefined for an email that was not started. A send that starts
+ * ends what an earlier dead letter said about the email (it no longer shows `dead_letter`).
  */
 export async function startSendingMany(
   db: Kysely<DB>,
@@ -15,7 +16,7 @@ export async function startSendingMany(
   const { rows } = await sql<{ id: string; attempts: number }>`
     update email_queues e
     set status = 'sending', lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
-        attempts = e.attempts + 1, last_attempt_at = now()
+        attempts = e.attempts + 1, last_attempt_at = now(), dead_lettered_at = null
     from unnest(${starts.map((start) => start.emailId)}::uuid[], ${starts.map((start) => start.claimToken)}::uuid[])
       as job(email_id, claim_token)
     where e.id = job.email_id and e.status = 'queued' and e.claim_token = job.claim_token
@@ -265,4 +266,37 @@ export async function recordUncertain(db: Kysely<DB>, uncertain: SendError): Pro
         metadata: {},
       })) !== undefined,
   );
+}
+
+/**
+ * Marks an email whose job message went to the dead letter topic, if it still waits under the claim the message
+ * carried: until a send starts, its delivery status is `dead_letter` (the producer publishes the claim again when
+ * it times out). Records a `dead_lettered` event the first time. Returns whether the email was marked.
+ */
+export async function markDeadLettered(
+  db: Kysely<DB>,
+  letter: { emailId: string; claimToken: string; errorCode: string; errorMessage: string },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('email_queues')
+      .set({ dead_lettered_at: sql`now()` })
+      .where('id', '=', letter.emailId)
+      .where('status', '=', 'queued')
+      .where('claim_token', '=', letter.claimToken)
+      .where('dead_lettered_at', 'is', null)
+      .returning(['sequence_id', 'contact_id', 'mailbox_id'])
+      .executeTakeFirst();
+    if (!row) return false;
+    await insertEmailEvent(trx, {
+      emailId: letter.emailId,
+      sequenceId: row.sequence_id,
+      contactId: row.contact_id,
+      mailboxId: row.mailbox_id,
+      type: 'dead_lettered',
+      eventKey: `dead_lettered:${letter.emailId}:${letter.claimToken}`,
+      metadata: { error_code: letter.errorCode, error_message: letter.errorMessage },
+    });
+    return true;
+  });
 }
