@@ -18,8 +18,9 @@ RUN pnpm install --frozen-lockfile --ignore-scripts \
 FROM node:20.19-bookworm-slim
 # V8 sizes its heap from the machine's memory, not the container's limit (192 Mi in infra/k8s): on a big node it
 # lets garbage pile up well past 150 MB before collecting. A cap inside the limit keeps RSS near what is live
-# (the bench runs the services with the same setting: containerNodeOptions in tools/stack).
-ENV NODE_ENV=production HEALTH_HOST=0.0.0.0 NODE_OPTIONS=--max-old-space-size=128
+# (the bench runs the services with the same setting: containerNodeOptions in tools/stack). Smaller semi-spaces
+# (8 MB, V8's default is 16) keep the young generation's share of RSS down at a small cost in scavenges.
+ENV NODE_ENV=production HEALTH_HOST=0.0.0.0 NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules node_modules
