@@ -2,6 +2,7 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { subjectOf, topicContracts, topicNames, type PayloadOf, type TopicName } from '@outflow/contracts';
 import { AppError } from '@outflow/runtime';
+import { logicalTypes } from './uuid-logical-type.js';
 
 /** Confluent wire format: magic byte 0, schema id (int32 big-endian), Avro body. */
 const MAGIC_BYTE = 0;
@@ -32,7 +33,10 @@ function invalidPaths(type: avro.Type, payload: unknown): string[] {
 export function createSchemaCodec(options: CreateSchemaCodecOptions): SchemaCodec {
   const registry = new SchemaRegistry({ host: options.registryUrl, retry: { retries: 3 } });
   const readerTypes = new Map<TopicName, avro.Type>(
-    topicNames.map((topic) => [topic, avro.Type.forSchema(topicContracts[topic].schema as avro.Schema)]),
+    topicNames.map((topic) => [
+      topic,
+      avro.Type.forSchema(topicContracts[topic].schema as avro.Schema, { logicalTypes }),
+    ]),
   );
   const schemaIds = new Map<TopicName, number>();
   // Writer schemas by id, and resolvers per (topic, writer id): built once, so decoding stays cheap.

@@ -297,6 +297,22 @@ describe('kafka package against the mock broker and the registry', () => {
   it('refuses to produce a payload that does not match the topic schema', () => {
     const bad = { ...samples['email-jobs'](), step_order: 'two' } as unknown as EmailJob;
     expect(() => codec.encode('email-jobs', bad)).toThrow(/does not match its schema at: step_order/);
+    const notAnId = { ...samples['email-jobs'](), email_id: 'abc' };
+    expect(() => codec.encode('email-jobs', notAnId)).toThrow(/does not match its schema at: email_id/);
+  });
+
+  it('refuses to decode a message whose uuid field holds something else, so it is dead-lettered', async () => {
+    const job = samples['email-jobs']();
+    const encoded = codec.encode('email-jobs', job);
+    // Same length, so the Avro body stays well-formed: only the uuid annotation can catch it.
+    const forged = Buffer.from(encoded.toString('latin1').replace(job.email_id, 'x'.repeat(36)), 'latin1');
+    expect(forged.equals(encoded)).toBe(false);
+    await expect(codec.decode('email-jobs', forged)).rejects.toMatchObject({
+      code: 'DECODE_FAILED',
+      retryable: false,
+      message: expect.stringMatching(/not a UUID/),
+    });
+    await expect(codec.decode('email-jobs', encoded)).resolves.toEqual(job);
   });
 
   it('treats the mock broker refusing CreateTopics as "the broker manages topics" and names missing topics', async () => {
