@@ -8,6 +8,7 @@ import {
   type PayloadOf,
   type TopicName,
 } from '@outflow/contracts';
+import { permanentDatabaseError } from '@outflow/db';
 import { AppError, isAppError } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import type { KafkaHandle } from './kafka-client.js';
@@ -92,10 +93,24 @@ export interface ConsumerLoop {
   stop(): Promise<void>;
 }
 
-function toDeadLetterError(error: unknown): AppError {
-  if (isAppError(error)) return error;
-  if (error instanceof InvalidHeadersError) return new AppError('INVALID_HEADERS', error.message, { retryable: false });
-  return new AppError('HANDLER_FAILED', error instanceof Error ? error.message : String(error), { retryable: false });
+/**
+ * What a failure means for the message: an AppError says so itself; headers that do not parse and PostgreSQL
+ * errors that a retry cannot fix (a value or row the database refuses) are permanent; anything else, unknown,
+ * is retried in place.
+ */
+function classifyFailure(error: unknown): { retryable: boolean; deadLetterError: AppError } {
+  if (isAppError(error)) return { retryable: error.retryable, deadLetterError: error };
+  if (error instanceof InvalidHeadersError) {
+    return { retryable: false, deadLetterError: new AppError('INVALID_HEADERS', error.message, { retryable: false }) };
+  }
+  const rejected = permanentDatabaseError(error);
+  if (rejected) return { retryable: false, deadLetterError: rejected };
+  return {
+    retryable: true,
+    deadLetterError: new AppError('HANDLER_FAILED', error instanceof Error ? error.message : String(error), {
+      retryable: false,
+    }),
+  };
 }
 
 /**
@@ -217,9 +232,9 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
         });
         return true;
       } catch (error) {
-        const retryable = isAppError(error) ? error.retryable : !(error instanceof InvalidHeadersError);
+        const { retryable, deadLetterError } = classifyFailure(error);
         if (!retryable) {
-          await deadLetter(message, partition, toDeadLetterError(error), decoded);
+          await deadLetter(message, partition, deadLetterError, decoded);
           return true;
         }
         if (!stillOurs()) return false;

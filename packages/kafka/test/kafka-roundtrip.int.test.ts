@@ -8,6 +8,8 @@ import {
   type PayloadOf,
   type TopicName,
 } from '@outflow/contracts';
+import { createTestDatabase } from '@outflow/db/testing';
+import { sql } from 'kysely';
 import { AppError } from '@outflow/runtime';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
 import {
@@ -249,6 +251,54 @@ describe('kafka package against the mock broker and the registry', () => {
     expect(handled.items).toEqual([retry.event_id]);
     expect(failuresLeft).toBe(0);
     await member.stop();
+  });
+
+  it('dead-letters a message whose statement the database refuses, and retries one whose statement timed out', async () => {
+    const database = await createTestDatabase();
+    try {
+      const groupId = `rejected.${randomUUID()}`;
+      const handled = collector<string>();
+      const lettered = collector<DeadLetterInfo<'email-retries'>>();
+      const refused = samples['email-retries']();
+      const slow = { ...samples['email-retries'](), sequence_contact_id: refused.sequence_contact_id };
+      let timeoutsLeft = 1;
+      const member = await startMember(
+        'email-retries',
+        groupId,
+        async (message) => {
+          if (message.payload.event_id === refused.event_id) {
+            // A value the column's type refuses fails the same way every time.
+            await sql`select ${'not a number'}::int`.execute(database.db);
+          }
+          if (message.payload.event_id === slow.event_id && timeoutsLeft > 0) {
+            timeoutsLeft -= 1;
+            await database.db.transaction().execute(async (trx) => {
+              await sql`set local statement_timeout = 20`.execute(trx);
+              await sql`select pg_sleep(2)`.execute(trx);
+            });
+          }
+          if ([refused.event_id, slow.event_id].includes(message.payload.event_id)) {
+            handled.push(message.payload.event_id);
+          }
+        },
+        undefined,
+        undefined,
+        (info) => lettered.push(info),
+      );
+      await member.joined;
+      await producer.send('email-retries', [{ payload: refused }, { payload: slow }]);
+      await handled.until(() => handled.items.length >= 1);
+      await lettered.until(() => lettered.items.length >= 1);
+      expect(handled.items).toEqual([slow.event_id]);
+      expect(timeoutsLeft).toBe(0);
+      expect(lettered.items.map((info) => [info.payload?.event_id, info.error.code, info.error.retryable])).toEqual([
+        [refused.event_id, 'DATABASE_REJECTED', false],
+      ]);
+      expect(lettered.items[0]!.error.details).toMatchObject({ sqlState: '22P02' });
+      await member.stop();
+    } finally {
+      await database.drop();
+    }
   });
 
   it('handles messages of one partition concurrently with messageConcurrency, retrying a failing one in place', async () => {
