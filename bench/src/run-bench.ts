@@ -8,12 +8,16 @@ import { capacityProfiles, sizes, type CapacityProfile, type Size } from './data
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
 import { benchServerSettings, describeServer } from './server-settings.js';
 import { medianTick, renderTickSummary } from './tick-summary.js';
-import { renderSoakSummary, soakFigures } from './soak-summary.js';
+import { renderSoakSummary } from './soak-summary.js';
+import { timelineFigures } from './timeline-table.js';
 import { runTicks, tickSettings, type TickRun } from './tick-run.js';
 import { median, renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
 
 const scenarios = ['drain', 'steady', 'tick', 'soak'] as const;
 type Scenario = (typeof scenarios)[number];
+
+/** How often a drain samples RSS and dead tuples: about 30 samples for a drain of each size on this machine class. */
+const timelineEveryMs: Record<Size, number> = { S: 1_000, M: 10_000, L: 60_000 };
 
 function option(args: string[], name: string): string | undefined {
   return args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
@@ -103,6 +107,7 @@ async function main(args: string[]): Promise<void> {
       ...(postgresPid ? { postgresPid } : {}),
       ...(ratePerSecond ? { ratePerSecond } : {}),
       capacity: options.capacity,
+      timelineEveryMs: timelineEveryMs[size],
     });
     process.stderr.write(
       `${result.emailsPerSecond} emails/s` +
@@ -168,7 +173,7 @@ async function main(args: string[]): Promise<void> {
       });
       process.stderr.write('done\n');
       const soak = { ...common, minutes: options.minutes, loadPercent, ratePerSecond, drainRate, run: soakRun };
-      result = { ...soak, figures: soakFigures(soakRun.timeline ?? []) };
+      result = { ...soak, figures: timelineFigures(soakRun.timeline ?? []) };
       markdown = renderSoakSummary(soak);
     } else if (scenario === 'tick') {
       const bySize: { size: Size; median: TickRun; runs: TickRun[] }[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrainRun } from './drain-run.js';
 import { zipfShares } from './datasets.js';
-import { median, percentiles, summarizeDrains } from './summary.js';
+import { median, percentiles, renderDrainSummary, summarizeDrains } from './summary.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   generationMs: 1,
@@ -25,6 +25,30 @@ describe('bench summaries', () => {
     expect(summary.emailsPerSecond).toBe(200);
     expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, peakRssMb: 100 });
     expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998, overCapacity: 0 });
+  });
+
+  it("shows the last run's timeline: RSS growth and a row per spread sample", () => {
+    const timeline = Array.from({ length: 40 }, (_, index) => ({
+      atSeconds: index * 60,
+      arrived: index * 30_000,
+      rssMb: { 'smtp-sender': 120 + index / 2 },
+      deadTuples: { email_queues: 1_000 },
+    }));
+    const runs = [run(500), { ...run(500), timeline }];
+    const markdown = renderDrainSummary({
+      size: 'L',
+      broker: 'test',
+      machine: { cpus: 2 },
+      settings: {},
+      dataset: { due: 10_000 },
+      median: summarizeDrains(runs),
+      runs,
+    });
+    expect(markdown).toContain('Over the last run (RSS growth from the first sample to the last: smtp-sender 16.3%):');
+    const rows = markdown.split('\n').filter((line) => /^\| \d+ \|/.test(line));
+    expect(rows).toHaveLength(12);
+    expect(rows[0]).toBe('| 0 |  | 120 | 1000 |');
+    expect(rows.at(-1)).toBe('| 2340 | 500 | 139.5 | 1000 |');
   });
 });
 

@@ -1,4 +1,5 @@
 import type { DrainRun } from './drain-run.js';
+import { renderTimeline, timelineFigures } from './timeline-table.js';
 
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(values: number[]): number {
@@ -113,11 +114,26 @@ export function renderDrainSummary(result: {
     '',
     `CPU % is of one core (the machine has ${String(result.machine['cpus'])}).`,
     '',
+    ...renderDrainTimeline(result.runs.at(-1)?.timeline),
     ...renderVacuum(result.runs.at(-1)?.vacuum),
     ...renderStatements(result.runs.at(-1)?.statements),
     ...renderProfiles(result.runs.at(-1)?.profiles),
   ];
   return `${lines.join('\n')}`;
+}
+
+/** RSS and dead tuples over the last run: whether a peak was a plateau or a climb. */
+function renderDrainTimeline(timeline: DrainRun['timeline']): string[] {
+  if (!timeline || timeline.length < 2) return [];
+  const { rssGrowthPercent } = timelineFigures(timeline);
+  return [
+    `Over the last run (RSS growth from the first sample to the last: ${Object.entries(rssGrowthPercent)
+      .map(([name, growth]) => `${name} ${growth ?? 'n/a'}%`)
+      .join(', ')}):`,
+    '',
+    ...renderTimeline(timeline, 12),
+    '',
+  ];
 }
 
 /** Whether autovacuum kept up with the tables every email rewrites. */
