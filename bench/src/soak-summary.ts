@@ -1,4 +1,4 @@
-import type { DrainRun, TimelineSample } from './drain-run.js';
+import type { DrainRun } from './drain-run.js';
 import { settingsLine } from './summary.js';
 import { renderTimeline, timelineFigures } from './timeline-table.js';
 
