@@ -16,7 +16,7 @@ export type ServiceName = (typeof serviceNames)[number];
 /**
  * NODE_OPTIONS of the production image (see the Dockerfile, which must say the same): services run `fromBuild`
  * get it too, so their memory figures are the container's. The young generation's semi-spaces are capped at 8 MB
- * (V8's default is 16): measured in M drains, every service's peak RSS fell by 12-16 MB for about two points more
+ * (V8's default is 16): measured in M drains, every service's peak RSS fell by 7-16 MB for about two points more
  * of the sender's CPU in the garbage collector.
  */
 export const containerNodeOptions = '--max-old-space-size=128 --max-semi-space-size=8';
