@@ -1,3 +1,5 @@
+import { uuidText } from './uuid.js';
+
 /**
  * The message id of an email's job: the same for every copy of one claim (so consumers can tell copies apart),
  * and enough to find the claim again when the payload itself cannot be read (a message that goes to the dead
@@ -7,8 +9,7 @@ export function emailJobMessageId(claim: { emailId: string; claimToken: string }
   return `email-job:${claim.emailId}:${claim.claimToken}`;
 }
 
-const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const emailJobIdPattern = new RegExp(`^email-job:(${uuid}):(${uuid})$`, 'i');
+const emailJobIdPattern = new RegExp(`^email-job:(${uuidText}):(${uuidText})$`, 'i');
 
 /** The claim an email job's message id names, or undefined when it is not one. */
 export function parseEmailJobMessageId(messageId: string): { emailId: string; claimToken: string } | undefined {

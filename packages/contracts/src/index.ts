@@ -1,5 +1,6 @@
 export type { AvroRecord, AvroSchema, AvroValue } from './avro.js';
 export { emailJobMessageId, parseEmailJobMessageId } from './email-job-id.js';
+export { isUuid, uuidText } from './uuid.js';
 export { emailEventTypes } from './schemas/email-event.v1.js';
 export {
   deadLetterTopic,

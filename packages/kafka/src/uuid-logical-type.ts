@@ -1,6 +1,5 @@
 import avro from 'avsc';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '@outflow/contracts';
 
 /**
  * Avro's `uuid` logical type, enforced: a string field annotated `uuid` must hold one, when a message is encoded
@@ -11,7 +10,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 export class UuidType extends avro.types.LogicalType {
   override _fromValue(value: unknown): string {
-    if (typeof value !== 'string' || !uuidPattern.test(value)) {
+    if (!isUuid(value)) {
       throw new Error(`not a UUID: ${JSON.stringify(value)}`);
     }
     return value;
@@ -19,7 +18,7 @@ export class UuidType extends avro.types.LogicalType {
 
   override _toValue(value: unknown): string | undefined {
     // undefined tells avsc the value is invalid (isValid reports the field's path).
-    return typeof value === 'string' && uuidPattern.test(value) ? value : undefined;
+    return isUuid(value) ? value : undefined;
   }
 
   /** Reads any string-typed writer field (the registry's schema, or one without the annotation) with the check. */
