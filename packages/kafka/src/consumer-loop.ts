@@ -94,23 +94,14 @@ export interface ConsumerLoop {
 }
 
 /**
- * What a failure means for the message: an AppError says so itself; headers that do not parse and PostgreSQL
- * errors that a retry cannot fix (a value or row the database refuses) are permanent; anything else, unknown,
- * is retried in place.
+ * The error a message is dead-lettered with when its failure is permanent: an AppError that says it is not
+ * retryable, headers that do not parse, or a PostgreSQL error a retry cannot fix (a value or row the database
+ * refuses). Undefined for anything else, which is retried in place.
  */
-function classifyFailure(error: unknown): { retryable: boolean; deadLetterError: AppError } {
-  if (isAppError(error)) return { retryable: error.retryable, deadLetterError: error };
-  if (error instanceof InvalidHeadersError) {
-    return { retryable: false, deadLetterError: new AppError('INVALID_HEADERS', error.message, { retryable: false }) };
-  }
-  const rejected = permanentDatabaseError(error);
-  if (rejected) return { retryable: false, deadLetterError: rejected };
-  return {
-    retryable: true,
-    deadLetterError: new AppError('HANDLER_FAILED', error instanceof Error ? error.message : String(error), {
-      retryable: false,
-    }),
-  };
+function permanentFailure(error: unknown): AppError | undefined {
+  if (isAppError(error)) return error.retryable ? undefined : error;
+  if (error instanceof InvalidHeadersError) return new AppError('INVALID_HEADERS', error.message, { retryable: false });
+  return permanentDatabaseError(error);
 }
 
 /**
@@ -232,9 +223,9 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
         });
         return true;
       } catch (error) {
-        const { retryable, deadLetterError } = classifyFailure(error);
-        if (!retryable) {
-          await deadLetter(message, partition, deadLetterError, decoded);
+        const permanent = permanentFailure(error);
+        if (permanent) {
+          await deadLetter(message, partition, permanent, decoded);
           return true;
         }
         if (!stillOurs()) return false;
