@@ -105,9 +105,9 @@ async function main(args: string[]): Promise<void> {
     const result = await runDrain(server.adminUrl, size, runNumber, {
       ...(profileDir ? { profileDir } : {}),
       ...(postgresPid ? { postgresPid } : {}),
-      ...(ratePerSecond ? { ratePerSecond } : {}),
+      // A drain's summary shows its timeline; a steady run's does not, so it takes no samples.
+      ...(ratePerSecond ? { ratePerSecond } : { timelineEveryMs: timelineEveryMs[size] }),
       capacity: options.capacity,
-      timelineEveryMs: timelineEveryMs[size],
     });
     process.stderr.write(
       `${result.emailsPerSecond} emails/s` +
