@@ -93,7 +93,7 @@ async function main(args: string[]): Promise<void> {
     databaseUrl: process.env['DATABASE_URL'],
     dataDir,
     persistent: false,
-    settings: benchServerSettings(),
+    settings: benchServerSettings({ trackPlanning: scenario === 'tick' }),
   });
   let runNumber = 0;
   const run = async (label: string, ratePerSecond?: number): Promise<DrainRun> => {

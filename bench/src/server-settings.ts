@@ -9,10 +9,21 @@ import { statementStatsSettings } from './statement-stats.js';
  * indexes of an M or L table do not fit, and every claim's index writes read pages from the OS cache: the figures
  * would measure a misconfigured server, not the claim. A DATABASE_URL server runs with its own settings; the
  * summary reports the ones it had.
+ *
+ * `trackPlanning` also counts each statement's planning time (the tick scenario: every claim statement is planned
+ * again at every tick, and that is database time too). Drains leave it off: with many connections running the
+ * same statements it contends on the statistics entries and would slow what it measures.
  */
-export function benchServerSettings(ramBytes = totalmem()): Record<string, string> {
+export function benchServerSettings(
+  options: { trackPlanning?: boolean } = {},
+  ramBytes = totalmem(),
+): Record<string, string> {
   const quarterMb = Math.floor(ramBytes / 4 / 1024 / 1024);
-  return { ...statementStatsSettings, shared_buffers: `${Math.max(128, Math.min(quarterMb, 8192))}MB` };
+  return {
+    ...statementStatsSettings,
+    ...(options.trackPlanning ? { 'pg_stat_statements.track_planning': 'on' } : {}),
+    shared_buffers: `${Math.max(128, Math.min(quarterMb, 8192))}MB`,
+  };
 }
 
 /** The server's version and the settings that matter to the figures, as the summary's machine line shows them. */

@@ -4,18 +4,28 @@ import { startPipeline, type TestStack } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats } from './statement-stats.js';
+import { tickTotals } from './tick-summary.js';
 
 /** The producer's statements in one claim tick, recognised by a fragment of their text. */
 const tickStatements = [
   { label: 'emails in flight (before locking)', fragment: 'in_flight_before_lock' },
   { label: 'lock mailboxes with due email', fragment: 'for no key update of m skip locked' },
   { label: 'read their remaining capacity', fragment: 'greatest(l.daily_capacity' },
-  { label: 'claim due emails (lateral per mailbox)', fragment: 'cross join lateral' },
+  { label: 'claim due emails (lateral per mailbox)', fragment: 'limit a.lim' },
   { label: 'reserve capacity', fragment: 'insert into "mailbox_daily_counts"' },
 ] as const;
 
 /** What the producer runs with while ticks are measured: many small ticks, one email per mailbox each. */
 export const tickSettings = { PRODUCER_TICK_MS: '20', PRODUCER_MAX_PER_MAILBOX: '1' };
+
+export interface TickStatement {
+  label: string;
+  calls: number;
+  meanMs: number;
+  planMs: number;
+  rowsPerCall: number;
+  buffersPerCall: number;
+}
 
 export interface TickRun {
   size: Size;
@@ -26,10 +36,15 @@ export interface TickRun {
   generationMs: number;
   /** Claim transactions that claimed something. */
   ticks: number;
-  /** Per statement of a tick: calls, mean time, rows and shared buffers (hit + read) per call. */
-  statements: { label: string; calls: number; meanMs: number; rowsPerCall: number; buffersPerCall: number }[];
-  /** Sum of the statements' mean times: the database side of one tick. */
+  /**
+   * Per statement of a tick: calls, mean execution and planning time, rows and shared buffers (hit + read) per
+   * call. A statement may run more than once per tick (the lock, when it wraps round to the lowest ids).
+   */
+  statements: TickStatement[];
+  /** Every call's execution and planning time over the ticks: the database side of one tick. */
   tickMs: number;
+  /** The planning part of tickMs (0 when the server does not track planning). */
+  tickPlanMs: number;
 }
 
 /**
@@ -80,9 +95,8 @@ export async function runTicks(
           mailboxes: dataset.mailboxes,
           due,
           generationMs,
-          ticks: statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0,
+          ...tickTotals(statements),
           statements,
-          tickMs: Math.round(statements.reduce((sum, statement) => sum + statement.meanMs, 0) * 100) / 100,
         });
         onRound(ticks.at(-1)!, round);
       }
@@ -92,12 +106,7 @@ export async function runTicks(
 }
 
 /** Runs the producer until it has claimed every due email; returns the tick statements' figures. */
-async function measureRound(
-  db: Database,
-  url: string,
-  stack: TestStack,
-  sequenceId: string,
-): Promise<TickRun['statements']> {
+async function measureRound(db: Database, url: string, stack: TestStack, sequenceId: string): Promise<TickStatement[]> {
   if (!(await resetStatementStats(db))) {
     throw new Error('the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)');
   }
@@ -121,8 +130,16 @@ async function measureRound(
   } finally {
     await pipeline.stop();
   }
-  const { rows } = await sql<{ query: string; calls: string; mean_ms: number; rows: string; buffers: string }>`
-    select query, calls, mean_exec_time as mean_ms, rows, shared_blks_hit + shared_blks_read as buffers
+  const { rows } = await sql<{
+    query: string;
+    calls: string;
+    mean_ms: number;
+    plan_ms: number;
+    rows: string;
+    buffers: string;
+  }>`
+    select query, calls, mean_exec_time as mean_ms, total_plan_time as plan_ms, rows,
+      shared_blks_hit + shared_blks_read as buffers
     from pg_stat_statements
     where dbid = (select oid from pg_database where datname = current_database()) and toplevel
   `.execute(db);
@@ -130,9 +147,17 @@ async function measureRound(
     const matching = rows.filter((row) => row.query.includes(fragment));
     const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
     const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
+    const planMs = matching.reduce((sum, row) => sum + row.plan_ms, 0);
     const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
     const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
     const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
-    return { label, calls, meanMs: per(totalMs), rowsPerCall: per(rowCount), buffersPerCall: per(buffers) };
+    return {
+      label,
+      calls,
+      meanMs: per(totalMs),
+      planMs: per(planMs),
+      rowsPerCall: per(rowCount),
+      buffersPerCall: per(buffers),
+    };
   });
 }
