@@ -9,7 +9,7 @@ import { tickTotals } from './tick-summary.js';
 /** The producer's statements in one claim tick, recognised by a fragment of their text. */
 const tickStatements = [
   { label: 'emails in flight (before locking)', fragment: 'in_flight_before_lock' },
-  { label: 'lock mailboxes with due email', fragment: 'for no key update of m skip locked' },
+  { label: 'lock mailboxes with due email', fragment: 'with recursive scheduled' },
   { label: 'read their remaining capacity', fragment: 'greatest(l.daily_capacity' },
   { label: 'claim due emails (lateral per mailbox)', fragment: 'limit a.lim' },
   { label: 'reserve capacity', fragment: 'insert into "mailbox_daily_counts"' },

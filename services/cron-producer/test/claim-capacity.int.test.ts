@@ -149,6 +149,21 @@ describe('claimDueEmails serves only as many mailboxes as the queue has room for
     expect(result.emails.map((email) => email.mailbox_id)).toEqual([open]);
   });
 
+  it('gives no place to a mailbox whose emails are all scheduled later, or which is paused', async () => {
+    const [later, paused, idle, due] = (await seedMailboxes(test, 4, 3, 100)).sort();
+    await test.db
+      .updateTable('email_queues')
+      .set({ scheduled_for: sql`now() + interval '1 day'` })
+      .where('mailbox_id', '=', later!)
+      .execute();
+    await test.db.updateTable('mailboxes').set({ status: 'paused' }).where('id', '=', paused!).execute();
+    await test.db.deleteFrom('email_queues').where('mailbox_id', '=', idle!).execute();
+    // Room for one email: the mailboxes before `due` in id order must not take it.
+    const result = await claim({ maxQueued: 1, after: null });
+    expect(result.emails.map((email) => email.mailbox_id)).toEqual([due]);
+    expect(result.lastMailboxId).toBe(due);
+  });
+
   it('claims nothing while the queue is full, and keeps its place in the round', async () => {
     const [first] = (await seedMailboxes(test, 2, 3, 100)).sort();
     expect((await claim({ maxQueued: 2, after: null })).emails).toHaveLength(2);

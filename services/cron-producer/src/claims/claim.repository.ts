@@ -44,6 +44,11 @@ const inFlightSum = sql<number>`(
  * (wrapping round to the lowest ids), skipping those another producer is claiming right now (SKIP LOCKED: two
  * replicas split the mailboxes instead of both counting the same capacity).
  *
+ * The mailboxes are found from the due index, not by probing every mailbox: a skip scan (one recursive step per
+ * mailbox with scheduled email) reads each mailbox's earliest scheduled email in id order, and stops as soon as
+ * `limit` mailboxes are locked. A mailbox with nothing scheduled (idle, or done with its sequences) costs
+ * nothing, so a tick's cost follows the mailboxes with mail, not the size of the mailboxes table.
+ *
  * The room test reads the counts with this statement's snapshot, which may miss a reservation committed while it
  * waited: it only keeps full mailboxes from taking a place in the limit; readAllowances reads the counts
  * that decide, after the lock is held.
@@ -53,30 +58,41 @@ async function lockMailboxes(
   options: { daySeconds: number; after: string | null; limit: number },
 ): Promise<LockedMailbox[]> {
   const lockRange = async (range: 'after' | 'up-to', limit: number) => {
-    const bound =
-      options.after === null
-        ? sql`true`
-        : range === 'after'
-          ? sql`m.id > ${options.after}`
-          : sql`m.id <= ${options.after}`;
+    const from = options.after !== null && range === 'after' ? sql`and e.mailbox_id > ${options.after}` : sql``;
+    const upTo = options.after !== null && range === 'up-to' ? sql`and e.mailbox_id <= ${options.after}` : sql``;
     const day = mailboxLocalDay(sql.ref('m.time_zone'), options.daySeconds);
+    // Each step's LIMIT 1 reads the first entry of the next mailbox in the due index: that mailbox and its
+    // earliest scheduled email. The lateral lock below keeps the join a nested loop over the steps in the order
+    // they are made, so the outer LIMIT ends the recursion.
     const { rows } = await sql<LockedMailbox>`
-      select m.id, m.daily_capacity, ${day}::text as day
-      from mailboxes m
-      where m.status = 'active' and ${bound}
-        and not exists (
-          select 1 from mailbox_daily_counts c
-          where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
-        )
-        and exists (
-          select 1 from email_queues e
-          where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
-        )
-      order by m.id
+      with recursive scheduled as (
+        (select e.mailbox_id, e.scheduled_for from email_queues e
+         where e.status = 'scheduled' ${from} ${upTo}
+         order by e.mailbox_id, e.scheduled_for limit 1)
+        union all
+        select next.mailbox_id, next.scheduled_for
+        from scheduled cross join lateral (
+          select e.mailbox_id, e.scheduled_for from email_queues e
+          where e.status = 'scheduled' and e.mailbox_id > scheduled.mailbox_id ${upTo}
+          order by e.mailbox_id, e.scheduled_for limit 1
+        ) next
+      )
+      select locked.id, locked.daily_capacity, locked.day
+      from scheduled cross join lateral (
+        select m.id, m.daily_capacity, ${day}::text as day
+        from mailboxes m
+        where m.id = scheduled.mailbox_id and m.status = 'active'
+          and not exists (
+            select 1 from mailbox_daily_counts c
+            where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
+          )
+        for no key update skip locked
+      ) locked
+      where scheduled.scheduled_for <= now()
       limit ${limit}
-      for no key update of m skip locked
     `.execute(trx);
-    return rows;
+    // In id order already (the steps are); sorted all the same, since the next claim starts after the last one.
+    return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   };
   const first = await lockRange('after', options.limit);
   if (first.length === options.limit || options.after === null) return first;
