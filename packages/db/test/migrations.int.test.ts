@@ -31,6 +31,7 @@ const allMigrations = [
   '2026_11_23_0009_queue_autovacuum',
   '2026_11_23_0010_delivery_status_from_email',
   '2026_11_23_0011_fewer_email_indexes',
+  '2026_11_23_0012_audit_per_statement',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

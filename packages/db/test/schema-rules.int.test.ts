@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import type { EmailStatus } from '../src/index.js';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
+import {
+  createTestDatabase,
+  seedEnrolledEmail,
+  seedMoreEnrolledEmails,
+  type TestDatabase,
+} from '../src/testing/index.js';
 
 describe('schema rules enforced by the database', () => {
   let database: TestDatabase;
@@ -167,6 +172,40 @@ describe('schema rules enforced by the database', () => {
       'in_progress>sent',
     ]);
     expect(events[2]).toMatchObject({ attempts: 1, error_code: '451' });
+  });
+
+  it('audits a statement that changes many emails: an event for each one whose delivery status changed, only', async () => {
+    const seeded = await seedEnrolledEmail(database.db, 'Many.At.Once@example.com');
+    // Three more emails in one insert statement: each gets its own first event.
+    await seedMoreEnrolledEmails(database.db, seeded, 3, '-1 second');
+    const { rows: emails } = await sql<{ id: string }>`
+      select id from email_queues where sequence_id = ${seeded.sequence.id} order by id
+    `.execute(database.db);
+    const ids = emails.map((email) => email.id);
+    expect(ids).toHaveLength(4);
+    const [claimed, ...waiting] = ids;
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'queued', claim_token: claimed!, claimed_at: new Date(), capacity_day: '2026-01-01' })
+      .where('id', '=', claimed!)
+      .execute();
+    // One statement: the claimed email starts sending (queued > in_progress); the scheduled ones move to later,
+    // which leaves their delivery status (queued) as it was.
+    await sql`
+      update email_queues
+      set status = case when id = ${claimed!} then 'sending'::email_status else status end,
+        lease_expires_at = case when id = ${claimed!} then now() + interval '1 minute' end,
+        attempts = case when id = ${claimed!} then 1 else attempts end,
+        scheduled_for = scheduled_for + interval '1 hour'
+      where id = any(${ids}::uuid[])
+    `.execute(database.db);
+    const { rows } = await sql<{ email_queue_id: string; change: string }>`
+      select email_queue_id, coalesce(from_status::text, '-') || '>' || to_status::text as change
+      from delivery_events where email_queue_id = any(${ids}::uuid[])
+    `.execute(database.db);
+    const changesOf = (id: string) => rows.filter((row) => row.email_queue_id === id).map((row) => row.change);
+    expect(changesOf(claimed!)).toEqual(['->queued', 'queued>in_progress']);
+    for (const id of waiting) expect(changesOf(id)).toEqual(['->queued']);
   });
 
   it('has the indexes the hot queries need (due rows, failed emails by time, the audit trail of an email in order)', async () => {

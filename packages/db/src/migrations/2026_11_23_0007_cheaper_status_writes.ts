@@ -14,8 +14,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
  * them.
  */
 
-/** The email's delivery status, as delivery_status_for() computes it, for the trigger row `row`. */
-export function deliveryStatusOf(row: 'old' | 'new') {
+/** The email's delivery status, as delivery_status_for() computes it, for the row `row` (a trigger row or an alias). */
+export function deliveryStatusOf(row: string) {
   const of = (column: string) => sql.raw(`${row}.${column}`);
   return sql`(case ${of('status')}
     when 'scheduled' then (case when ${of('retry_count')} > 0 then 'retrying' else 'queued' end)::delivery_status

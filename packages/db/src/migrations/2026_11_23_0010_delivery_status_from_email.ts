@@ -23,7 +23,7 @@ import { deliveryStatusChanged, deliveryStatusOf, syncUpdateTrigger } from './20
  * insert do not inline SQL functions: every call would start an executor (see 0007), and the first version of this
  * migration, which called the function there, made each audit insert three times dearer.
  */
-function emailDeliveryStatusOf(row: 'old' | 'new') {
+export function emailDeliveryStatusOf(row: string) {
   const status = deliveryStatusOf(row);
   return sql`(case
     when ${sql.raw(row)}.dead_lettered_at is not null and ${status} in ('queued', 'retrying')
@@ -60,7 +60,12 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     drop table deliveries;
 
-    -- The audit trail: one row on every change of an email's delivery status, whoever made it.
+    ${rowAuditTrail}
+  `.execute(db);
+}
+
+/** The audit trail: one row on every change of an email's delivery status, whoever made it (row by row). */
+export const rowAuditTrail = sql`
     create or replace function record_delivery_event() returns trigger language plpgsql as $$
     begin
       insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
@@ -81,8 +86,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     for each row
     when (${emailDeliveryStatusOf('old')} is distinct from ${emailDeliveryStatusOf('new')})
     execute function record_delivery_event();
-  `.execute(db);
-}
+`;
 
 /** Rebuilds `deliveries` from the emails (as migration 0007 left it) and points the audit trail back at it. */
 export async function down(db: Kysely<any>): Promise<void> {

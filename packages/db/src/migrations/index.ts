@@ -10,6 +10,7 @@ import * as inFlightByDay from './2026_11_23_0008_in_flight_by_day.js';
 import * as queueAutovacuum from './2026_11_23_0009_queue_autovacuum.js';
 import * as deliveryStatusFromEmail from './2026_11_23_0010_delivery_status_from_email.js';
 import * as fewerEmailIndexes from './2026_11_23_0011_fewer_email_indexes.js';
+import * as auditPerStatement from './2026_11_23_0012_audit_per_statement.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0009_queue_autovacuum': queueAutovacuum,
   '2026_11_23_0010_delivery_status_from_email': deliveryStatusFromEmail,
   '2026_11_23_0011_fewer_email_indexes': fewerEmailIndexes,
+  '2026_11_23_0012_audit_per_statement': auditPerStatement,
 };
