@@ -6,13 +6,16 @@ import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats } from './statement-stats.js';
 import { tickTotals } from './tick-summary.js';
 
+/** The statement every tick that claimed something runs exactly once: its calls count the ticks. */
+const reserveCapacity = 'reserve capacity';
+
 /** The producer's statements in one claim tick, recognised by a fragment of their text. */
 const tickStatements = [
   { label: 'emails in flight (before locking)', fragment: 'in_flight_before_lock' },
   { label: 'lock mailboxes with due email', fragment: 'with recursive scheduled' },
   { label: 'read their remaining capacity', fragment: 'greatest(l.daily_capacity' },
   { label: 'claim due emails (lateral per mailbox)', fragment: 'limit a.lim' },
-  { label: 'reserve capacity', fragment: 'insert into "mailbox_daily_counts"' },
+  { label: reserveCapacity, fragment: 'insert into "mailbox_daily_counts"' },
 ] as const;
 
 /** What the producer runs with while ticks are measured: many small ticks, one email per mailbox each. */
@@ -89,13 +92,15 @@ export async function runTicks(
         await sql`delete from kafka_batches`.execute(db);
         await sql`vacuum analyze email_queues, mailbox_daily_counts, kafka_batches`.execute(db);
         const statements = await measureRound(db, url, stack, sequenceId);
+        const tickCount = statements.find((statement) => statement.label === reserveCapacity)?.calls ?? 0;
         ticks.push({
           size,
           tableRows: dataset.history + dataset.due,
           mailboxes: dataset.mailboxes,
           due,
           generationMs,
-          ...tickTotals(statements),
+          ticks: tickCount,
+          ...tickTotals(statements, tickCount),
           statements,
         });
         onRound(ticks.at(-1)!, round);

@@ -3,17 +3,15 @@ import type { TickRun, TickStatement } from './tick-run.js';
 
 /**
  * The database side of one tick: every call of the tick's statements, execution and planning, divided by the
- * ticks (the claims that reserved something). A statement that runs twice in a tick counts twice.
+ * `ticks` (the claims that reserved something). A statement that runs twice in a tick counts twice.
  */
-export function tickTotals(statements: TickStatement[]): Pick<TickRun, 'ticks' | 'tickMs' | 'tickPlanMs'> {
-  const ticks = statements.find((statement) => statement.label.startsWith('reserve'))?.calls ?? 0;
+export function tickTotals(statements: TickStatement[], ticks: number): Pick<TickRun, 'tickMs' | 'tickPlanMs'> {
   const perTick = (pick: (statement: TickStatement) => number) =>
     ticks === 0
       ? 0
       : Math.round((statements.reduce((sum, statement) => sum + pick(statement) * statement.calls, 0) / ticks) * 100) /
         100;
   return {
-    ticks,
     tickMs: perTick((statement) => statement.meanMs + statement.planMs),
     tickPlanMs: perTick((statement) => statement.planMs),
   };
