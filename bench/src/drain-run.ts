@@ -31,9 +31,10 @@ export interface DrainRun {
   lagMs?: Percentiles;
   /** Follow-up latency, ms: step 2 scheduled (its row created) minus step 1 sent, both on the database clock. */
   followupMs?: Percentiles;
-  processes: Record<string, { cpuPercent: number; peakRssMb: number | null }>;
+  /** cpuSeconds: CPU time used during the drain (absent in results written before it was recorded). */
+  processes: Record<string, { cpuPercent: number; cpuSeconds?: number; peakRssMb: number | null }>;
   /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
-  infrastructure?: Record<string, { cpuPercent: number }>;
+  infrastructure?: Record<string, { cpuPercent: number; cpuSeconds?: number }>;
   /** The statements that took the most PostgreSQL time during the drain (absent without pg_stat_statements). */
   statements?: StatementStat[];
   /** With `timelineEveryMs`: samples taken during the run. */
@@ -211,7 +212,8 @@ export async function runDrain(
         [...infrastructureAfter].flatMap(([name, seconds]) => {
           const before = infrastructureBefore.get(name);
           if (seconds === undefined || before === undefined) return [];
-          return [[name, { cpuPercent: Math.round(((seconds - before) / (drainMs / 1000)) * 100) }]];
+          const cpuSeconds = seconds - before;
+          return [[name, { cpuPercent: Math.round((cpuSeconds / (drainMs / 1000)) * 100), cpuSeconds }]];
         }),
       );
       return {
@@ -238,7 +240,7 @@ export async function runDrain(
           [...pids.keys()].map((name) => {
             const cpu = (after.get(name)?.cpuSeconds ?? 0) - (before.get(name)?.cpuSeconds ?? 0);
             const cpuPercent = Math.round((cpu / (drainMs / 1000)) * 100);
-            return [name, { cpuPercent, peakRssMb: peakRss.get(name) ?? null }];
+            return [name, { cpuPercent, cpuSeconds: cpu, peakRssMb: peakRss.get(name) ?? null }];
           }),
         ),
       };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrainRun } from './drain-run.js';
 import { zipfShares } from './datasets.js';
-import { median, percentiles, renderDrainSummary, summarizeDrains } from './summary.js';
+import { cpuMsPerEmail, median, percentiles, renderDrainSummary, summarizeDrains } from './summary.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   generationMs: 1,
@@ -23,8 +23,35 @@ describe('bench summaries', () => {
   it('reports figures as medians but correctness as the worst run', () => {
     const summary = summarizeDrains([run(200, 0, 40), run(180, 2, 60), run(210, 0, 50)]);
     expect(summary.emailsPerSecond).toBe(200);
-    expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, peakRssMb: 100 });
+    // CPU per email from the rounded CPU % when a run has no CPU seconds: 40% of 50 s over 10 000 emails is 2 ms.
+    expect(summary.processes['smtp-sender']).toEqual({ cpuPercent: 50, cpuMsPerEmail: 2.38, peakRssMb: 100 });
     expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998, overCapacity: 0 });
+  });
+
+  it('counts CPU per email from CPU seconds, adds up every process, and says what saturated cores would carry', () => {
+    const measured = (cpuSeconds: number): DrainRun => ({
+      ...run(500),
+      processes: { 'smtp-sender': { cpuPercent: 99, cpuSeconds, peakRssMb: 100 } },
+      infrastructure: { 'postgres (all backends)': { cpuPercent: 99, cpuSeconds: 12 } },
+    });
+    const runs = [measured(15), measured(13), measured(20)];
+    const summary = summarizeDrains(runs);
+    expect(summary.processes['smtp-sender']?.cpuMsPerEmail).toBe(1.5);
+    expect(summary.infrastructure['postgres (all backends)']?.cpuMsPerEmail).toBe(1.2);
+    expect(summary.cpuMsPerEmail).toBe(2.7);
+    expect(cpuMsPerEmail({ drainSeconds: 1, sendable: 0 }, { cpuPercent: 10 })).toBe(0);
+    const markdown = renderDrainSummary({
+      size: 'S',
+      broker: 'test',
+      machine: { cpus: 2 },
+      settings: {},
+      dataset: { due: 10_000 },
+      median: summary,
+      runs,
+    });
+    expect(markdown).toContain('| smtp-sender | 99 | 1.5 | 100 |');
+    expect(markdown).toContain('| all together | | 2.7 | |');
+    expect(markdown).toContain('at 2.7 ms in all, 2 saturated cores would carry at most 741 emails/s.');
   });
 
   it("shows the last run's timeline: RSS growth and a row per spread sample", () => {
