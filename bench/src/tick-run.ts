@@ -9,13 +9,13 @@ import { tickTotals } from './tick-summary.js';
 /** The statement every tick that claimed something runs exactly once: its calls count the ticks. */
 const reserveCapacity = 'reserve capacity';
 
-/** The producer's statements in one claim tick, recognised by a fragment of their text. */
+/** The producer's statements in one claim tick, recognised by the name each is prepared under. */
 const tickStatements = [
-  { label: 'emails in flight (before locking)', fragment: 'in_flight_before_lock' },
-  { label: 'lock mailboxes with due email', fragment: 'with recursive scheduled' },
-  { label: 'read their remaining capacity', fragment: 'greatest(l.daily_capacity' },
-  { label: 'claim due emails (lateral per mailbox)', fragment: 'limit a.lim' },
-  { label: reserveCapacity, fragment: 'insert into "mailbox_daily_counts"' },
+  { label: 'emails in flight (before locking)', fragment: 'outflow:prepared read-in-flight ' },
+  { label: 'lock mailboxes with due email', fragment: 'outflow:prepared lock-mailboxes-' },
+  { label: 'read their remaining capacity', fragment: 'outflow:prepared read-allowances ' },
+  { label: 'claim due emails (lateral per mailbox)', fragment: 'outflow:prepared claim-due-emails ' },
+  { label: reserveCapacity, fragment: 'outflow:prepared reserve-capacity ' },
 ] as const;
 
 /** What the producer runs with while ticks are measured: many small ticks, one email per mailbox each. */

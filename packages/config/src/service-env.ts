@@ -7,6 +7,11 @@ export const databaseEnv = {
   DATABASE_URL: databaseUrl,
   /** Connections in this process's pool. Default 10. */
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /**
+   * Prepare the hot statements once per connection instead of planning them on every call. Default true; false
+   * behind a pooler in transaction mode without prepared statement support (PgBouncer before 1.21).
+   */
+  DATABASE_PREPARED_STATEMENTS: envBoolean.default(true),
 };
 
 /** Kafka and schema registry settings. */

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DB } from './database.generated.js';
+import { preparingPool } from './prepared-statements.js';
 
 export interface CreateDbOptions {
   url: string;
@@ -12,6 +13,11 @@ export interface CreateDbOptions {
   connectionTimeoutMs?: number;
   /** Called on errors of idle pooled connections (e.g. the server restarted); they are not thrown anywhere. */
   onPoolError?: (error: Error) => void;
+  /**
+   * Run statements marked with `prepared()` as named prepared statements. Default true. Turn off behind a
+   * connection pooler in transaction mode that does not support them (PgBouncer before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 export type Database = Kysely<DB>;
@@ -46,7 +52,9 @@ export function createDb(options: CreateDbOptions): Database {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onPoolError?.(error));
   });
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }),
+  });
 }
 
 /** Where a URL points, without the password: for error messages and logs. */

@@ -17,6 +17,7 @@ export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export type * from './database.generated.js';
 export type * from './rows.js';
 export { mailboxLocalDay } from './mailbox-day.js';
+export { prepared } from './prepared-statements.js';
 export { permanentDatabaseError } from './database-error.js';
 export { insertEmailEvent, insertEmailEvents, type NewEmailEvent } from './repositories/email-event.repository.js';
 export {

@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 export interface InfrastructureConfig {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
+  DATABASE_PREPARED_STATEMENTS: boolean;
   KAFKA_BROKERS: string[];
   SCHEMA_REGISTRY_URL: string;
   KAFKA_DEV_BROKER: boolean;
@@ -60,6 +61,7 @@ export async function connectInfrastructure(
   const db = createDb({
     url: config.DATABASE_URL,
     maxConnections: config.DATABASE_POOL_SIZE,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     applicationName: options.clientId,
     onPoolError: (error) => options.logger.warn({ err: error }, 'a database connection failed (the pool replaces it)'),
   });

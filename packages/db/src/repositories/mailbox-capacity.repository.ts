@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../database.generated.js';
+import { prepared } from '../prepared-statements.js';
 
 /**
  * Settles capacity reserved by a claim on the mailbox-local day it was reserved for: as a send (`sent: true`,
@@ -32,7 +33,9 @@ export async function settleReservations(
   sent: boolean,
 ): Promise<void> {
   if (reservations.length === 0) return;
-  await sql`
+  await prepared(
+    'settle-reservations',
+    sql`
     with settled as (
       select counts.mailbox_id, counts.day, settle.count from mailbox_daily_counts counts
       join unnest(${reservations.map((r) => r.mailboxId)}::uuid[], ${reservations.map((r) => r.day)}::date[],
@@ -45,5 +48,6 @@ export async function settleReservations(
     set reserved_count = greatest(counts.reserved_count - settled.count, 0),
         sent_count = counts.sent_count + ${sent ? sql`settled.count` : sql`0`}
     from settled where counts.mailbox_id = settled.mailbox_id and counts.day = settled.day
-  `.execute(db);
+  `,
+  ).execute(db);
 }

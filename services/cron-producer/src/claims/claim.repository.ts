@@ -1,6 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DB } from '@outflow/db';
-import { mailboxLocalDay } from '@outflow/db';
+import { mailboxLocalDay, prepared, type DB } from '@outflow/db';
 import { claimLimits } from './claim-limits.js';
 
 export interface ClaimedEmail {
@@ -64,7 +63,9 @@ async function lockMailboxes(
     // Each step's LIMIT 1 reads the first entry of the next mailbox in the due index: that mailbox and its
     // earliest scheduled email. The lateral lock below keeps the join a nested loop over the steps in the order
     // they are made, so the outer LIMIT ends the recursion.
-    const { rows } = await sql<LockedMailbox>`
+    const { rows } = await prepared(
+      `lock-mailboxes-${options.after === null ? 'all' : range}`,
+      sql<LockedMailbox>`
       with recursive scheduled as (
         (select e.mailbox_id, e.scheduled_for from email_queues e
          where e.status = 'scheduled' ${from} ${upTo}
@@ -90,7 +91,8 @@ async function lockMailboxes(
       ) locked
       where scheduled.scheduled_for <= now()
       limit ${limit}
-    `.execute(trx);
+    `,
+    ).execute(trx);
     // In id order already (the steps are); sorted all the same, since the next claim starts after the last one.
     return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   };
@@ -111,14 +113,17 @@ async function readAllowances(
   trx: Transaction<DB>,
   locked: LockedMailbox[],
 ): Promise<{ allowances: MailboxAllowance[]; inFlight: number }> {
-  const { rows } = await sql<MailboxAllowance & { in_flight: number }>`
+  const { rows } = await prepared(
+    'read-allowances',
+    sql<MailboxAllowance & { in_flight: number }>`
     select l.id, l.day::text as day,
       greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining,
       ${inFlightSum} as in_flight
     from unnest(${locked.map((m) => m.id)}::uuid[], ${locked.map((m) => m.day)}::date[],
       ${locked.map((m) => m.daily_capacity)}::int[]) as l(id, day, daily_capacity)
     left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
-  `.execute(trx);
+  `,
+  ).execute(trx);
   return {
     allowances: rows.filter((row) => row.remaining > 0).map(({ id, day, remaining }) => ({ id, day, remaining })),
     inFlight: rows[0]?.in_flight ?? 0,
@@ -153,9 +158,10 @@ export async function claimDueEmails(
     const none = { emails: [], lastMailboxId: options.after };
     // A first look at the room, before any lock: at the cap, nothing is locked at all. The figure that bounds the
     // claim is read again after the locks are held (other producers may have claimed meanwhile).
-    const { rows: room } = await sql<{ in_flight_before_lock: number }>`
-      select ${inFlightSum} as in_flight_before_lock
-    `.execute(trx);
+    const { rows: room } = await prepared(
+      'read-in-flight',
+      sql<{ in_flight_before_lock: number }>`select ${inFlightSum} as in_flight_before_lock`,
+    ).execute(trx);
     const budget = options.maxQueued - room[0]!.in_flight_before_lock;
     if (budget <= 0) return none;
     const locked = await lockMailboxes(trx, { daySeconds: options.daySeconds, after: options.after, limit: budget });
@@ -169,7 +175,9 @@ export async function claimDueEmails(
     const ids = allowances.map((allowance) => allowance.id);
     const days = allowances.map((allowance) => allowance.day);
     const allowed = limits.filter((limit) => limit > 0);
-    const { rows } = await sql<ClaimedEmail & { capacity_day: string }>`
+    const { rows } = await prepared(
+      'claim-due-emails',
+      sql<ClaimedEmail & { capacity_day: string }>`
       update email_queues e
       set status = 'queued', claim_token = ${options.claimToken}, claimed_at = now(), capacity_day = picked.day,
         republish_count = 0
@@ -190,7 +198,8 @@ export async function claimDueEmails(
       where e.id = picked.id
       returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
         e.scheduled_for, e.claimed_at, e.claim_token, e.capacity_day::text as capacity_day
-    `.execute(trx);
+    `,
+    ).execute(trx);
     if (rows.length === 0) return { emails: [], lastMailboxId };
 
     // Reserve capacity per (mailbox, day), in key order so concurrent upserts cannot deadlock.
@@ -202,15 +211,16 @@ export async function claimDueEmails(
       reserved.set(key, entry);
     }
     const entries = [...reserved.values()].sort((a, b) => (a.mailboxId + a.day).localeCompare(b.mailboxId + b.day));
-    await trx
-      .insertInto('mailbox_daily_counts')
-      .values(entries.map((entry) => ({ mailbox_id: entry.mailboxId, day: entry.day, reserved_count: entry.count })))
-      .onConflict((conflict) =>
-        conflict.columns(['mailbox_id', 'day']).doUpdateSet({
-          reserved_count: sql`mailbox_daily_counts.reserved_count + excluded.reserved_count`,
-        }),
-      )
-      .execute();
+    await prepared(
+      'reserve-capacity',
+      sql`
+      insert into mailbox_daily_counts (mailbox_id, day, reserved_count)
+      select * from unnest(${entries.map((entry) => entry.mailboxId)}::uuid[], ${entries.map((entry) => entry.day)}::date[],
+        ${entries.map((entry) => entry.count)}::int[])
+      on conflict (mailbox_id, day) do update
+        set reserved_count = mailbox_daily_counts.reserved_count + excluded.reserved_count
+    `,
+    ).execute(trx);
     return { emails: rows, lastMailboxId };
   });
 }

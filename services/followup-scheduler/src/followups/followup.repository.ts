@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '@outflow/db';
+import { prepared, type DB } from '@outflow/db';
 
 export type FollowupOutcome = 'scheduled' | 'completed' | 'already-done' | 'enrollment-inactive';
 
@@ -37,7 +37,9 @@ export async function scheduleNextSteps(
   daySeconds: number,
 ): Promise<FollowupOutcome[]> {
   if (events.length === 0) return [];
-  const { rows } = await sql<{ outcome: FollowupOutcome }>`
+  const { rows } = await prepared(
+    'schedule-next-steps',
+    sql<{ outcome: FollowupOutcome }>`
     with event as (
       select * from unnest(
         ${events.map((event) => event.emailId)}::uuid[],
@@ -95,7 +97,8 @@ export async function scheduleNextSteps(
     left join scheduling first on first.sequence_contact_id = p.sequence_contact_id and first.next_order = p.next_order
     left join inserted i on i.sequence_contact_id = p.sequence_contact_id and i.step_order = p.next_order
     order by p.n
-  `.execute(db);
+  `,
+  ).execute(db);
   if (rows.length !== events.length) {
     throw new Error(`scheduling ${events.length} follow-ups returned ${rows.length} outcomes`);
   }

@@ -1,5 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import { insertEmailEvent, insertEmailEvents, settleReservation, settleReservations, type DB } from '@outflow/db';
+import {
+  insertEmailEvent,
+  insertEmailEvents,
+  prepared,
+  settleReservation,
+  settleReservations,
+  type DB,
+} from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
 /**
@@ -13,7 +20,9 @@ export async function startSendingMany(
   starts: readonly { emailId: string; claimToken: string }[],
   leaseMs: number,
 ): Promise<({ attempts: number } | undefined)[]> {
-  const { rows } = await sql<{ id: string; attempts: number }>`
+  const { rows } = await prepared(
+    'start-sending',
+    sql<{ id: string; attempts: number }>`
     update email_queues e
     set status = 'sending', lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
         attempts = e.attempts + 1, last_attempt_at = now(), dead_lettered_at = null
@@ -21,7 +30,8 @@ export async function startSendingMany(
       as job(email_id, claim_token)
     where e.id = job.email_id and e.status = 'queued' and e.claim_token = job.claim_token
     returning e.id, e.attempts
-  `.execute(db);
+  `,
+  ).execute(db);
   return toInputOrder(starts, new Map(rows.map((row) => [row.id, { attempts: row.attempts }])));
 }
 
@@ -103,16 +113,18 @@ export async function recordSentMany(
     const ordered = [...new Map(sends.map((send) => [send.emailId, send])).values()].sort((a, b) =>
       a.emailId.localeCompare(b.emailId),
     );
-    const { rows } = await sql<{
-      id: string;
-      sent_at: Date;
-      mailbox_id: string;
-      capacity_day: string;
-      sequence_contact_id: string;
-      step_order: number;
-      sequence_id: string;
-      contact_id: string;
-    }>`
+    const { rows } = await prepared(
+      'record-sent',
+      sql<{
+        id: string;
+        sent_at: Date;
+        mailbox_id: string;
+        capacity_day: string;
+        sequence_contact_id: string;
+        step_order: number;
+        sequence_id: string;
+        contact_id: string;
+      }>`
       with sent as (
         select job.email_id, job.smtp_message_id from email_queues e
         join unnest(${ordered.map((send) => send.emailId)}::uuid[], ${ordered.map((send) => send.claimToken)}::uuid[],
@@ -126,7 +138,8 @@ export async function recordSentMany(
       from sent where e.id = sent.email_id
       returning e.id, e.sent_at, e.mailbox_id, e.capacity_day::text, e.sequence_contact_id, e.step_order,
         e.sequence_id, e.contact_id
-    `.execute(trx);
+    `,
+    ).execute(trx);
     if (rows.length === 0) return sends.map(() => undefined);
     const perDay = new Map<string, { mailboxId: string; day: string; count: number }>();
     for (const row of rows) {
@@ -140,7 +153,9 @@ export async function recordSentMany(
     for (const row of rows)
       steps.set(row.sequence_contact_id, Math.max(steps.get(row.sequence_contact_id) ?? 0, row.step_order));
     const enrollments = [...steps].sort(([a], [b]) => a.localeCompare(b));
-    await sql`
+    await prepared(
+      'move-current-step',
+      sql`
       with target as (
         select s.id, step.current_step from sequence_contacts s
         join unnest(${enrollments.map(([id]) => id)}::uuid[], ${enrollments.map(([, step]) => step)}::int[])
@@ -150,7 +165,8 @@ export async function recordSentMany(
       )
       update sequence_contacts s set current_step = greatest(s.current_step, target.current_step)
       from target where s.id = target.id and s.current_step < target.current_step
-    `.execute(trx);
+    `,
+    ).execute(trx);
     const bySend = new Map(sends.map((send) => [send.emailId, send]));
     await insertEmailEvents(
       trx,
