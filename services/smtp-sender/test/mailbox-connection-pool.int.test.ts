@@ -24,7 +24,14 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
   });
 
   const send = async (to: string) => {
-    const mail = await composeMessage({ from: 'box@outflow.test', to, subject: `to ${to}`, text: 'hi' });
+    const mail = await composeMessage({
+      from: { address: 'box@outflow.test' },
+      to,
+      subject: `to ${to}`,
+      text: 'hi',
+      messageId: `<${to}@outflow.test>`,
+      headers: {},
+    });
     return pool.send(mail.envelope, mail.raw);
   };
   const failure = async (to: string): Promise<SendError> => {

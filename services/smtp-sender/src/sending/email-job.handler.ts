@@ -167,9 +167,7 @@ async function buildMessage(context: SendContext, emailId: string, attempts: num
   const smtpMessageId = `<${emailId}.${attempts}@${domain}>`;
 
   const mail = await composeMessage({
-    from: context.mailbox_display_name
-      ? { name: context.mailbox_display_name, address: context.mailbox_email }
-      : context.mailbox_email,
+    from: { name: context.mailbox_display_name, address: context.mailbox_email },
     to: context.contact_email,
     subject: rendered.subject,
     text: rendered.text,
