@@ -35,6 +35,16 @@ describe('bench summaries', () => {
       infrastructure: { 'postgres (all backends)': { cpuPercent: 99, cpuSeconds: 12 } },
     });
     const runs = [measured(15), measured(13), measured(20)];
+    // Sums of per-process figures stay at two decimals (0.1 + 0.2 is not 0.3 in floating point).
+    expect(
+      summarizeDrains([
+        {
+          ...run(500),
+          processes: { a: { cpuPercent: 1, cpuSeconds: 1, peakRssMb: 1 } },
+          infrastructure: { b: { cpuPercent: 1, cpuSeconds: 2 } },
+        },
+      ]).cpuMsPerEmail,
+    ).toBe(0.3);
     const summary = summarizeDrains(runs);
     expect(summary.processes['smtp-sender']?.cpuMsPerEmail).toBe(1.5);
     expect(summary.infrastructure['postgres (all backends)']?.cpuMsPerEmail).toBe(1.2);

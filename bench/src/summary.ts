@@ -75,11 +75,14 @@ export function summarizeDrains(runs: DrainRun[]) {
     ),
     /** CPU time per email of every process together (services, PostgreSQL, broker, bench), median over runs. */
     cpuMsPerEmail: median(
-      runs.map((run) =>
-        [...Object.values(run.processes), ...Object.values(run.infrastructure ?? {})].reduce(
-          (sum, usage) => sum + cpuMsPerEmail(run, usage),
-          0,
-        ),
+      runs.map(
+        (run) =>
+          Math.round(
+            [...Object.values(run.processes), ...Object.values(run.infrastructure ?? {})].reduce(
+              (sum, usage) => sum + cpuMsPerEmail(run, usage),
+              0,
+            ) * 100,
+          ) / 100,
       ),
     ),
   };
