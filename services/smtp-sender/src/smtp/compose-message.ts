@@ -130,9 +130,18 @@ function addressName(name: string): string {
 
 /** Unstructured header text: RFC 2047 words where it is not printable ASCII (control characters included). */
 function headerText(value: string): string {
-  return /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(value)
+  return hasControlCharacter(value)
     ? mime.encodeWord(value, textEncodingOf(value), 52)
     : mime.encodeWords(value, textEncodingOf(value), 52, true);
+}
+
+/** A C0 control other than tab, CR or LF, or DEL: never valid in header text, however it is folded. */
+function hasControlCharacter(value: string): boolean {
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /** Q (quoted-printable) for mostly Latin text, B (base64) for mostly anything else: the shorter of the two. */
