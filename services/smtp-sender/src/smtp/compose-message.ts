@@ -81,7 +81,8 @@ function isDirectlyComposable(parts: MessageParts): boolean {
   );
 }
 
-async function composeWithNodemailer(parts: MessageParts): Promise<ComposedMessage> {
+/** The same message through nodemailer's MailComposer: the path for anything unusual, and the tests' reference. */
+export async function composeWithNodemailer(parts: MessageParts): Promise<ComposedMessage> {
   const node = new MailComposer({
     from: parts.from.name ? { name: parts.from.name, address: parts.from.address } : parts.from.address,
     to: parts.to,
