@@ -120,7 +120,7 @@ export async function generateDataset(
           returning id, contact_id, mailbox_id
         )
         insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
-          status, scheduled_for, sent_at, followup_handled_at, attempts)
+          status, scheduled_for, sent_at, attempts)
         select e.id, ${sequences[name]},
           (select id from steps where sequence_id = ${sequences[name]} and step_order = 1), 1, e.contact_id,
           e.mailbox_id, ${name === 'history' ? 'sent' : 'scheduled'}::email_status,
@@ -130,7 +130,6 @@ export async function generateDataset(
                   + make_interval(secs => (row_number() over (order by e.id) - 1) / ${arrival.ratePerSecond}::float8)`
               : sql`now() - interval '1 second'`
           },
-          ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
           ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
           ${name === 'history' ? 1 : 0}
         from enrollments e

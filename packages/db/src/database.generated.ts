@@ -101,7 +101,6 @@ export interface EmailQueues {
   error_code: string | null;
   error_message: string | null;
   failure_kind: string | null;
-  followup_handled_at: Timestamp | null;
   id: Generated<string>;
   last_attempt_at: Timestamp | null;
   lease_expires_at: Timestamp | null;
@@ -117,6 +116,12 @@ export interface EmailQueues {
   status: Generated<EmailStatus>;
   step_id: string;
   step_order: number;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface FollowupScanProgress {
+  scanned_to: Timestamp;
+  singleton: Generated<boolean>;
   updated_at: Generated<Timestamp>;
 }
 
@@ -228,6 +233,7 @@ export interface DB {
   delivery_events: DeliveryEvents;
   email_events: EmailEvents;
   email_queues: EmailQueues;
+  followup_scan_progress: FollowupScanProgress;
   idempotency_keys: IdempotencyKeys;
   kafka_batches: KafkaBatches;
   mailbox_daily_counts: MailboxDailyCounts;

@@ -32,6 +32,7 @@ const allMigrations = [
   '2026_11_23_0010_delivery_status_from_email',
   '2026_11_23_0011_fewer_email_indexes',
   '2026_11_23_0012_audit_per_statement',
+  '2026_11_23_0013_followup_scan',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -52,6 +53,7 @@ describe('migrations on a real PostgreSQL', () => {
       'delivery_events',
       'email_events',
       'email_queues',
+      'followup_scan_progress',
       'idempotency_keys',
       'kafka_batches',
       'mailbox_daily_counts',
@@ -149,6 +151,55 @@ describe('moving the delivery status onto the email (0010) and back', () => {
       from email_queues where id = ${deadLettered.id}
     `.execute(database.db);
     expect(rows[0]?.status).toBe('dead_letter');
+  });
+});
+
+describe('finding lost follow-ups by a scan instead of a mark (0013) and back', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const sentAt = (minutesAgo: number) => sql`date_trunc('milliseconds', now()) - make_interval(mins => ${minutesAgo})`;
+
+  it('starts the scan just before the oldest unhandled email, and marks only what it checked on the way down', async () => {
+    expect(await migrateDown(database.db, 1)).toEqual(['2026_11_23_0013_followup_scan']);
+    const { email: handled } = await seedEnrolledEmail(database.db);
+    const { email: unhandled } = await seedEnrolledEmail(database.db);
+    const { email: newer } = await seedEnrolledEmail(database.db);
+    await sql`
+      update email_queues set status = 'sent',
+        sent_at = case id when ${handled.id}::uuid then ${sentAt(60)} when ${unhandled.id}::uuid then ${sentAt(30)}
+          else ${sentAt(10)} end,
+        followup_handled_at = case when id = ${handled.id}::uuid then now() end
+      where id in (${handled.id}, ${unhandled.id}, ${newer.id})
+    `.execute(database.db);
+
+    expect(await migrateToLatest(database.db)).toEqual(['2026_11_23_0013_followup_scan']);
+    const { rows: progress } = await sql<{ behind_unhandled_ms: number }>`
+      select (extract(epoch from e.sent_at - p.scanned_to) * 1000)::float8 as behind_unhandled_ms
+      from followup_scan_progress p, email_queues e where e.id = ${unhandled.id}
+    `.execute(database.db);
+    expect(progress).toEqual([{ behind_unhandled_ms: 1 }]);
+
+    // The scan checked up to 20 minutes ago: the email sent 10 minutes ago is left for the old reconciler.
+    await sql`update followup_scan_progress set scanned_to = ${sentAt(20)}`.execute(database.db);
+    expect(await migrateDown(database.db, 1)).toEqual(['2026_11_23_0013_followup_scan']);
+    const { rows: marks } = await sql<{ id: string; handled: boolean }>`
+      select id, followup_handled_at is not null as handled from email_queues
+      where id in (${handled.id}, ${unhandled.id}, ${newer.id})
+    `.execute(database.db);
+    expect(marks).toEqual(
+      expect.arrayContaining([
+        { id: handled.id, handled: true },
+        { id: unhandled.id, handled: true },
+        { id: newer.id, handled: false },
+      ]),
+    );
+    expect(await migrateToLatest(database.db)).toEqual(['2026_11_23_0013_followup_scan']);
   });
 });
 

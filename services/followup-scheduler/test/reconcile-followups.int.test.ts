@@ -6,18 +6,29 @@ import { scheduleNextStep } from '../src/followups/followup.repository.js';
 import { reconcileFollowups } from '../src/followups/reconcile-followups.js';
 
 const logger = testLogger('followup-reconcile-test');
+const settings = { afterMs: 0, daySeconds: 86_400 };
 
-/** A two-step enrollment whose first email was sent (as the sender records it) and whose event never came. */
-async function seedSentFirstStep(test: TestDatabase) {
+/**
+ * Marks emails sent as the sender records them: the status and the `sent` event in one statement (so one
+ * transaction, with the same time), and no follow-up event anywhere, as if it was lost.
+ */
+async function markSent(test: TestDatabase, emailIds: string[]) {
+  await sql`
+    with sent as (
+      update email_queues set status = 'sent', sent_at = now() where id = any(${emailIds}::uuid[])
+      returning id, sequence_id, contact_id, mailbox_id
+    )
+    insert into email_events (email_queue_id, sequence_id, contact_id, mailbox_id, type, event_key)
+    select id, sequence_id, contact_id, mailbox_id, 'sent', 'sent:' || id from sent
+  `.execute(test.db);
+}
+
+/** A two-step enrollment whose first email was sent and whose follow-up event never came. */
+async function seedTwoSteps(test: TestDatabase) {
   const seeded = await seedEnrolledEmail(test.db);
   await test.db
     .insertInto('steps')
     .values({ sequence_id: seeded.sequence.id, step_order: 2, subject: 'Again', content: 'Hello again', wait_days: 0 })
-    .execute();
-  await test.db
-    .updateTable('email_queues')
-    .set({ status: 'sent', sent_at: sql`now()` })
-    .where('id', '=', seeded.email.id)
     .execute();
   return seeded;
 }
@@ -30,6 +41,15 @@ const stepsOf = (test: TestDatabase, enrollmentId: string) =>
     .orderBy('step_order')
     .execute();
 
+const enrollmentStatus = async (test: TestDatabase, enrollmentId: string) =>
+  (
+    await test.db
+      .selectFrom('sequence_contacts')
+      .select('status')
+      .where('id', '=', enrollmentId)
+      .executeTakeFirstOrThrow()
+  ).status;
+
 describe('follow-up reconciliation', () => {
   let test: TestDatabase;
   beforeAll(async () => {
@@ -40,50 +60,78 @@ describe('follow-up reconciliation', () => {
   });
 
   it('schedules the next step of a sent email whose event was lost, once', async () => {
-    const { enrollment } = await seedSentFirstStep(test);
-    // Sent in an earlier transaction, so "older than 0 ms" holds without waiting.
-    expect(await reconcileFollowups({ db: test.db, logger }, { afterMs: 0, daySeconds: 86_400 })).toBeGreaterThan(0);
+    const { enrollment, email } = await seedTwoSteps(test);
+    await markSent(test, [email.id]);
+    // Sent in an earlier statement, so "older than 0 ms" holds without waiting.
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(1);
     expect(await stepsOf(test, enrollment.id)).toEqual([
       { step_order: 1, status: 'sent' },
       { step_order: 2, status: 'scheduled' },
     ]);
-    expect(await reconcileFollowups({ db: test.db, logger }, { afterMs: 0, daySeconds: 86_400 })).toBe(0);
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(0);
   });
 
-  it('leaves alone a sent email still within its grace period', async () => {
-    const { enrollment } = await seedSentFirstStep(test);
-    await reconcileFollowups({ db: test.db, logger }, { afterMs: 3_600_000, daySeconds: 86_400 });
+  it('leaves a sent email alone within its grace period, and rebuilds its follow-up after it', async () => {
+    const { enrollment, email } = await seedTwoSteps(test);
+    await markSent(test, [email.id]);
+    expect(await reconcileFollowups({ db: test.db, logger }, { ...settings, afterMs: 3_600_000 })).toBe(0);
     expect(await stepsOf(test, enrollment.id)).toEqual([{ step_order: 1, status: 'sent' }]);
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(1);
+    expect(await stepsOf(test, enrollment.id)).toHaveLength(2);
   });
 
-  it('does nothing for an email whose event was handled, even if the event arrives again', async () => {
-    const { enrollment, email, sequence } = await seedSentFirstStep(test);
-    const event = { emailId: email.id, sequenceContactId: enrollment.id, sequenceId: sequence.id, stepOrder: 1 };
-    expect(await scheduleNextStep(test.db, { ...event, sentAt: new Date() }, 86_400)).toBe('scheduled');
-    const handled = await test.db
-      .selectFrom('email_queues')
-      .select('followup_handled_at')
-      .where('id', '=', email.id)
-      .executeTakeFirstOrThrow();
-    expect(handled.followup_handled_at).toBeInstanceOf(Date);
-    expect(await scheduleNextStep(test.db, { ...event, sentAt: new Date() }, 86_400)).toBe('already-done');
-    await reconcileFollowups({ db: test.db, logger }, { afterMs: 0, daySeconds: 86_400 });
-    expect(await stepsOf(test, enrollment.id)).toHaveLength(2);
+  it('does nothing for an email whose event was handled, nor for one whose enrollment stopped', async () => {
+    const handled = await seedTwoSteps(test);
+    const stopped = await seedTwoSteps(test);
+    await markSent(test, [handled.email.id, stopped.email.id]);
+    const event = {
+      emailId: handled.email.id,
+      sequenceContactId: handled.enrollment.id,
+      sequenceId: handled.sequence.id,
+      stepOrder: 1,
+      sentAt: new Date(),
+    };
+    expect(await scheduleNextStep(test.db, event, 86_400)).toBe('scheduled');
+    await sql`update sequence_contacts set status = 'unsubscribed' where id = ${stopped.enrollment.id}`.execute(
+      test.db,
+    );
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(0);
+    expect(await stepsOf(test, handled.enrollment.id)).toHaveLength(2);
+    expect(await stepsOf(test, stopped.enrollment.id)).toEqual([{ step_order: 1, status: 'sent' }]);
   });
 
   it('completes an enrollment whose last step was sent and whose event was lost', async () => {
     const { enrollment, email } = await seedEnrolledEmail(test.db);
-    await test.db
-      .updateTable('email_queues')
-      .set({ status: 'sent', sent_at: sql`now()` })
-      .where('id', '=', email.id)
-      .execute();
-    await reconcileFollowups({ db: test.db, logger }, { afterMs: 0, daySeconds: 86_400 });
-    const row = await test.db
-      .selectFrom('sequence_contacts')
-      .select('status')
-      .where('id', '=', enrollment.id)
-      .executeTakeFirstOrThrow();
-    expect(row.status).toBe('completed');
+    await markSent(test, [email.id]);
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(1);
+    expect(await enrollmentStatus(test, enrollment.id)).toBe('completed');
+  });
+
+  it('checks window by window, without missing emails sent in the same instant across a window edge', async () => {
+    const seeded = await Promise.all([1, 2, 3, 4, 5].map(() => seedTwoSteps(test)));
+    // One statement: five sent events with the same time, while each window holds about two.
+    await markSent(
+      test,
+      seeded.map(({ email }) => email.id),
+    );
+    expect(await reconcileFollowups({ db: test.db, logger }, { ...settings, emailsPerWindow: 2 })).toBe(5);
+    for (const { enrollment } of seeded) expect(await stepsOf(test, enrollment.id)).toHaveLength(2);
+  });
+
+  it('saves its progress: a stopped pass checks nothing, and passes of two replicas at once rebuild each once', async () => {
+    const seeded = await Promise.all([1, 2, 3].map(() => seedEnrolledEmail(test.db)));
+    for (const { email } of seeded) await markSent(test, [email.id]);
+    expect(await reconcileFollowups({ db: test.db, logger }, settings, () => true)).toBe(0);
+    const progressBefore = await test.db.selectFrom('followup_scan_progress').select('scanned_to').execute();
+
+    const replicas = await Promise.all(
+      [1, 2].map(() => reconcileFollowups({ db: test.db, logger }, { ...settings, emailsPerWindow: 1 })),
+    );
+    // Both may check the same window (harmless: the statement is idempotent); together they see all three.
+    expect(replicas[0]! + replicas[1]!).toBeGreaterThanOrEqual(3);
+    for (const { enrollment } of seeded) expect(await enrollmentStatus(test, enrollment.id)).toBe('completed');
+    const [progressAfter] = await test.db.selectFrom('followup_scan_progress').select('scanned_to').execute();
+    expect(progressAfter!.scanned_to.getTime()).toBeGreaterThan(progressBefore[0]!.scanned_to.getTime());
+    expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(0);
   });
 });

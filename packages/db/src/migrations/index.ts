@@ -11,6 +11,7 @@ import * as queueAutovacuum from './2026_11_23_0009_queue_autovacuum.js';
 import * as deliveryStatusFromEmail from './2026_11_23_0010_delivery_status_from_email.js';
 import * as fewerEmailIndexes from './2026_11_23_0011_fewer_email_indexes.js';
 import * as auditPerStatement from './2026_11_23_0012_audit_per_statement.js';
+import * as followupScan from './2026_11_23_0013_followup_scan.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0010_delivery_status_from_email': deliveryStatusFromEmail,
   '2026_11_23_0011_fewer_email_indexes': fewerEmailIndexes,
   '2026_11_23_0012_audit_per_statement': auditPerStatement,
+  '2026_11_23_0013_followup_scan': followupScan,
 };

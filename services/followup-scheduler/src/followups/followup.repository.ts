@@ -15,8 +15,8 @@ export interface SentStep {
  * After step n of an enrollment was sent: schedule step n+1 at sent_at + its wait, or complete the enrollment
  * after the last step. Idempotent: the (enrollment, step) unique key means a redelivered event inserts nothing,
  * and completion only moves an active enrollment. An enrollment that was unenrolled or bounced meanwhile gets
- * nothing scheduled. Whatever the outcome, the sent email is marked handled in the same transaction, which is
- * what tells the reconciliation that its follow-up event was not lost.
+ * nothing scheduled. Either way the sent email is left as it is: a later step queued, or an enrollment no longer
+ * active, is what tells the reconciliation that the follow-up was handled (findLostFollowups).
  */
 export async function scheduleNextStep(db: Kysely<DB>, event: SentStep, daySeconds: number): Promise<FollowupOutcome> {
   const [outcome] = await scheduleNextSteps(db, [event], daySeconds);
@@ -83,9 +83,6 @@ export async function scheduleNextSteps(
       from scheduling
       on conflict (sequence_contact_id, step_order) do nothing
       returning sequence_contact_id, step_order
-    ), handled as (
-      update email_queues set followup_handled_at = now()
-      where id in (select email_id from event) and followup_handled_at is null
     )
     select case
         when p.status is distinct from 'active' then 'enrollment-inactive'
@@ -105,25 +102,90 @@ export async function scheduleNextSteps(
   return rows.map((row) => row.outcome);
 }
 
+/** A window of sent times, (from, to], in whole milliseconds. */
+export interface SentWindow {
+  from: Date;
+  to: Date;
+  /** The window ends at the grace limit (now − grace): the last window of a pass. */
+  last: boolean;
+}
+
 /**
- * Sent emails whose follow-up was never handled, sent more than `olderThanMs` ago: their followup-events
- * message was lost (or is very late). Oldest first.
+ * The next window of sent emails whose follow-ups the reconciliation should check: from where it got to, over at
+ * most about `maxEmails` sent emails, and never closer to now than `graceMs` (a follow-up event may take that
+ * long). Undefined when there is nothing to check yet. Bounds are whole milliseconds, so that they round-trip
+ * through a JavaScript Date unchanged; the next window starts where this one ends, so nothing falls between.
  */
-export async function findUnhandledFollowups(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<SentStep[]> {
-  const rows = await db
-    .selectFrom('email_queues')
-    .select(['id', 'sequence_contact_id', 'sequence_id', 'step_order', 'sent_at'])
-    .where('status', '=', 'sent')
-    .where('followup_handled_at', 'is', null)
-    .where('sent_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
-    .orderBy('sent_at')
-    .limit(limit)
-    .execute();
+export async function nextSentWindow(
+  db: Kysely<DB>,
+  graceMs: number,
+  maxEmails: number,
+): Promise<SentWindow | undefined> {
+  const row = await sql<{ from: Date; limit: Date; full: Date | null }>`
+    select p.scanned_to as "from",
+      date_trunc('milliseconds', now() - make_interval(secs => ${graceMs / 1000})) as "limit",
+      -- Where a window of maxEmails ends (null: fewer are left); at least 1 ms on, so that many emails sent in
+      -- one instant cannot stall the scan.
+      case when beyond.occurred_at is not null
+        then greatest(p.scanned_to + interval '1 millisecond', date_trunc('milliseconds', beyond.occurred_at))
+      end as "full"
+    from followup_scan_progress p
+    left join lateral (
+      select occurred_at from email_events
+      where type = 'sent' and occurred_at > p.scanned_to
+      order by occurred_at offset ${maxEmails} limit 1
+    ) beyond on true
+  `
+    .execute(db)
+    .then((result) => result.rows[0]);
+  if (!row) throw new Error('followup_scan_progress has no row: the database was not migrated to 0013');
+  const last = row.full === null || row.full >= row.limit;
+  const to = last ? row.limit : row.full!;
+  return to > row.from ? { from: row.from, to, last } : undefined;
+}
+
+/**
+ * Emails sent within the window whose follow-up was never handled: their enrollment is still active and has no
+ * later step queued. Their followup-events message was lost (or is later than the grace period). Oldest first.
+ * Sent emails are found by their `sent` event, which the sender records in the transaction that marks them sent.
+ */
+export async function findLostFollowups(db: Kysely<DB>, window: SentWindow): Promise<SentStep[]> {
+  const { rows } = await sql<{
+    id: string;
+    sequence_contact_id: string;
+    sequence_id: string;
+    step_order: number;
+    sent_at: Date;
+  }>`
+    select e.id, e.sequence_contact_id, e.sequence_id, e.step_order, e.sent_at
+    from email_events ev
+    join email_queues e on e.id = ev.email_queue_id and e.status = 'sent'
+    join sequence_contacts sc on sc.id = e.sequence_contact_id and sc.status = 'active'
+    where ev.type = 'sent' and ev.occurred_at > ${window.from} and ev.occurred_at <= ${window.to}
+      and not exists (
+        select 1 from email_queues later
+        where later.sequence_contact_id = e.sequence_contact_id and later.step_order > e.step_order
+      )
+    order by ev.occurred_at, e.id
+  `.execute(db);
   return rows.map((row) => ({
     emailId: row.id,
     sequenceContactId: row.sequence_contact_id,
     sequenceId: row.sequence_id,
     stepOrder: row.step_order,
-    sentAt: row.sent_at!,
+    sentAt: row.sent_at,
   }));
+}
+
+/**
+ * Records that every email sent within the window was checked. Only moves on from `window.from`: when another
+ * replica's reconciliation moved it meanwhile, nothing changes and this returns false.
+ */
+export async function markSentWindowChecked(db: Kysely<DB>, window: SentWindow): Promise<boolean> {
+  const result = await db
+    .updateTable('followup_scan_progress')
+    .set({ scanned_to: window.to, updated_at: sql`now()` })
+    .where('scanned_to', '=', window.from)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }

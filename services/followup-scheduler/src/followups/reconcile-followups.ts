@@ -1,26 +1,43 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '@outflow/db';
-import { workInBatches } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
-import { findUnhandledFollowups, scheduleNextStep } from './followup.repository.js';
+import { findLostFollowups, markSentWindowChecked, nextSentWindow, scheduleNextSteps } from './followup.repository.js';
+
+/** Sent emails checked per window by default: one statement reads them all and returns only the lost ones. */
+const EMAILS_PER_WINDOW = 5_000;
+/** Lost follow-ups scheduled per statement, when many were lost at once (a truncated topic). */
+const SCHEDULE_BATCH = 500;
 
 /**
- * One reconciliation pass: schedules the follow-up of every email sent more than `afterMs` ago whose event
- * never arrived, as the event would have (the same idempotent function, so racing a late event is harmless).
- * Returns how many were rebuilt.
+ * One reconciliation pass: from where the last pass got to, up to `afterMs` ago, finds the sent emails whose
+ * follow-up was never handled and schedules it as the event would have (the same idempotent statement, so racing
+ * a late event is harmless), window by window. Progress is saved after each window, so a pass cut short by a stop
+ * goes on where it ended; replicas that run passes at once check some windows twice, which is harmless.
+ * Returns how many follow-ups were rebuilt.
  */
-export function reconcileFollowups(
+export async function reconcileFollowups(
   deps: { db: Kysely<DB>; logger: Logger },
-  settings: { afterMs: number; daySeconds: number },
-  isStopping?: () => boolean,
+  settings: { afterMs: number; daySeconds: number; emailsPerWindow?: number },
+  isStopping: () => boolean = () => false,
 ): Promise<number> {
-  return workInBatches({
-    fetch: (limit) => findUnhandledFollowups(deps.db, settings.afterMs, limit),
-    handle: async (sent) => {
-      const outcome = await scheduleNextStep(deps.db, sent, settings.daySeconds);
-      deps.logger.warn({ emailId: sent.emailId, outcome }, 'follow-up rebuilt from the database (its event was lost)');
-    },
-    batchSize: 500,
-    ...(isStopping ? { isStopping } : {}),
-  });
+  let rebuilt = 0;
+  while (!isStopping()) {
+    const window = await nextSentWindow(deps.db, settings.afterMs, settings.emailsPerWindow ?? EMAILS_PER_WINDOW);
+    if (!window) break;
+    const lost = await findLostFollowups(deps.db, window);
+    for (let start = 0; start < lost.length; start += SCHEDULE_BATCH) {
+      const batch = lost.slice(start, start + SCHEDULE_BATCH);
+      const outcomes = await scheduleNextSteps(deps.db, batch, settings.daySeconds);
+      batch.forEach((sent, index) =>
+        deps.logger.warn(
+          { emailId: sent.emailId, outcome: outcomes[index] },
+          'follow-up rebuilt from the database (its event was lost)',
+        ),
+      );
+      rebuilt += batch.length;
+    }
+    // Another replica moved on meanwhile: go on from where it got to.
+    if ((await markSentWindowChecked(deps.db, window)) && window.last) break;
+  }
+  return rebuilt;
 }
