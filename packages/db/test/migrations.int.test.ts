@@ -33,6 +33,7 @@ const allMigrations = [
   '2026_11_23_0011_fewer_email_indexes',
   '2026_11_23_0012_audit_per_statement',
   '2026_11_23_0013_followup_scan',
+  '2026_11_23_0014_audit_without_key_checks',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -166,7 +167,8 @@ describe('finding lost follow-ups by a scan instead of a mark (0013) and back', 
   const sentAt = (minutesAgo: number) => sql`date_trunc('milliseconds', now()) - make_interval(mins => ${minutesAgo})`;
 
   it('starts the scan just before the oldest unhandled email, and marks only what it checked on the way down', async () => {
-    expect(await migrateDown(database.db, 1)).toEqual(['2026_11_23_0013_followup_scan']);
+    const fromScan = allMigrations.slice(allMigrations.indexOf('2026_11_23_0013_followup_scan'));
+    expect(await migrateDown(database.db, fromScan.length)).toEqual([...fromScan].reverse());
     const { email: handled } = await seedEnrolledEmail(database.db);
     const { email: unhandled } = await seedEnrolledEmail(database.db);
     const { email: newer } = await seedEnrolledEmail(database.db);
@@ -178,7 +180,7 @@ describe('finding lost follow-ups by a scan instead of a mark (0013) and back', 
       where id in (${handled.id}, ${unhandled.id}, ${newer.id})
     `.execute(database.db);
 
-    expect(await migrateToLatest(database.db)).toEqual(['2026_11_23_0013_followup_scan']);
+    expect(await migrateToLatest(database.db)).toEqual(fromScan);
     const { rows: progress } = await sql<{ behind_unhandled_ms: number }>`
       select (extract(epoch from e.sent_at - p.scanned_to) * 1000)::float8 as behind_unhandled_ms
       from followup_scan_progress p, email_queues e where e.id = ${unhandled.id}
@@ -187,7 +189,7 @@ describe('finding lost follow-ups by a scan instead of a mark (0013) and back', 
 
     // The scan checked up to 20 minutes ago: the email sent 10 minutes ago is left for the old reconciler.
     await sql`update followup_scan_progress set scanned_to = ${sentAt(20)}`.execute(database.db);
-    expect(await migrateDown(database.db, 1)).toEqual(['2026_11_23_0013_followup_scan']);
+    expect(await migrateDown(database.db, fromScan.length)).toEqual([...fromScan].reverse());
     const { rows: marks } = await sql<{ id: string; handled: boolean }>`
       select id, followup_handled_at is not null as handled from email_queues
       where id in (${handled.id}, ${unhandled.id}, ${newer.id})
@@ -199,7 +201,7 @@ describe('finding lost follow-ups by a scan instead of a mark (0013) and back', 
         { id: newer.id, handled: false },
       ]),
     );
-    expect(await migrateToLatest(database.db)).toEqual(['2026_11_23_0013_followup_scan']);
+    expect(await migrateToLatest(database.db)).toEqual(fromScan);
   });
 });
 

@@ -112,6 +112,47 @@ describe('schema rules enforced by the database', () => {
     expect(enrollment).toBeDefined();
   });
 
+  it("keeps the audit of what is deleted as its foreign keys did: an email's delivery events go, email events stay unlinked", async () => {
+    const byContact = await seedEnrolledEmail(database.db);
+    const bySequence = await seedEnrolledEmail(database.db);
+    const seeded = [byContact, bySequence];
+    await sql`
+      insert into email_events (email_queue_id, sequence_id, contact_id, mailbox_id, type, event_key)
+      select id, sequence_id, contact_id, mailbox_id, 'sent', 'sent:' || id from email_queues
+      where id = any(${seeded.map(({ email }) => email.id)}::uuid[])
+    `.execute(database.db);
+    const deliveryEvents = async (emailId: string) =>
+      (await database.db.selectFrom('delivery_events').select('id').where('email_queue_id', '=', emailId).execute())
+        .length;
+    const eventOf = (key: string) =>
+      database.db
+        .selectFrom('email_events')
+        .select(['email_queue_id', 'sequence_id', 'contact_id', 'mailbox_id'])
+        .where('event_key', '=', key)
+        .executeTakeFirstOrThrow();
+    expect(await deliveryEvents(byContact.email.id)).toBe(1);
+
+    await database.db.deleteFrom('contacts').where('id', '=', byContact.contact.id).execute();
+    expect(await deliveryEvents(byContact.email.id)).toBe(0);
+    expect(await eventOf(`sent:${byContact.email.id}`)).toEqual({
+      email_queue_id: null,
+      sequence_id: byContact.sequence.id,
+      contact_id: null,
+      mailbox_id: byContact.mailbox.id,
+    });
+
+    // A mailbox can only go once nothing is enrolled on it: deleting the sequence first takes its emails.
+    await database.db.deleteFrom('sequences').where('id', '=', bySequence.sequence.id).execute();
+    await database.db.deleteFrom('mailboxes').where('id', '=', bySequence.mailbox.id).execute();
+    expect(await deliveryEvents(bySequence.email.id)).toBe(0);
+    expect(await eventOf(`sent:${bySequence.email.id}`)).toEqual({
+      email_queue_id: null,
+      sequence_id: null,
+      contact_id: bySequence.contact.id,
+      mailbox_id: null,
+    });
+  });
+
   it('refuses a claimed email without its capacity day, a queued one without a claim token and a sending one without a lease', async () => {
     const { email: unreserved } = await seedEnrolledEmail(database.db);
     await expect(

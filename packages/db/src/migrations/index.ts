@@ -12,6 +12,7 @@ import * as deliveryStatusFromEmail from './2026_11_23_0010_delivery_status_from
 import * as fewerEmailIndexes from './2026_11_23_0011_fewer_email_indexes.js';
 import * as auditPerStatement from './2026_11_23_0012_audit_per_statement.js';
 import * as followupScan from './2026_11_23_0013_followup_scan.js';
+import * as auditWithoutKeyChecks from './2026_11_23_0014_audit_without_key_checks.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0011_fewer_email_indexes': fewerEmailIndexes,
   '2026_11_23_0012_audit_per_statement': auditPerStatement,
   '2026_11_23_0013_followup_scan': followupScan,
+  '2026_11_23_0014_audit_without_key_checks': auditWithoutKeyChecks,
 };
