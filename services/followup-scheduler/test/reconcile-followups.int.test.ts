@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
-import { scheduleNextStep } from '../src/followups/followup.repository.js';
+import { enrollmentStatus } from './enrollment-status.js';
+import { scheduleNextSteps } from '../src/followups/followup.repository.js';
 import { reconcileFollowups } from '../src/followups/reconcile-followups.js';
 
 const logger = testLogger('followup-reconcile-test');
@@ -40,15 +41,6 @@ const stepsOf = (test: TestDatabase, enrollmentId: string) =>
     .where('sequence_contact_id', '=', enrollmentId)
     .orderBy('step_order')
     .execute();
-
-const enrollmentStatus = async (test: TestDatabase, enrollmentId: string) =>
-  (
-    await test.db
-      .selectFrom('sequence_contacts')
-      .select('status')
-      .where('id', '=', enrollmentId)
-      .executeTakeFirstOrThrow()
-  ).status;
 
 describe('follow-up reconciliation', () => {
   let test: TestDatabase;
@@ -91,7 +83,7 @@ describe('follow-up reconciliation', () => {
       stepOrder: 1,
       sentAt: new Date(),
     };
-    expect(await scheduleNextStep(test.db, event, 86_400)).toBe('scheduled');
+    expect(await scheduleNextSteps(test.db, [event], 86_400)).toEqual(['scheduled']);
     await sql`update sequence_contacts set status = 'unsubscribed' where id = ${stopped.enrollment.id}`.execute(
       test.db,
     );
@@ -104,7 +96,7 @@ describe('follow-up reconciliation', () => {
     const { enrollment, email } = await seedEnrolledEmail(test.db);
     await markSent(test, [email.id]);
     expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(1);
-    expect(await enrollmentStatus(test, enrollment.id)).toBe('completed');
+    expect(await enrollmentStatus(test.db, enrollment.id)).toBe('completed');
   });
 
   it('checks window by window, without missing emails sent in the same instant across a window edge', async () => {
@@ -129,7 +121,7 @@ describe('follow-up reconciliation', () => {
     );
     // Both may check the same window (harmless: the statement is idempotent); together they see all three.
     expect(replicas[0]! + replicas[1]!).toBeGreaterThanOrEqual(3);
-    for (const { enrollment } of seeded) expect(await enrollmentStatus(test, enrollment.id)).toBe('completed');
+    for (const { enrollment } of seeded) expect(await enrollmentStatus(test.db, enrollment.id)).toBe('completed');
     const [progressAfter] = await test.db.selectFrom('followup_scan_progress').select('scanned_to').execute();
     expect(progressAfter!.scanned_to.getTime()).toBeGreaterThan(progressBefore[0]!.scanned_to.getTime());
     expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(0);

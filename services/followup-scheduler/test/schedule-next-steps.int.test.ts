@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { scheduleNextSteps, type SentStep } from '../src/followups/followup.repository.js';
+import { enrollmentStatus } from './enrollment-status.js';
 
 /** A sent first step; with `secondStepWaitDays` the sequence has a second step with that wait. */
 async function seedSent(test: TestDatabase, secondStepWaitDays?: number) {
@@ -38,15 +39,6 @@ describe('scheduling follow-ups in batches', () => {
     await test?.drop();
   });
 
-  const enrollmentStatus = async (enrollmentId: string) =>
-    (
-      await test.db
-        .selectFrom('sequence_contacts')
-        .select('status')
-        .where('id', '=', enrollmentId)
-        .executeTakeFirstOrThrow()
-    ).status;
-
   it('handles every kind of event in one batch, each with its own outcome, and leaves the sent emails as they were', async () => {
     const next = await seedSent(test, 2);
     const last = await seedSent(test);
@@ -77,7 +69,7 @@ describe('scheduling follow-ups in batches', () => {
         status: 'scheduled',
       },
     ]);
-    expect(await enrollmentStatus(last.enrollment.id)).toBe('completed');
+    expect(await enrollmentStatus(test.db, last.enrollment.id)).toBe('completed');
     expect(await sentVersions()).toEqual(versionsBefore);
 
     // Redelivered later: nothing new.
@@ -128,7 +120,7 @@ describe('scheduling follow-ups in batches', () => {
         .where('step_order', '=', 2)
         .execute();
       expect(stepTwo).toEqual([]);
-      expect(await enrollmentStatus(seeded.enrollment.id)).toBe('cancelled');
+      expect(await enrollmentStatus(test.db, seeded.enrollment.id)).toBe('cancelled');
     },
   );
 });

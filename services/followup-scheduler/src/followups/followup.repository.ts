@@ -17,19 +17,13 @@ export interface SentStep {
  * and completion only moves an active enrollment. An enrollment that was unenrolled or bounced meanwhile gets
  * nothing scheduled. Either way the sent email is left as it is: a later step queued, or an enrollment no longer
  * active, is what tells the reconciliation that the follow-up was handled (findLostFollowups).
- */
-export async function scheduleNextStep(db: Kysely<DB>, event: SentStep, daySeconds: number): Promise<FollowupOutcome> {
-  const [outcome] = await scheduleNextSteps(db, [event], daySeconds);
-  return outcome!;
-}
-
-/**
- * scheduleNextStep for a batch of sent steps, in one statement whatever the batch size: one round trip instead of
- * a transaction of five statements (seven round trips), which were most of the scheduler's CPU. Enrollments are
- * locked in id order before anything is written, so concurrent batches (another replica, the API unenrolling)
- * queue up instead of deadlocking; a row lock returns the enrollment as it is now, not as the statement's
- * snapshot saw it, so an unenrollment committed meanwhile is seen. Returns each event's outcome, in input order:
- * of several events for the same next step, the first is the one that schedules it.
+ *
+ * One statement for a whole batch of sent steps: one round trip instead of a transaction of five statements
+ * (seven round trips), which were most of the scheduler's CPU. Enrollments are locked in id order before anything
+ * is written, so concurrent batches (another replica, the API unenrolling) queue up instead of deadlocking; a row
+ * lock returns the enrollment as it is now, not as the statement's snapshot saw it, so an unenrollment committed
+ * meanwhile is seen. Returns each event's outcome, in input order: of several events for the same next step, the
+ * first is the one that schedules it.
  */
 export async function scheduleNextSteps(
   db: Kysely<DB>,
