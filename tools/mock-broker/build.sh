@@ -11,7 +11,7 @@ LIBRDKAFKA_VERSION=2.15.1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache_root=${OUTFLOW_CACHE_DIR:-$repo/.cache}
-src_hash=$(cat "$here/mock-broker.c" "$here/build.sh" | sha256sum | cut -c1-12)
+src_hash=$(cat "$here/mock-broker.c" "$here/build.sh" "$here"/*.patch | sha256sum | cut -c1-12)
 out_dir="$cache_root/mock-broker/librdkafka-$LIBRDKAFKA_VERSION-$src_hash"
 bin="$out_dir/outflow-mock-broker"
 
@@ -20,7 +20,7 @@ if [ -x "$bin" ]; then
   exit 0
 fi
 
-for tool in npm tar make gcc; do
+for tool in npm tar patch make gcc; do
   command -v "$tool" >/dev/null || { echo "mock-broker build: '$tool' is required but not installed" >&2; exit 1; }
 done
 [ -f /usr/include/zlib.h ] || { echo "mock-broker build: zlib headers missing (apt-get install zlib1g-dev)" >&2; exit 1; }
@@ -33,6 +33,11 @@ tar -xzf "$work"/confluentinc-kafka-javascript-*.tgz -C "$work" package/deps/lib
 lib="$work/package/deps/librdkafka"
 grep -q "RD_KAFKA_VERSION  *0x020f01" "$lib/src/rdkafka.h" \
   || { echo "mock-broker build: expected librdkafka $LIBRDKAFKA_VERSION in the tarball" >&2; exit 1; }
+
+# Our patches to the mock (each says why in its own hunk comments); a hunk that does not apply fails the build.
+for fix in "$here"/*.patch; do
+  patch -s -p1 -d "$lib" --forward <"$fix" || { echo "mock-broker build: $(basename "$fix") does not apply" >&2; exit 1; }
+done
 
 echo "mock-broker build: compiling librdkafka (about a minute)" >&2
 (

@@ -21,6 +21,49 @@ describe('the mock broker host', () => {
     }
   });
 
+  it('returns as many stored record batches of a partition as fit in one fetch, as a real broker does', async () => {
+    // librdkafka's mock returns one batch per partition per fetch; tools/mock-broker/fetch-many-batches.patch
+    // makes it fill the fetch like Kafka. Without it a consumer sees one producer request's worth at a time.
+    const broker = await startMockBroker({ topics: [{ name: 'batches', partitions: 1 }] });
+    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    const firstFetch = async (maxBytesPerPartition: number): Promise<string[]> => {
+      const consumer = kafka.consumer({
+        groupId: `fetch-${maxBytesPerPartition}`,
+        sessionTimeout: 3_000,
+        heartbeatInterval: 500,
+        maxWaitTimeInMs: 100,
+        maxBytesPerPartition,
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic: 'batches', fromBeginning: true });
+        return await new Promise<string[]>((resolve) => {
+          void consumer.run({
+            eachBatch: async ({ batch }) => resolve(batch.messages.map((message) => message.value!.toString())),
+          });
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+    };
+    try {
+      await producer.connect();
+      // Five produce requests: five record batches of ~1 kB each.
+      for (const index of [1, 2, 3, 4, 5]) {
+        await producer.send({ topic: 'batches', messages: [{ value: `${index}`.padEnd(1_000, '.') }] });
+      }
+      const all = await firstFetch(1_048_576);
+      expect(all.map((value) => value[0])).toEqual(['1', '2', '3', '4', '5']);
+      // The partition's byte limit holds: whole batches up to it (the first one always).
+      const limited = await firstFetch(2_500);
+      expect(limited.map((value) => value[0])).toEqual(['1', '2']);
+    } finally {
+      await producer.disconnect();
+      await broker.stop();
+    }
+  });
+
   it('reports a crash of the broker process as an error', async () => {
     const crashes: string[] = [];
     const broker = await startMockBroker({ onCrash: (reason) => crashes.push(reason) });
