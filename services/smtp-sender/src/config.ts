@@ -15,6 +15,11 @@ export const smtpSenderEnv = {
   SEND_LEASE_MS: positiveInt.default(120_000),
   /** Pooled SMTP connections per mailbox. Default 3. */
   SMTP_POOL_SIZE: positiveInt.default(3),
+  /**
+   * Most SMTP connections open at once across all mailboxes (each costs memory and a file descriptor). Every
+   * mailbox with work still gets one: its first connection may close another mailbox's idle one. Default 1 000.
+   */
+  SMTP_MAX_CONNECTIONS: positiveInt.default(1_000),
   /** Connect, greeting and reply timeout towards SMTP servers. Default 30 000 ms. */
   SMTP_TIMEOUT_MS: positiveInt.default(30_000),
 };

@@ -18,6 +18,7 @@ export async function startSmtpSender(
   const transports = createTransportPool({
     secrets: secretBoxFromEnv(config),
     poolSize: config.SMTP_POOL_SIZE,
+    maxConnections: config.SMTP_MAX_CONNECTIONS,
     timeoutMs: config.SMTP_TIMEOUT_MS,
   });
   const statements = createSendStatements({

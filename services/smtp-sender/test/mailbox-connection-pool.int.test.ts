@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSmtpSink, type SmtpSink } from '@outflow/stack';
 import { composeMessage } from '../src/smtp/compose-message.js';
+import { ConnectionBudget } from '../src/smtp/connection-budget.js';
 import { MailboxConnectionPool, type SendError } from '../src/smtp/mailbox-connection-pool.js';
 
 describe('MailboxConnectionPool against a real SMTP server', () => {
@@ -23,7 +24,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     await sink?.stop();
   });
 
-  const send = async (to: string) => {
+  const send = async (to: string, through = pool) => {
     const mail = await composeMessage({
       from: { address: 'box@outflow.test' },
       to,
@@ -32,7 +33,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
       messageId: `<${to}@outflow.test>`,
       headers: {},
     });
-    return pool.send(mail.envelope, mail.raw);
+    return through.send(mail.envelope, mail.raw);
   };
   const failure = async (to: string): Promise<SendError> => {
     try {
@@ -65,5 +66,41 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     const results = await Promise.all(Array.from({ length: 4 }, (_, i) => send(`after${i}@example.com`)));
     expect(results).toHaveLength(4);
     expect(sink.messages.filter((m) => m.to[0]!.startsWith('after'))).toHaveLength(4);
+  });
+
+  it('keeps every mailbox within one budget of connections, and each mailbox with work gets one', async () => {
+    const budget = new ConnectionBudget(2);
+    const mailboxes = ['a', 'b', 'c'].map(
+      (user) =>
+        new MailboxConnectionPool({
+          host: sink.host,
+          port: sink.port,
+          secure: false,
+          auth: { user, pass: 'pw' },
+          size: 2,
+          timeoutMs: 1_000,
+          budget,
+        }),
+    );
+    // The connections open before (the other pool's idle ones) are not this budget's.
+    const openBefore = sink.connections().open;
+    sink.clear();
+    try {
+      const results = await Promise.all(
+        mailboxes.flatMap((mailbox, m) =>
+          Array.from({ length: 5 }, (_, i) => send(`budget${m}-${i}@example.com`, mailbox)),
+        ),
+      );
+      expect(results.every((result) => result.response.startsWith('250'))).toBe(true);
+      const byUser = (user: string) =>
+        sink.messages.filter((m) => m.authUser === user && m.to[0]!.startsWith('budget'));
+      expect([byUser('a'), byUser('b'), byUser('c')].map((messages) => messages.length)).toEqual([5, 5, 5]);
+      expect(sink.connections().peak - openBefore).toBeLessThanOrEqual(2);
+      expect(budget.usage()).toEqual({ open: 2, waiting: 0 });
+    } finally {
+      for (const mailbox of mailboxes) mailbox.close();
+    }
+    // Closing the pools gives every slot back.
+    expect(budget.usage()).toEqual({ open: 0, waiting: 0 });
   });
 });

@@ -55,11 +55,13 @@ export interface SmtpSink {
   port: number;
   readonly messages: readonly ReceivedMessage[];
   readonly attempts: readonly SmtpAttempt[];
+  /** Client connections open now, and the most open at once since the start (or the last `clear`). */
+  connections(): { open: number; peak: number };
   /** Adds a fault rule; returns its id for removeFault. Rules are checked in the order added. */
   addFault(rule: FaultRule): number;
   removeFault(id: number): void;
   clearFaults(): void;
-  /** Forgets received messages and attempts. */
+  /** Forgets received messages and attempts, and starts the connections' peak again from those open now. */
   clear(): void;
   /** Resolves once at least `count` messages were received; rejects after `timeoutMs` saying how many came. */
   waitForMessages(count: number, timeoutMs?: number): Promise<readonly ReceivedMessage[]>;
@@ -179,6 +181,8 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     }
   };
 
+  let openConnections = 0;
+  let peakConnections = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -186,6 +190,14 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     banner: 'Outflow SMTP sink',
     size: options.maxMessageBytes ?? 10 * 1024 * 1024,
     closeTimeout: 1_000,
+    onConnect(_session, callback) {
+      openConnections += 1;
+      peakConnections = Math.max(peakConnections, openConnections);
+      callback();
+    },
+    onClose() {
+      openConnections -= 1;
+    },
     onAuth(auth, _session, callback) {
       callback(null, { user: auth.username ?? 'anonymous' });
     },
@@ -247,6 +259,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     port,
     messages,
     attempts,
+    connections: () => ({ open: openConnections, peak: peakConnections }),
     addFault(rule) {
       const id = nextRuleId++;
       const stage = rule.stage ?? (rule.header ? 'data' : 'rcpt');
@@ -266,6 +279,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     clear() {
       messages.length = 0;
       attempts.length = 0;
+      peakConnections = openConnections;
     },
     waitForMessages(count, timeoutMs = 30_000) {
       if (messages.length >= count) return Promise.resolve(messages);

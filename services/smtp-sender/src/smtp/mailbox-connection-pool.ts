@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { ConnectionBudget, type IdleConnection } from './connection-budget.js';
 
 export interface PoolSettings {
   host: string;
@@ -7,6 +8,8 @@ export interface PoolSettings {
   auth?: { user: string; pass: string };
   size: number;
   timeoutMs: number;
+  /** Shared by every mailbox's pool of the process. Default: no limit across pools. */
+  budget?: ConnectionBudget;
 }
 
 /** An SMTP failure, and whether it came after the server had accepted DATA (its last reply was 354). */
@@ -29,7 +32,7 @@ export interface ConnectionSlot {
  * Pooled SMTP connections for one mailbox. We own the connections (nodemailer's SMTPConnection) instead of using
  * nodemailer's pool because only the connection knows how far a failed transaction got: after a 354 (the body was
  * sent) a drop or a timeout may have delivered the message, before it nothing did. A connection that failed is
- * closed, never reused.
+ * closed, never reused. Every open connection holds a slot of the process's ConnectionBudget.
  */
 export class MailboxConnectionPool {
   private idle: SMTPConnection[] = [];
@@ -37,8 +40,13 @@ export class MailboxConnectionPool {
   private waiting: Array<(connection: SMTPConnection | Error) => void> = [];
   private closed = false;
   private readonly gone = new WeakSet<SMTPConnection>();
+  /** How the budget sees each open connection while it is idle. */
+  private readonly handles = new Map<SMTPConnection, IdleConnection>();
+  private readonly budget: ConnectionBudget;
 
-  constructor(private readonly settings: PoolSettings) {}
+  constructor(private readonly settings: PoolSettings) {
+    this.budget = settings.budget ?? new ConnectionBudget(Infinity);
+  }
 
   async send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ response: string }> {
     return (await this.reserve()).send(envelope, raw);
@@ -87,22 +95,35 @@ export class MailboxConnectionPool {
     });
   }
 
+  /** Closes idle connections now and the others once their send ends; their slots go back to the budget. */
   close(): void {
     this.closed = true;
-    for (const connection of this.idle.splice(0)) connection.quit();
+    for (const connection of [...this.idle]) this.discard(connection, 'quit');
     for (const waiter of this.waiting.splice(0)) waiter(new Error('the SMTP pool is closed'));
   }
 
   private async acquire(): Promise<SMTPConnection> {
     if (this.closed) throw new Error('the SMTP pool is closed');
     const reusable = this.idle.pop();
-    if (reusable) return reusable;
-    if (this.open < this.settings.size) {
+    if (reusable) {
+      this.budget.busy(this.handles.get(reusable)!);
+      return reusable;
+    }
+    // A first connection is owed a slot (it may wait for one); a further one opens only from a free slot.
+    const first = this.open === 0;
+    if (this.open < this.settings.size && (first || this.budget.tryTake())) {
       this.open += 1;
+      let holdsSlot = !first;
       try {
+        if (first) {
+          await this.budget.take();
+          holdsSlot = true;
+          if (this.closed) throw new Error('the SMTP pool is closed');
+        }
         return await this.connect();
       } catch (error) {
         this.open -= 1;
+        if (holdsSlot) this.budget.release();
         this.wakeOne();
         throw error;
       }
@@ -142,14 +163,18 @@ export class MailboxConnectionPool {
       });
       connection.connect((error) => {
         if (error) return fail(error);
-        if (!auth) {
+        const opened = (): void => {
           settled = true;
-          return resolve(connection);
-        }
+          this.handles.set(connection, {
+            poolOpen: () => this.open,
+            close: () => this.discard(connection, 'quit'),
+          });
+          resolve(connection);
+        };
+        if (!auth) return opened();
         connection.login(auth, (loginError) => {
           if (loginError) return fail(loginError);
-          settled = true;
-          resolve(connection);
+          opened();
         });
       });
     });
@@ -158,20 +183,33 @@ export class MailboxConnectionPool {
   private release(connection: SMTPConnection): void {
     // Closed while reserved (the server hung up): its slot was already given back by discard.
     if (this.gone.has(connection)) return;
+    if (this.closed) return this.discard(connection, 'quit');
+    // Another mailbox waits for its first connection: this pool keeps its others for its own backlog.
+    if (this.waiting.length > 0 && this.open > 1 && this.budget.wanted()) return this.discard(connection, 'quit');
     const waiter = this.waiting.shift();
-    if (waiter) waiter(connection);
-    else if (this.closed) connection.quit();
-    else this.idle.push(connection);
+    if (waiter) return waiter(connection);
+    this.idle.push(connection);
+    this.budget.idled(this.handles.get(connection)!);
   }
 
-  /** Removes a connection for good (idempotent: a failed send and its close event both land here). */
-  private discard(connection: SMTPConnection): void {
+  /**
+   * Removes a connection for good and gives its slot back (idempotent: a failed send and its close event both land
+   * here). `quit` ends a healthy connection politely; a failed one is just closed.
+   */
+  private discard(connection: SMTPConnection, how: 'quit' | 'close' = 'close'): void {
     if (this.gone.has(connection)) return;
     this.gone.add(connection);
     const index = this.idle.indexOf(connection);
     if (index !== -1) this.idle.splice(index, 1);
-    if (!connection.destroyed) connection.close();
+    const handle = this.handles.get(connection);
+    if (handle) this.budget.busy(handle);
+    this.handles.delete(connection);
+    if (!connection.destroyed) {
+      if (how === 'quit') connection.quit();
+      else connection.close();
+    }
     this.open -= 1;
+    this.budget.release();
     this.wakeOne();
   }
 

@@ -1,4 +1,5 @@
 import type { SecretBox } from '@outflow/config';
+import { ConnectionBudget } from './connection-budget.js';
 import { MailboxConnectionPool } from './mailbox-connection-pool.js';
 
 export interface MailboxSmtpSettings {
@@ -14,19 +15,24 @@ export interface MailboxSmtpSettings {
 
 export interface TransportPool {
   get(mailbox: MailboxSmtpSettings): MailboxConnectionPool;
+  /** SMTP connections open across the mailboxes, and mailboxes waiting for a first one. */
+  usage(): { open: number; waiting: number };
   closeAll(): void;
 }
 
 /**
  * One connection pool per mailbox, reused across sends (a connection per email caps throughput and looks like
- * abuse to receiving servers). A mailbox whose settings changed gets a new pool.
+ * abuse to receiving servers). A mailbox whose settings changed gets a new pool. All pools share one budget of
+ * `maxConnections`.
  */
 export function createTransportPool(options: {
   secrets: SecretBox;
   poolSize: number;
+  maxConnections: number;
   timeoutMs: number;
 }): TransportPool {
   const pools = new Map<string, { version: number; pool: MailboxConnectionPool }>();
+  const budget = new ConnectionBudget(options.maxConnections);
   return {
     get(mailbox) {
       const version = mailbox.updated_at.getTime();
@@ -44,10 +50,12 @@ export function createTransportPool(options: {
         ...(mailbox.smtp_username ? { auth: { user: mailbox.smtp_username, pass: password ?? '' } } : {}),
         size: options.poolSize,
         timeoutMs: options.timeoutMs,
+        budget,
       });
       pools.set(mailbox.id, { version, pool });
       return pool;
     },
+    usage: () => budget.usage(),
     closeAll() {
       for (const { pool } of pools.values()) pool.close();
       pools.clear();
