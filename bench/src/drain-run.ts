@@ -16,6 +16,8 @@ export interface DrainRun {
   drainSeconds: number;
   emailsPerSecond: number;
   firstToLastArrivalSeconds: number;
+  /** The most SMTP connections the sink had open at once (absent in results written before it was counted). */
+  smtpConnectionsPeak?: number;
   /** Emails the mailboxes' capacity allows today: all the due ones, unless the capacity profile is realistic. */
   sendable: number;
   correctness: {
@@ -227,6 +229,7 @@ export async function runDrain(
         ...(lagMs ? { lagMs } : {}),
         ...(followupMs ? { followupMs } : {}),
         drainSeconds: drainMs / 1000,
+        smtpConnectionsPeak: stack.smtp.connections().peak,
         sendable,
         emailsPerSecond: Math.round(sendable / (drainMs / 1000)),
         firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,

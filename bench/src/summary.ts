@@ -46,6 +46,7 @@ export function summarizeDrains(runs: DrainRun[]) {
     drainSeconds: median(runs.map((run) => run.drainSeconds)),
     emailsPerSecond: median(runs.map((run) => run.emailsPerSecond)),
     firstToLastArrivalSeconds: median(runs.map((run) => run.firstToLastArrivalSeconds)),
+    smtpConnectionsPeak: median(runs.map((run) => run.smtpConnectionsPeak ?? 0)),
     lagMs: medianPercentiles(runs.map((run) => run.lagMs)),
     followupMs: medianPercentiles(runs.map((run) => run.followupMs)),
     correctness: {
@@ -131,6 +132,7 @@ export function renderDrainSummary(result: {
     `| emails/s end to end | ${m.emailsPerSecond} | ${result.runs.map((run) => run.emailsPerSecond).join(', ')} |`,
     `| drain seconds | ${m.drainSeconds} | ${result.runs.map((run) => run.drainSeconds).join(', ')} |`,
     `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
+    `| SMTP connections open at once at the sink, peak | ${m.smtpConnectionsPeak} | ${result.runs.map((run) => run.smtpConnectionsPeak ?? '').join(', ')} |`,
     `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
     `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,
     `| mailboxes over their daily capacity (worst) | ${m.correctness.overCapacity} | ${result.runs.map((run) => run.correctness.overCapacity).join(', ')} |`,
