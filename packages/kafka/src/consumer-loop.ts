@@ -51,6 +51,11 @@ export interface ConsumerLoopOptions<T extends TopicName> {
    * does not rely on partition order; concurrent handlers are what lets coalesced statements form batches.
    */
   messageConcurrency?: number;
+  /**
+   * Most bytes one fetch brings of a partition (Kafka's max.partition.fetch.bytes). Every message fetched stays in
+   * memory until its whole fetch is handled, so it bounds the backlog a member holds. Default kafkajs's 1 MiB.
+   */
+  maxBytesPerPartition?: number;
   /** Backoff for in-place retries. Default 200 ms doubling to 30 s. */
   retryBackoff?: { initialMs: number; maxMs: number };
   /**
@@ -147,7 +152,12 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
   };
 
   const start = async (): Promise<void> => {
-    const consumer: Consumer = options.kafka.kafka.consumer(options.kafka.consumerConfig(options.groupId));
+    const consumer: Consumer = options.kafka.kafka.consumer(
+      options.kafka.consumerConfig(
+        options.groupId,
+        options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {},
+      ),
+    );
     current = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const partitions = [...(payload.memberAssignment[physical] ?? [])].sort((a, b) => a - b);

@@ -9,6 +9,11 @@ export const smtpSenderEnv = {
    * the email, so this bounds memory and fetch-ahead, not the SMTP load (SMTP_POOL_SIZE does). Default 64.
    */
   SENDER_MESSAGE_CONCURRENCY: positiveInt.default(64),
+  /**
+   * Most bytes of email jobs one fetch brings per partition (~500 bytes a job). The jobs of a fetch are held until
+   * all of it is handled: with kafkajs's 1 MiB a backlog meant ~2 000 jobs per partition in memory. Default 131 072.
+   */
+  SENDER_FETCH_BYTES_PER_PARTITION: positiveInt.default(131_072),
   /** Most emails per coalesced database statement (start, context, record-sent, publish). Default 200. */
   SENDER_BATCH_SIZE: positiveInt.default(200),
   /** How long a send may take before its lease expires and the email is marked uncertain. Default 120 000 ms. */

@@ -39,6 +39,7 @@ export async function startSmtpSender(
     partitionsConsumedConcurrently: config.SENDER_CONCURRENCY,
     // Emails of one partition do not depend on each other's order; their statements coalesce into batches.
     messageConcurrency: config.SENDER_MESSAGE_CONCURRENCY,
+    maxBytesPerPartition: config.SENDER_FETCH_BYTES_PER_PARTITION,
     handle: (message) => handleEmailJob(deps, message),
     onDeadLetter: (info) => recordDeadLetteredJob(deps, info),
     onFatal,
