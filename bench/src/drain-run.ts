@@ -18,6 +18,8 @@ export interface DrainRun {
   firstToLastArrivalSeconds: number;
   /** The most SMTP connections the sink had open at once (absent in results written before it was counted). */
   smtpConnectionsPeak?: number;
+  /** Send attempts that failed (and were retried or ended the email), by error code; none in a clean run. */
+  failedAttempts?: Record<string, number>;
   /** Emails the mailboxes' capacity allows today: all the due ones, unless the capacity profile is realistic. */
   sendable: number;
   correctness: {
@@ -200,6 +202,7 @@ export async function runDrain(
       }));
       const { lagMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
       const overCapacity = await countOverCapacity(db, sequenceId);
+      const failedAttempts = await countFailedAttempts(db, sequenceId);
       await pipeline.stop();
       const profileDir = options.profileDir;
       const profiles = profileDir
@@ -230,6 +233,7 @@ export async function runDrain(
         ...(followupMs ? { followupMs } : {}),
         drainSeconds: drainMs / 1000,
         smtpConnectionsPeak: stack.smtp.connections().peak,
+        failedAttempts,
         sendable,
         emailsPerSecond: Math.round(sendable / (drainMs / 1000)),
         firstToLastArrivalSeconds: (arrivals.at(-1)! - arrivals[0]!) / 1000,
@@ -262,6 +266,17 @@ async function countSendable(db: Database, sequenceId: string): Promise<number> 
 }
 
 /** Mailboxes with more of the due emails claimed, being sent or sent than their daily capacity allows. */
+async function countFailedAttempts(db: Database, sequenceId: string): Promise<Record<string, number>> {
+  const { rows } = await sql<{ error_code: string; n: string }>`
+    select d.error_code, count(*) as n
+    from delivery_events d
+    join email_queues e on e.id = d.email_queue_id
+    where e.sequence_id = ${sequenceId} and d.error_code is not null
+    group by 1 order by 1
+  `.execute(db);
+  return Object.fromEntries(rows.map((row) => [row.error_code, Number(row.n)]));
+}
+
 async function countOverCapacity(db: Database, sequenceId: string): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     select count(*) as n

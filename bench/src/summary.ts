@@ -103,6 +103,12 @@ export function cpuMsPerEmail(
   return Math.round((seconds * 1000 * 100) / run.sendable) / 100;
 }
 
+function showFailedAttempts(failed: Record<string, number> | undefined): string {
+  if (!failed) return 'not counted';
+  const entries = Object.entries(failed);
+  return entries.length === 0 ? '0' : entries.map(([code, count]) => `${count} ${code}`).join(', ');
+}
+
 export function renderDrainSummary(result: {
   size: string;
   broker: string;
@@ -133,6 +139,7 @@ export function renderDrainSummary(result: {
     `| drain seconds | ${m.drainSeconds} | ${result.runs.map((run) => run.drainSeconds).join(', ')} |`,
     `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
     `| SMTP connections open at once at the sink, peak | ${m.smtpConnectionsPeak} | ${result.runs.map((run) => run.smtpConnectionsPeak ?? '').join(', ')} |`,
+    `| failed send attempts (retried or ended), last run | ${showFailedAttempts(result.runs.at(-1)?.failedAttempts)} | |`,
     `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
     `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,
     `| mailboxes over their daily capacity (worst) | ${m.correctness.overCapacity} | ${result.runs.map((run) => run.correctness.overCapacity).join(', ')} |`,
