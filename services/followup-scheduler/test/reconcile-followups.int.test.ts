@@ -10,17 +10,20 @@ const logger = testLogger('followup-reconcile-test');
 const settings = { afterMs: 0, daySeconds: 86_400 };
 
 /**
- * Marks emails sent as the sender records them: the status and the `sent` event in one statement (so one
- * transaction, with the same time), and no follow-up event anywhere, as if it was lost.
+ * Marks emails sent as the sender records them: the status and the `sent` event in one statement, with the same
+ * time, and no follow-up event anywhere, as if it was lost. The time is 5 ms back: a scan window ends at a whole
+ * millisecond, so an email sent in the very millisecond the reconciliation starts is left to its next pass (on a
+ * fast machine the test's next statement can run in that millisecond).
  */
 async function markSent(test: TestDatabase, emailIds: string[]) {
   await sql`
     with sent as (
-      update email_queues set status = 'sent', sent_at = now() where id = any(${emailIds}::uuid[])
-      returning id, sequence_id, contact_id, mailbox_id
+      update email_queues set status = 'sent', sent_at = now() - interval '5 milliseconds'
+      where id = any(${emailIds}::uuid[])
+      returning id, sequence_id, contact_id, mailbox_id, sent_at
     )
-    insert into email_events (email_queue_id, sequence_id, contact_id, mailbox_id, type, event_key)
-    select id, sequence_id, contact_id, mailbox_id, 'sent', 'sent:' || id from sent
+    insert into email_events (email_queue_id, sequence_id, contact_id, mailbox_id, type, event_key, occurred_at)
+    select id, sequence_id, contact_id, mailbox_id, 'sent', 'sent:' || id, sent_at from sent
   `.execute(test.db);
 }
 
@@ -54,7 +57,7 @@ describe('follow-up reconciliation', () => {
   it('schedules the next step of a sent email whose event was lost, once', async () => {
     const { enrollment, email } = await seedTwoSteps(test);
     await markSent(test, [email.id]);
-    // Sent in an earlier statement, so "older than 0 ms" holds without waiting.
+    // Sent 5 ms back (see markSent), so "older than 0 ms" holds without waiting.
     expect(await reconcileFollowups({ db: test.db, logger }, settings)).toBe(1);
     expect(await stepsOf(test, enrollment.id)).toEqual([
       { step_order: 1, status: 'sent' },
