@@ -113,17 +113,16 @@ export class MailboxConnectionPool {
     const first = this.open === 0;
     if (this.open < this.settings.size && (first || this.budget.tryTake())) {
       this.open += 1;
-      let holdsSlot = !first;
       try {
+        // The budget's wait never fails, so from here on this attempt holds a slot.
         if (first) {
           await this.budget.take();
-          holdsSlot = true;
           if (this.closed) throw new Error('the SMTP pool is closed');
         }
         return await this.connect();
       } catch (error) {
         this.open -= 1;
-        if (holdsSlot) this.budget.release();
+        this.budget.release();
         this.wakeOne();
         throw error;
       }

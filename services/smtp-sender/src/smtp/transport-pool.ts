@@ -15,8 +15,6 @@ export interface MailboxSmtpSettings {
 
 export interface TransportPool {
   get(mailbox: MailboxSmtpSettings): MailboxConnectionPool;
-  /** SMTP connections open across the mailboxes, and mailboxes waiting for a first one. */
-  usage(): { open: number; waiting: number };
   closeAll(): void;
 }
 
@@ -55,7 +53,6 @@ export function createTransportPool(options: {
       pools.set(mailbox.id, { version, pool });
       return pool;
     },
-    usage: () => budget.usage(),
     closeAll() {
       for (const { pool } of pools.values()) pool.close();
       pools.clear();
