@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
-import type { DB } from '@outflow/db';
+import { prepared, type DB } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import type { TypedProducer } from './typed-producer.js';
@@ -21,23 +21,29 @@ export type AnyOutboxMessage = { [T in OutboxTopic]: OutboxMessage<T> }[OutboxTo
 
 /**
  * Writes messages to the outbox with the caller's executor: pass the transaction that makes the state change the
- * messages announce, so both commit or neither does. Returns the row ids for publishOutbox.
+ * messages announce, so both commit or neither does. Returns the row ids for publishOutbox, in the messages'
+ * order. One array per column keeps the text the same for any count, so the statement is prepared once.
  */
 export async function enqueueOutbox(db: Kysely<DB>, messages: readonly AnyOutboxMessage[]): Promise<string[]> {
   if (messages.length === 0) return [];
-  const rows = await db
-    .insertInto('outbox')
-    .values(
-      messages.map((message) => ({
-        topic: message.topic,
-        message_key: message.key,
-        message_id: message.messageId,
-        payload: JSON.stringify(message.payload),
-      })),
+  const { rows } = await prepared(
+    'enqueue-outbox',
+    sql<{ id: string }>`
+    with message as (
+      select * from unnest(${messages.map((message) => message.topic)}::text[],
+        ${messages.map((message) => message.key)}::text[], ${messages.map((message) => message.messageId)}::text[],
+        ${messages.map((message) => JSON.stringify(message.payload))}::jsonb[])
+        with ordinality as message(topic, message_key, message_id, payload, position)
+    ), inserted as (
+      insert into outbox (topic, message_key, message_id, payload)
+      select topic, message_key, message_id, payload from message order by position
+      returning id
     )
-    .returning('id')
-    .execute();
-  return rows.map((row) => String(row.id));
+    -- Identity values are drawn in insert order, which is the messages' order.
+    select id::text as id from inserted order by id
+  `,
+  ).execute(db);
+  return rows.map((row) => row.id);
 }
 
 interface OutboxRow {
@@ -73,14 +79,10 @@ async function publishRows(
         })),
       );
     }
-    await trx
-      .deleteFrom('outbox')
-      .where(
-        'id',
-        'in',
-        rows.map((row) => row.id),
-      )
-      .execute();
+    await prepared(
+      'delete-outbox',
+      sql`delete from outbox where id = any(${rows.map((row) => row.id)}::bigint[])`,
+    ).execute(trx);
     return rows.length;
   });
 }
@@ -89,10 +91,13 @@ async function publishRows(
 export async function publishOutbox(db: Kysely<DB>, producer: TypedProducer, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   return publishRows(db, producer, async (trx) => {
-    const { rows } = await sql<OutboxRow>`
+    const { rows } = await prepared(
+      'select-outbox',
+      sql<OutboxRow>`
       select id::text as id, topic, message_key, message_id, payload from outbox
       where id = any(${ids.map(Number)}::bigint[]) order by id for update skip locked
-    `.execute(trx);
+    `,
+    ).execute(trx);
     return rows;
   });
 }

@@ -96,6 +96,27 @@ describe('the outbox', () => {
     expect(await outboxSize()).toBe(0);
   });
 
+  it("returns each message's row id in the messages' order, with its payload stored as given", async () => {
+    const messages = [followup(randomUUID()), followup(randomUUID()), followup(randomUUID())];
+    const ids = await database.db.transaction().execute((trx) => enqueueOutbox(trx, messages));
+    const rows = await database.db
+      .selectFrom('outbox')
+      .select(['id', 'topic', 'message_key', 'message_id', 'payload'])
+      .where('id', 'in', ids)
+      .execute();
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
+    expect(ids.map((id) => byId.get(id))).toEqual(
+      messages.map((message) => ({
+        id: expect.anything(),
+        topic: message.topic,
+        message_key: message.key,
+        message_id: message.messageId,
+        payload: message.payload,
+      })),
+    );
+    await database.db.deleteFrom('outbox').execute();
+  });
+
   it('writes nothing when the transaction that enqueued rolls back', async () => {
     const message = followup(randomUUID());
     await expect(

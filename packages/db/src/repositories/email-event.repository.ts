@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB, EmailEventType, Json } from '../database.generated.js';
+import { prepared } from '../prepared-statements.js';
 
 export interface NewEmailEvent {
   emailId: string;
@@ -17,22 +18,23 @@ export async function insertEmailEvent(db: Kysely<DB>, event: NewEmailEvent): Pr
   await insertEmailEvents(db, [event]);
 }
 
-/** Records many email events in one statement (same rules as insertEmailEvent). */
+/**
+ * Records many email events in one statement (same rules as insertEmailEvent). The rows travel as one array per
+ * column, so the text is the same for any count and the statement is prepared once per connection (a VALUES list
+ * would be parsed and planned again for every count).
+ */
 export async function insertEmailEvents(db: Kysely<DB>, events: readonly NewEmailEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db
-    .insertInto('email_events')
-    .values(
-      events.map((event) => ({
-        email_queue_id: event.emailId,
-        sequence_id: event.sequenceId,
-        contact_id: event.contactId,
-        mailbox_id: event.mailboxId,
-        type: event.type,
-        event_key: event.eventKey,
-        metadata: JSON.stringify(event.metadata ?? {}),
-      })),
-    )
-    .onConflict((conflict) => conflict.column('event_key').doNothing())
-    .execute();
+  await prepared(
+    'insert-email-events',
+    sql`
+    insert into email_events (email_queue_id, sequence_id, contact_id, mailbox_id, type, event_key, metadata)
+    select * from unnest(
+      ${events.map((event) => event.emailId)}::uuid[], ${events.map((event) => event.sequenceId)}::uuid[],
+      ${events.map((event) => event.contactId)}::uuid[], ${events.map((event) => event.mailboxId)}::uuid[],
+      ${events.map((event) => event.type)}::email_event_type[], ${events.map((event) => event.eventKey)}::text[],
+      ${events.map((event) => JSON.stringify(event.metadata ?? {}))}::jsonb[])
+    on conflict (event_key) do nothing
+  `,
+  ).execute(db);
 }
