@@ -11,6 +11,9 @@ import { percentiles } from './summary.js';
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
 export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
 
+/** Per error code: how many attempts failed with it, and one of their error messages. */
+export type FailedAttempts = Record<string, { count: number; example: string }>;
+
 export interface DrainRun {
   generationMs: number;
   drainSeconds: number;
@@ -19,7 +22,7 @@ export interface DrainRun {
   /** The most SMTP connections the sink had open at once (absent in results written before it was counted). */
   smtpConnectionsPeak?: number;
   /** Send attempts that failed (and were retried or ended the email), by error code; none in a clean run. */
-  failedAttempts?: Record<string, number>;
+  failedAttempts?: FailedAttempts;
   /** Emails the mailboxes' capacity allows today: all the due ones, unless the capacity profile is realistic. */
   sendable: number;
   correctness: {
@@ -265,18 +268,21 @@ async function countSendable(db: Database, sequenceId: string): Promise<number> 
   return Number(rows[0]!.n);
 }
 
-/** Mailboxes with more of the due emails claimed, being sent or sent than their daily capacity allows. */
-async function countFailedAttempts(db: Database, sequenceId: string): Promise<Record<string, number>> {
-  const { rows } = await sql<{ error_code: string; n: string }>`
-    select d.error_code, count(*) as n
+/** Failed send attempts by error code, each with one of its messages (the first in text order) as an example. */
+async function countFailedAttempts(db: Database, sequenceId: string): Promise<FailedAttempts> {
+  const { rows } = await sql<{ error_code: string; n: string; example: string | null }>`
+    select d.error_code, count(*) as n, min(d.error_message) as example
     from delivery_events d
     join email_queues e on e.id = d.email_queue_id
     where e.sequence_id = ${sequenceId} and d.error_code is not null
     group by 1 order by 1
   `.execute(db);
-  return Object.fromEntries(rows.map((row) => [row.error_code, Number(row.n)]));
+  return Object.fromEntries(
+    rows.map((row) => [row.error_code, { count: Number(row.n), example: row.example ?? '' }]),
+  );
 }
 
+/** Mailboxes with more of the due emails claimed, being sent or sent than their daily capacity allows. */
 async function countOverCapacity(db: Database, sequenceId: string): Promise<number> {
   const { rows } = await sql<{ n: string }>`
     select count(*) as n

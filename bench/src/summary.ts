@@ -1,4 +1,4 @@
-import type { DrainRun } from './drain-run.js';
+import type { DrainRun, FailedAttempts } from './drain-run.js';
 import { renderTimeline, timelineFigures } from './timeline-table.js';
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -103,10 +103,12 @@ export function cpuMsPerEmail(
   return Math.round((seconds * 1000 * 100) / run.sendable) / 100;
 }
 
-function showFailedAttempts(failed: Record<string, number> | undefined): string {
+function showFailedAttempts(failed: FailedAttempts | undefined): string {
   if (!failed) return 'not counted';
   const entries = Object.entries(failed);
-  return entries.length === 0 ? '0' : entries.map(([code, count]) => `${count} ${code}`).join(', ');
+  if (entries.length === 0) return '0';
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160);
+  return entries.map(([code, { count, example }]) => `${count} ${code} (e.g. "${cell(example)}")`).join(', ');
 }
 
 export function renderDrainSummary(result: {
