@@ -59,10 +59,10 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
             // flap and the mock aborts. These values were measured to work (see shared/KAFKA-TESTING.md).
             sessionTimeout: 3_000,
             heartbeatInterval: 500,
-            // Unlike a real broker, the mock answers a fetch that found nothing only when the whole wait is over,
-            // even if messages arrive meanwhile: each hop then waits half of it on average (measured in the
-            // bench: follow-up latency p50 ~510 ms at 1 000 ms). A short wait keeps dev and test latency real.
-            maxWaitTimeInMs: 100,
+            // The same wait as in production: our build of the mock answers a waiting fetch as soon as data arrives
+            // (tools/mock-broker/fetch-wakes-on-produce.patch), as Kafka does, so idle consumers poll once a second
+            // instead of ten times.
+            maxWaitTimeInMs: 1_000,
             rebalanceTimeout: 10_000,
             partitionAssigners: [createDevRoundRobinAssigner],
           }

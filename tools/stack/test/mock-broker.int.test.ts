@@ -64,6 +64,51 @@ describe('the mock broker host', () => {
     }
   });
 
+  it('answers a fetch waiting for data as soon as a message is produced, as a real broker does', async () => {
+    // librdkafka's mock holds an empty fetch response for the whole MaxWait even when data arrives meanwhile;
+    // tools/mock-broker/fetch-wakes-on-produce.patch sends it at once, and the consumer fetches again.
+    const maxWaitTimeInMs = 2_000;
+    const broker = await startMockBroker({ topics: [{ name: 'waiting', partitions: 1 }] });
+    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    const admin = kafka.admin();
+    const consumer = kafka.consumer({
+      groupId: 'waiting',
+      sessionTimeout: 3_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs,
+    });
+    const fetchesStarted: Array<() => void> = [];
+    consumer.on(consumer.events.FETCH_START, () => fetchesStarted.splice(0).forEach((started) => started()));
+    const arrivals = new Map<string, () => void>();
+    try {
+      await Promise.all([producer.connect(), admin.connect(), consumer.connect()]);
+      await consumer.subscribe({ topic: 'waiting', fromBeginning: true });
+      let nextFetch = new Promise<void>((resolve) => fetchesStarted.push(resolve));
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          // The next fetch starts after this handler: listen for it before returning.
+          nextFetch = new Promise<void>((resolve) => fetchesStarted.push(resolve));
+          arrivals.get(message.value!.toString())?.();
+        },
+      });
+      for (const value of ['first', 'second', 'third']) {
+        await nextFetch;
+        // A round trip on another connection: the broker has read the fetch sent before it, which now waits.
+        await admin.fetchTopicMetadata({ topics: ['waiting'] });
+        const arrived = new Promise<void>((resolve) => arrivals.set(value, resolve));
+        const producedAt = Date.now();
+        await producer.send({ topic: 'waiting', messages: [{ value }] });
+        await arrived;
+        // Unpatched, the message waits out the fetch's MaxWait (~2 s).
+        expect(Date.now() - producedAt).toBeLessThan(maxWaitTimeInMs / 2);
+      }
+    } finally {
+      await Promise.all([consumer.disconnect(), producer.disconnect(), admin.disconnect()]);
+      await broker.stop();
+    }
+  });
+
   it('reports a crash of the broker process as an error', async () => {
     const crashes: string[] = [];
     const broker = await startMockBroker({ onCrash: (reason) => crashes.push(reason) });
