@@ -277,9 +277,7 @@ async function countFailedAttempts(db: Database, sequenceId: string): Promise<Fa
     where e.sequence_id = ${sequenceId} and d.error_code is not null
     group by 1 order by 1
   `.execute(db);
-  return Object.fromEntries(
-    rows.map((row) => [row.error_code, { count: Number(row.n), example: row.example ?? '' }]),
-  );
+  return Object.fromEntries(rows.map((row) => [row.error_code, { count: Number(row.n), example: row.example ?? '' }]));
 }
 
 /** Mailboxes with more of the due emails claimed, being sent or sent than their daily capacity allows. */
