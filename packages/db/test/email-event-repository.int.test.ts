@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sql } from 'kysely';
 import { createDb, insertEmailEvent, insertEmailEvents, type Database, type NewEmailEvent } from '../src/index.js';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
+import {
+  createTestDatabase,
+  preparedOnConnection,
+  seedEnrolledEmail,
+  type TestDatabase,
+} from '../src/testing/index.js';
 
 describe('email event repository', () => {
   let test: TestDatabase;
@@ -53,7 +57,7 @@ describe('email event repository', () => {
       },
     ]);
     // One text for any number of events: the one and three event inserts share one prepared statement.
-    const { rows: statements } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(db);
+    const statements = await preparedOnConnection(db);
     expect(statements.filter((statement) => statement.name.startsWith('insert-email-events-'))).toHaveLength(1);
   });
 });

@@ -2,15 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDb, prepared, type Database } from '../src/index.js';
 import { MAX_PREPARED_PER_CONNECTION, preparedNameOf } from '../src/prepared-statements.js';
-import { createTestDatabase, type TestDatabase } from '../src/testing/index.js';
-
-/** The statements prepared on the pool's one connection, as PostgreSQL lists them. */
-async function preparedOnConnection(db: Database): Promise<{ name: string; generic_plans: string }[]> {
-  const { rows } = await sql<{ name: string; generic_plans: string }>`
-    select name, generic_plans::text from pg_prepared_statements order by name
-  `.execute(db);
-  return rows;
-}
+import { createTestDatabase, preparedOnConnection, type TestDatabase } from '../src/testing/index.js';
 
 describe('prepared statements', () => {
   let test: TestDatabase;
