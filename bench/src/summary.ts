@@ -160,6 +160,7 @@ export function renderDrainSummary(result: {
     '',
     ...renderDrainTimeline(result.runs.at(-1)?.timeline),
     ...renderVacuum(result.runs.at(-1)?.vacuum),
+    ...renderWal(result.runs.at(-1)?.wal),
     ...renderStatements(result.runs.at(-1)?.statements),
     ...renderProfiles(result.runs.at(-1)?.profiles),
   ];
@@ -197,6 +198,19 @@ function renderVacuum(vacuum: DrainRun['vacuum']): string[] {
     '| table (last run) | autovacuum runs during the drain | dead row versions at the end |',
     '| --- | --- | --- |',
     ...vacuum.map((table) => `| ${table.table} | ${table.autovacuums} | ${table.deadTuples} |`),
+    '',
+  ];
+}
+
+/** How much the drain logged, and how much of it was whole pages (each page's first change after a checkpoint). */
+function renderWal(wal: DrainRun['wal']): string[] {
+  if (!wal) return [];
+  const { checkpoints, settings } = wal;
+  return [
+    `Write-ahead log (last run): ${wal.bytesPerEmail} bytes, ${wal.recordsPerEmail} records and ` +
+      `${wal.fullPageImagesPerEmail} full-page images per email; ${checkpoints.timed} checkpoints by time and ` +
+      `${checkpoints.requested} by log volume (max_wal_size ${settings.max_wal_size}, checkpoint_timeout ` +
+      `${settings.checkpoint_timeout}).`,
     '',
   ];
 }
