@@ -34,6 +34,7 @@ const allMigrations = [
   '2026_11_23_0012_audit_per_statement',
   '2026_11_23_0013_followup_scan',
   '2026_11_23_0014_audit_without_key_checks',
+  '2026_11_24_0015_time_ordered_ids',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

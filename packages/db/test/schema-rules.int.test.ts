@@ -29,6 +29,44 @@ describe('schema rules enforced by the database', () => {
     expect(updated.updated_at.getTime()).toBeGreaterThan(mailbox.updated_at.getTime());
   });
 
+  it("draws every table's id as a time-ordered UUID (version 7): the insert's milliseconds, then random bits", async () => {
+    const { rows: defaults } = await sql<{ table_name: string; column_default: string | null }>`
+      select table_name, column_default from information_schema.columns
+      where table_schema = 'public' and column_name = 'id' and data_type = 'uuid' order by table_name
+    `.execute(database.db);
+    expect(defaults.length).toBeGreaterThanOrEqual(10);
+    for (const column of defaults)
+      expect(`${column.table_name}: ${column.column_default}`).toBe(`${column.table_name}: uuid_v7()`);
+
+    const clock = async () =>
+      Number(
+        (
+          await sql<{ ms: string }>`select (extract(epoch from clock_timestamp()) * 1000)::bigint as ms`.execute(
+            database.db,
+          )
+        ).rows[0]!.ms,
+      );
+    const before = await clock();
+    const { email, enrollment } = await seedEnrolledEmail(database.db);
+    const after = await clock();
+    for (const id of [email.id, enrollment.id]) {
+      // xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx: version 7, RFC 9562 variant.
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before - 1);
+      expect(ms).toBeLessThanOrEqual(after + 1);
+    }
+
+    // Drawn one after another, ids never sort before one drawn in an earlier millisecond, and never repeat.
+    const { rows: drawn } = await sql<{ id: string }>`
+      select uuid_v7()::text as id from generate_series(1, 20000) order by generate_series
+    `.execute(database.db);
+    const prefixes = drawn.map((row) => row.id.slice(0, 13));
+    expect(prefixes).toEqual([...prefixes].sort());
+    expect(new Set(drawn.map((row) => row.id)).size).toBe(20_000);
+    expect(new Set(drawn.map((row) => row.id[14])).size).toBe(1);
+  });
+
   it('rejects an unknown time zone, a bad port and a negative capacity', async () => {
     const base = { email: 'x@outflow.test', smtp_host: 'h', smtp_port: 25 };
     await expect(
