@@ -68,6 +68,42 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     expect(sink.messages.filter((m) => m.to[0]!.startsWith('after'))).toHaveLength(4);
   });
 
+  it('sends on another connection when the reserved one closed before the send (its idle timeout came first)', async () => {
+    const quiet = await startSmtpSink();
+    // A short socket timeout: the reserved connection sits idle (as while the email is marked sending) and the
+    // client closes it.
+    const shortLived = new MailboxConnectionPool({
+      host: quiet.host,
+      port: quiet.port,
+      secure: false,
+      size: 1,
+      timeoutMs: 200,
+    });
+    try {
+      const slot = await shortLived.reserve();
+      expect(quiet.connections().open).toBe(1);
+      for (const deadline = Date.now() + 5_000; quiet.connections().open > 0;) {
+        if (Date.now() > deadline) throw new Error('the idle connection was never closed');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const mail = await composeMessage({
+        from: { address: 'box@outflow.test' },
+        to: 'reserved@example.com',
+        subject: 'reserved',
+        text: 'hi',
+        messageId: '<reserved@outflow.test>',
+        headers: {},
+      });
+      const result = await slot.send(mail.envelope, mail.raw);
+      expect(result.response).toMatch(/^250/);
+      expect(quiet.messages.map((message) => message.to)).toEqual([['reserved@example.com']]);
+      expect(quiet.connections().peak).toBe(1);
+    } finally {
+      shortLived.close();
+      await quiet.stop();
+    }
+  });
+
   it('keeps every mailbox within one budget of connections, and each mailbox with work gets one', async () => {
     const budget = new ConnectionBudget(2);
     const mailboxes = ['a', 'b', 'c'].map(

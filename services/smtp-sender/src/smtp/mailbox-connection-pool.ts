@@ -28,6 +28,19 @@ export interface ConnectionSlot {
   release(): void;
 }
 
+/** How many times one send may move to another connection because its own had closed before the send. */
+const maxReplacements = 2;
+
+/**
+ * nodemailer refuses a send on a connection that is closed or closing before writing anything ("Cannot send
+ * message - smtp connection is already destroyed", or its socket is destroyed or half-closed): code ECONNECTION,
+ * at the API stage rather than an SMTP command's.
+ */
+function closedBeforeSending(error: unknown): boolean {
+  const failure = error as { code?: string; command?: string };
+  return failure.code === 'ECONNECTION' && failure.command === 'API';
+}
+
 /**
  * Pooled SMTP connections for one mailbox. We own the connections (nodemailer's SMTPConnection) instead of using
  * nodemailer's pool because only the connection knows how far a failed transaction got: after a 354 (the body was
@@ -64,7 +77,7 @@ export class MailboxConnectionPool {
       send: (envelope, raw) => {
         if (used) return Promise.reject(new Error('this SMTP connection slot was already used'));
         used = true;
-        return this.sendOn(connection, envelope, raw);
+        return this.sendOnLive(connection, envelope, raw);
       },
       release: () => {
         if (used) return;
@@ -72,6 +85,34 @@ export class MailboxConnectionPool {
         this.release(connection);
       },
     };
+  }
+
+  /**
+   * Sends on the reserved connection, or on another when the reserved one closed before a byte of this message
+   * was written to it: between the reservation and the send (the email is marked sending meanwhile), an idle
+   * connection can reach its socket timeout or be ended by the server. Nothing of the message went out on it, so
+   * another connection is not a resend; without it the attempt would fail (ECONNECTION) and wait for a retry's
+   * backoff. At most `maxReplacements` times: a server that closes every new connection fails the attempt.
+   */
+  private async sendOnLive(
+    reserved: SMTPConnection,
+    envelope: { from: string; to: string[] },
+    raw: Buffer,
+  ): Promise<{ response: string }> {
+    let connection = reserved;
+    for (let replaced = 0; ; replaced += 1) {
+      const last = replaced === maxReplacements;
+      if (this.gone.has(connection) && !last) {
+        connection = await this.acquire();
+        continue;
+      }
+      try {
+        return await this.sendOn(connection, envelope, raw);
+      } catch (error) {
+        if (last || !closedBeforeSending(error)) throw error;
+        connection = await this.acquire();
+      }
+    }
   }
 
   private sendOn(
