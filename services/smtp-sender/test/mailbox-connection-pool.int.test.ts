@@ -104,6 +104,45 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     }
   });
 
+  it('fails that send as before when no other connection comes within the SMTP timeout (its lease is running)', async () => {
+    const quiet = await startSmtpSink();
+    const budget = new ConnectionBudget(1);
+    const settings = { host: quiet.host, port: quiet.port, secure: false, size: 1, timeoutMs: 200, budget };
+    const first = new MailboxConnectionPool(settings);
+    // The other mailbox's connection outlives the test's waits: its slot stays taken until it is released.
+    const other = new MailboxConnectionPool({ ...settings, timeoutMs: 10_000 });
+    try {
+      const slot = await first.reserve();
+      // The other mailbox waits for the only slot, and takes it when the reserved connection times out.
+      const otherSlot = await other.reserve();
+      const mail = await composeMessage({
+        from: { address: 'box@outflow.test' },
+        to: 'stranded@example.com',
+        subject: 'stranded',
+        text: 'hi',
+        messageId: '<stranded@outflow.test>',
+        headers: {},
+      });
+      const started = Date.now();
+      const failed = await slot.send(mail.envelope, mail.raw).then(
+        () => undefined,
+        (error: unknown) => error as SendError & { command?: string },
+      );
+      expect(failed).toMatchObject({ code: 'ECONNECTION', command: 'API' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect(quiet.messages).toHaveLength(0);
+      // The slot the first mailbox asked for comes once the other gives it back: it waits in that pool, unused.
+      otherSlot.release();
+      const later = await first.reserve();
+      later.release();
+      expect(budget.usage()).toEqual({ open: 1, waiting: 0 });
+    } finally {
+      first.close();
+      other.close();
+      await quiet.stop();
+    }
+  });
+
   it('keeps every mailbox within one budget of connections, and each mailbox with work gets one', async () => {
     const budget = new ConnectionBudget(2);
     const mailboxes = ['a', 'b', 'c'].map(

@@ -101,18 +101,35 @@ export class MailboxConnectionPool {
   ): Promise<{ response: string }> {
     let connection = reserved;
     for (let replaced = 0; ; replaced += 1) {
-      const last = replaced === maxReplacements;
-      if (this.gone.has(connection) && !last) {
-        connection = await this.acquire();
-        continue;
-      }
       try {
         return await this.sendOn(connection, envelope, raw);
       } catch (error) {
-        if (last || !closedBeforeSending(error)) throw error;
-        connection = await this.acquire();
+        if (replaced === maxReplacements || !closedBeforeSending(error)) throw error;
+        connection = await this.replacementFor(error);
       }
     }
+  }
+
+  /**
+   * Another connection for a send whose own closed, if one comes within the SMTP timeout: the email is `sending`
+   * and its lease runs meanwhile, so an unbounded wait for a slot could outlast it. Otherwise the send fails with
+   * its closed connection's error, as before, and a connection that comes later goes back to the pool.
+   */
+  private async replacementFor(closedError: unknown): Promise<SMTPConnection> {
+    const pending = this.acquire();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.settings.timeoutMs, undefined);
+    });
+    const connection = await Promise.race([pending, gaveUp])
+      .catch(() => undefined)
+      .finally(() => clearTimeout(timer));
+    if (connection) return connection;
+    pending.then(
+      (late) => this.release(late),
+      () => undefined,
+    );
+    throw closedError;
   }
 
   private sendOn(
