@@ -28,6 +28,16 @@ describe('bench summaries', () => {
     expect(summary.correctness).toEqual({ duplicatesAtSink: 2, lost: 0, sentInDatabase: 9_998, overCapacity: 0 });
   });
 
+  it('gives the median peak RSS of an even number of runs to 0.1 MB', () => {
+    const withRss = (peakRssMb: number): DrainRun => ({
+      ...run(500),
+      processes: { 'retry-consumer': { cpuPercent: 4, peakRssMb } },
+    });
+    const rss = summarizeDrains([withRss(84.9), withRss(85)]).processes['retry-consumer']!.peakRssMb;
+    expect(String(rss)).toMatch(/^\d+(\.\d)?$/);
+    expect(rss).toBe(85);
+  });
+
   it('counts CPU per email from CPU seconds, adds up every process, and says what saturated cores would carry', () => {
     const measured = (cpuSeconds: number): DrainRun => ({
       ...run(500),

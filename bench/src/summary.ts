@@ -70,7 +70,8 @@ export function summarizeDrains(runs: DrainRun[]) {
         {
           cpuPercent: median(runs.map((run) => run.processes[name]?.cpuPercent ?? 0)),
           cpuMsPerEmail: median(runs.map((run) => cpuMsPerEmail(run, run.processes[name]))),
-          peakRssMb: median(runs.map((run) => run.processes[name]?.peakRssMb ?? 0)),
+          // To 0.1 MB, as sampled: the mean of two middle runs would otherwise print as 84.94999999999999.
+          peakRssMb: Math.round(median(runs.map((run) => run.processes[name]?.peakRssMb ?? 0)) * 10) / 10,
         },
       ]),
     ),
