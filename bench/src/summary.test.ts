@@ -13,6 +13,18 @@ const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   processes: { 'smtp-sender': { cpuPercent: cpu, peakRssMb: 100 } },
 });
 
+/** The drain summary of these runs, as the bench writes it. */
+const summaryOf = (runs: DrainRun[], size = 'S'): string =>
+  renderDrainSummary({
+    size,
+    broker: 'test',
+    machine: { cpus: 2 },
+    settings: {},
+    dataset: { due: 10_000 },
+    median: summarizeDrains(runs),
+    runs,
+  });
+
 describe('bench summaries', () => {
   it('takes the middle value, or the mean of the two middle ones', () => {
     expect(median([3, 1, 2])).toBe(2);
@@ -60,15 +72,7 @@ describe('bench summaries', () => {
     expect(summary.infrastructure['postgres (all backends)']?.cpuMsPerEmail).toBe(1.2);
     expect(summary.cpuMsPerEmail).toBe(2.7);
     expect(cpuMsPerEmail({ drainSeconds: 1, sendable: 0 }, { cpuPercent: 10 })).toBe(0);
-    const markdown = renderDrainSummary({
-      size: 'S',
-      broker: 'test',
-      machine: { cpus: 2 },
-      settings: {},
-      dataset: { due: 10_000 },
-      median: summary,
-      runs,
-    });
+    const markdown = summaryOf(runs);
     expect(markdown).toContain('| smtp-sender | 99 | 1.5 | 100 |');
     expect(markdown).toContain('| all together | | 2.7 | |');
     expect(markdown).toContain('at 2.7 ms in all, 2 saturated cores would carry at most 741 emails/s.');
@@ -82,20 +86,27 @@ describe('bench summaries', () => {
       deadTuples: { email_queues: 1_000 },
     }));
     const runs = [run(500), { ...run(500), timeline }];
-    const markdown = renderDrainSummary({
-      size: 'L',
-      broker: 'test',
-      machine: { cpus: 2 },
-      settings: {},
-      dataset: { due: 10_000 },
-      median: summarizeDrains(runs),
-      runs,
-    });
+    const markdown = summaryOf(runs, 'L');
     expect(markdown).toContain('Over the last run (RSS growth from the first sample to the last: smtp-sender 16.3%):');
     const rows = markdown.split('\n').filter((line) => /^\| \d+ \|/.test(line));
     expect(rows).toHaveLength(12);
     expect(rows[0]).toBe('| 0 |  | 120 | 1000 |');
     expect(rows.at(-1)).toBe('| 2340 | 500 | 139.5 | 1000 |');
+  });
+
+  it("shows the last run's write-ahead log: per email, and the checkpoints with their settings", () => {
+    const wal = {
+      bytesPerEmail: 11_000,
+      recordsPerEmail: 74.5,
+      fullPageImagesPerEmail: 3.25,
+      checkpoints: { timed: 1, requested: 2 },
+      settings: { max_wal_size: '1GB', checkpoint_timeout: '5min' },
+    };
+    expect(summaryOf([{ ...run(1_000), wal }])).toContain(
+      'Write-ahead log (last run): 11000 bytes, 74.5 records and 3.25 full-page images per email; 1 checkpoints by ' +
+        'time and 2 by log volume (max_wal_size 1GB, checkpoint_timeout 5min).',
+    );
+    expect(summaryOf([run(1_000)])).not.toContain('Write-ahead log');
   });
 });
 

@@ -24,8 +24,8 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     await sink?.stop();
   });
 
-  const send = async (to: string, through = pool) => {
-    const mail = await composeMessage({
+  const compose = (to: string) =>
+    composeMessage({
       from: { address: 'box@outflow.test' },
       to,
       subject: `to ${to}`,
@@ -33,6 +33,8 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
       messageId: `<${to}@outflow.test>`,
       headers: {},
     });
+  const send = async (to: string, through = pool) => {
+    const mail = await compose(to);
     return through.send(mail.envelope, mail.raw);
   };
   const failure = async (to: string): Promise<SendError> => {
@@ -86,14 +88,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
         if (Date.now() > deadline) throw new Error('the idle connection was never closed');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const mail = await composeMessage({
-        from: { address: 'box@outflow.test' },
-        to: 'reserved@example.com',
-        subject: 'reserved',
-        text: 'hi',
-        messageId: '<reserved@outflow.test>',
-        headers: {},
-      });
+      const mail = await compose('reserved@example.com');
       const result = await slot.send(mail.envelope, mail.raw);
       expect(result.response).toMatch(/^250/);
       expect(quiet.messages.map((message) => message.to)).toEqual([['reserved@example.com']]);
@@ -115,14 +110,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
       const slot = await first.reserve();
       // The other mailbox waits for the only slot, and takes it when the reserved connection times out.
       const otherSlot = await other.reserve();
-      const mail = await composeMessage({
-        from: { address: 'box@outflow.test' },
-        to: 'stranded@example.com',
-        subject: 'stranded',
-        text: 'hi',
-        messageId: '<stranded@outflow.test>',
-        headers: {},
-      });
+      const mail = await compose('stranded@example.com');
       const started = Date.now();
       const failed = await slot.send(mail.envelope, mail.raw).then(
         () => undefined,
