@@ -100,7 +100,7 @@ export async function generateDataset(
         name === 'history'
           ? sql`select c.n, m.id from numbered_contacts c join numbered_mailboxes m on m.n = c.n % ${size.mailboxes}`
           : sql`
-              select row_number() over (order by m.n, slot) - 1 as n, m.id
+              select row_number() over (order by m.n, slot) - 1 as n, m.id, slot, m.n as mailbox_n
               from numbered_mailboxes m
               join unnest(${dueShares}::int[]) with ordinality as share(emails, position) on share.position = m.n + 1
               cross join lateral generate_series(1, share.emails) as slot`;
@@ -127,12 +127,21 @@ export async function generateDataset(
           ${
             name === 'due' && arrival
               ? sql`now() + interval '1 day'
-                  + make_interval(secs => (row_number() over (order by e.id) - 1) / ${arrival.ratePerSecond}::float8)`
+                  + make_interval(secs => (row_number() over (order by cm.slot, cm.mailbox_n) - 1)
+                    / ${arrival.ratePerSecond}::float8)`
               : sql`now() - interval '1 second'`
           },
           ${name === 'history' ? sql`now() - interval '1 day'` : sql`null`},
           ${name === 'history' ? 1 : 0}
         from enrollments e
+        ${
+          // Emails come due in turns over the mailboxes (each mailbox's first, then each one's second, ...), as a
+          // steady flow from many mailboxes does; not mailbox after mailbox, which would send one mailbox's whole
+          // share at once through its few connections.
+          name === 'due' && arrival
+            ? sql`join numbered_contacts c on c.id = e.contact_id join contact_mailbox cm on cm.n = c.n`
+            : sql``
+        }
       `.execute(trx);
       if (bulk) {
         await sql`

@@ -39,6 +39,8 @@ export interface DrainRun {
   lagMs?: Percentiles;
   /** Follow-up latency, ms: step 2 scheduled (its row created) minus step 1 sent, both on the database clock. */
   followupMs?: Percentiles;
+  /** Where the scheduling lag goes, ms per stage (absent in results written before it was measured). */
+  lagStagesMs?: LagStages;
   /** cpuSeconds: CPU time used during the drain (absent in results written before it was recorded). */
   processes: Record<string, { cpuPercent: number; cpuSeconds?: number; peakRssMb: number | null }>;
   /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
@@ -62,6 +64,19 @@ function benchCpuSeconds(): number {
 }
 
 type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
+
+/**
+ * The scheduling lag cut at the times the database records, each stage's percentiles over the emails that
+ * reached the sink. The database and the sink share this machine's clock.
+ */
+export interface LagStages {
+  /** Due until claimed: waiting for the producer's tick and claim (claimed_at - scheduled_for). */
+  toClaim: Percentiles | undefined;
+  /** Claimed until the send started: Kafka, the sender's fetch, its context read (last_attempt_at - claimed_at). */
+  toStart: Percentiles | undefined;
+  /** Send started until the message was at the sink: rendering and SMTP (arrival - last_attempt_at). */
+  toSink: Percentiles | undefined;
+}
 
 export interface TimelineSample {
   /** Seconds since the services started. */
@@ -211,7 +226,7 @@ export async function runDrain(
         autovacuums:
           after.autovacuums - (vacuumBefore.find((before) => before.table === after.table)?.autovacuums ?? 0),
       }));
-      const { lagMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
+      const { lagMs, lagStagesMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
       const overCapacity = await countOverCapacity(db, sequenceId);
       const failedAttempts = await countFailedAttempts(db, sequenceId);
       await pipeline.stop();
@@ -241,7 +256,7 @@ export async function runDrain(
         vacuum,
         generationMs,
         ...(options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : {}),
-        ...(lagMs ? { lagMs } : {}),
+        ...(lagMs ? { lagMs, lagStagesMs } : {}),
         ...(followupMs ? { followupMs } : {}),
         drainSeconds: drainMs / 1000,
         smtpConnectionsPeak: stack.smtp.connections().peak,
@@ -324,15 +339,43 @@ async function measureLatencies(
   due: number,
   messages: readonly { receivedAt: Date; headers: Record<string, string | undefined> }[],
 ) {
-  const { rows: scheduled } = await sql<{ id: string; due_ms: number }>`
-    select id, extract(epoch from scheduled_for) * 1000 as due_ms from email_queues
+  // Times in ms since the epoch; claimed_at and last_attempt_at are the claim's and the start's transaction times.
+  const { rows: scheduled } = await sql<{ id: string; due_ms: number; claimed_ms: number; started_ms: number }>`
+    select id, extract(epoch from scheduled_for) * 1000 as due_ms, extract(epoch from claimed_at) * 1000 as claimed_ms,
+      extract(epoch from last_attempt_at) * 1000 as started_ms
+    from email_queues
     where sequence_id = ${sequenceId} and step_order = 1
   `.execute(db);
-  const dueAt = new Map(scheduled.map((row) => [row.id, Number(row.due_ms)]));
-  const lags = messages.flatMap((message) => {
-    const at = dueAt.get(message.headers['x-outflow-email-id'] ?? '');
-    return at === undefined ? [] : [message.receivedAt.getTime() - at];
+  const byId = new Map(scheduled.map((row) => [row.id, row]));
+  const arrived = messages.flatMap((message) => {
+    const row = byId.get(message.headers['x-outflow-email-id'] ?? '');
+    return row === undefined ? [] : [{ row, arrivalMs: message.receivedAt.getTime() }];
   });
+  const lags = arrived.map(({ row, arrivalMs }) => arrivalMs - Number(row.due_ms));
+  // A stage is measured over the emails that have both its ends (a send still being recorded has no start yet).
+  const stage = (from: (row: (typeof scheduled)[number], arrivalMs: number) => number | null, to: typeof from) =>
+    percentiles(
+      arrived.flatMap(({ row, arrivalMs }) => {
+        const start = from(row, arrivalMs);
+        const end = to(row, arrivalMs);
+        return start === null || end === null ? [] : [end - start];
+      }),
+    );
+  const at = (value: number | null) => (value === null ? null : Number(value));
+  const lagStagesMs: LagStages = {
+    toClaim: stage(
+      (row) => at(row.due_ms),
+      (row) => at(row.claimed_ms),
+    ),
+    toStart: stage(
+      (row) => at(row.claimed_ms),
+      (row) => at(row.started_ms),
+    ),
+    toSink: stage(
+      (row) => at(row.started_ms),
+      (_, arrivalMs) => arrivalMs,
+    ),
+  };
   const followups = async () =>
     (
       await sql<{ ms: number }>`
@@ -347,5 +390,5 @@ async function measureLatencies(
     await new Promise((resolve) => setTimeout(resolve, 100));
     latencies = await followups();
   }
-  return { lagMs: percentiles(lags), followupMs: percentiles(latencies) };
+  return { lagMs: percentiles(lags), lagStagesMs, followupMs: percentiles(latencies) };
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DrainRun } from './drain-run.js';
 import { zipfShares } from './datasets.js';
-import { cpuMsPerEmail, median, percentiles, renderDrainSummary, summarizeDrains } from './summary.js';
+import {
+  cpuMsPerEmail,
+  median,
+  percentiles,
+  renderDrainSummary,
+  renderSteadySummary,
+  summarizeDrains,
+} from './summary.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   generationMs: 1,
@@ -107,6 +114,28 @@ describe('bench summaries', () => {
         'time and 2 by log volume (max_wal_size 1GB, checkpoint_timeout 5min).',
     );
     expect(summaryOf([run(1_000)])).not.toContain('Write-ahead log');
+  });
+
+  it('shows where the lag of each load level goes, stage by stage, as medians over the runs', () => {
+    const stages = (claim: number, start: number, sink: number): DrainRun => ({
+      ...run(446),
+      lagStagesMs: {
+        toClaim: { p50: claim, p95: claim, p99: claim, max: claim },
+        toStart: { p50: start, p95: start, p99: start, max: start },
+        toSink: { p50: sink, p95: sink, p99: sink, max: sink },
+      },
+    });
+    const runs = [stages(120, 70, 15), stages(130, 90, 14), stages(125, 60, 40)];
+    const summary = renderSteadySummary({
+      size: 'S',
+      broker: 'test',
+      machine: { cpus: 2 },
+      settings: {},
+      drainRate: { emailsPerSecond: 892, measured: false },
+      levels: [{ loadPercent: 50, ratePerSecond: 446, median: summarizeDrains(runs), runs }],
+    });
+    expect(summary).toContain('| load | due to claimed | claimed to send started | send started to sink |');
+    expect(summary).toContain('| 50% | 125 / 125 / 125 / 125 | 70 / 70 / 70 / 70 | 15 / 15 / 15 / 15 |');
   });
 });
 

@@ -49,6 +49,11 @@ export function summarizeDrains(runs: DrainRun[]) {
     smtpConnectionsPeak: median(runs.map((run) => run.smtpConnectionsPeak ?? 0)),
     lagMs: medianPercentiles(runs.map((run) => run.lagMs)),
     followupMs: medianPercentiles(runs.map((run) => run.followupMs)),
+    lagStagesMs: {
+      toClaim: medianPercentiles(runs.map((run) => run.lagStagesMs?.toClaim)),
+      toStart: medianPercentiles(runs.map((run) => run.lagStagesMs?.toStart)),
+      toSink: medianPercentiles(runs.map((run) => run.lagStagesMs?.toSink)),
+    },
     correctness: {
       duplicatesAtSink: Math.max(...runs.map((run) => run.correctness.duplicatesAtSink)),
       lost: Math.max(...runs.map((run) => run.correctness.lost)),
@@ -288,6 +293,19 @@ export function renderSteadySummary(result: {
         `| ${level.loadPercent}% | ${level.ratePerSecond} | ${showPercentiles(level.median.lagMs)} | ${showPercentiles(
           level.median.followupMs,
         )} | ${level.median.correctness.duplicatesAtSink} | ${level.median.correctness.lost} |`,
+    ),
+    '',
+    'Where the lag goes, ms p50 / p95 / p99 / max per stage, on the times the database records: due to claimed (the',
+    "producer's tick and claim), claimed to send started (Kafka, the sender's fetch and context read), send started to",
+    'arrival at the sink (rendering and SMTP).',
+    '',
+    '| load | due to claimed | claimed to send started | send started to sink |',
+    '| --- | --- | --- | --- |',
+    ...result.levels.map(
+      (level) =>
+        `| ${level.loadPercent}% | ${showPercentiles(level.median.lagStagesMs.toClaim)} | ${showPercentiles(
+          level.median.lagStagesMs.toStart,
+        )} | ${showPercentiles(level.median.lagStagesMs.toSink)} |`,
     ),
     '',
     `| load | ${[...names, ...infrastructure].join(' | ')} |`,
