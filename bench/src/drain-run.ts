@@ -72,7 +72,10 @@ type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
 export interface LagStages {
   /** Due until claimed: waiting for the producer's tick and claim (claimed_at - scheduled_for). */
   toClaim: Percentiles | undefined;
-  /** Claimed until the send started: Kafka, the sender's fetch, its context read (last_attempt_at - claimed_at). */
+  /**
+   * Claimed until the send started: Kafka, the sender's fetch, its context read and its wait for a connection of
+   * the mailbox (last_attempt_at - claimed_at).
+   */
   toStart: Percentiles | undefined;
   /** Send started until the message was at the sink: rendering and SMTP (arrival - last_attempt_at). */
   toSink: Percentiles | undefined;
@@ -340,41 +343,44 @@ async function measureLatencies(
   messages: readonly { receivedAt: Date; headers: Record<string, string | undefined> }[],
 ) {
   // Times in ms since the epoch; claimed_at and last_attempt_at are the claim's and the start's transaction times.
-  const { rows: scheduled } = await sql<{ id: string; due_ms: number; claimed_ms: number; started_ms: number }>`
+  const { rows: scheduled } = await sql<{
+    id: string;
+    due_ms: number;
+    claimed_ms: number | null;
+    started_ms: number | null;
+  }>`
     select id, extract(epoch from scheduled_for) * 1000 as due_ms, extract(epoch from claimed_at) * 1000 as claimed_ms,
       extract(epoch from last_attempt_at) * 1000 as started_ms
     from email_queues
     where sequence_id = ${sequenceId} and step_order = 1
   `.execute(db);
   const byId = new Map(scheduled.map((row) => [row.id, row]));
-  const arrived = messages.flatMap((message) => {
+  const optional = (value: number | null) => (value === null ? null : Number(value));
+  // Each email that reached the sink, with the times of its way there.
+  const marks = messages.flatMap((message) => {
     const row = byId.get(message.headers['x-outflow-email-id'] ?? '');
-    return row === undefined ? [] : [{ row, arrivalMs: message.receivedAt.getTime() }];
+    if (row === undefined) return [];
+    return [
+      {
+        due: Number(row.due_ms),
+        claimed: optional(row.claimed_ms),
+        started: optional(row.started_ms),
+        arrived: message.receivedAt.getTime(),
+      },
+    ];
   });
-  const lags = arrived.map(({ row, arrivalMs }) => arrivalMs - Number(row.due_ms));
   // A stage is measured over the emails that have both its ends (a send still being recorded has no start yet).
-  const stage = (from: (row: (typeof scheduled)[number], arrivalMs: number) => number | null, to: typeof from) =>
+  const stage = (from: keyof (typeof marks)[number], to: keyof (typeof marks)[number]) =>
     percentiles(
-      arrived.flatMap(({ row, arrivalMs }) => {
-        const start = from(row, arrivalMs);
-        const end = to(row, arrivalMs);
+      marks.flatMap((mark) => {
+        const [start, end] = [mark[from], mark[to]];
         return start === null || end === null ? [] : [end - start];
       }),
     );
-  const at = (value: number | null) => (value === null ? null : Number(value));
   const lagStagesMs: LagStages = {
-    toClaim: stage(
-      (row) => at(row.due_ms),
-      (row) => at(row.claimed_ms),
-    ),
-    toStart: stage(
-      (row) => at(row.claimed_ms),
-      (row) => at(row.started_ms),
-    ),
-    toSink: stage(
-      (row) => at(row.started_ms),
-      (_, arrivalMs) => arrivalMs,
-    ),
+    toClaim: stage('due', 'claimed'),
+    toStart: stage('claimed', 'started'),
+    toSink: stage('started', 'arrived'),
   };
   const followups = async () =>
     (
@@ -390,5 +396,5 @@ async function measureLatencies(
     await new Promise((resolve) => setTimeout(resolve, 100));
     latencies = await followups();
   }
-  return { lagMs: percentiles(lags), lagStagesMs, followupMs: percentiles(latencies) };
+  return { lagMs: stage('due', 'arrived'), lagStagesMs, followupMs: percentiles(latencies) };
 }

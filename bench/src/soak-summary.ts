@@ -14,7 +14,7 @@ export function renderSoakSummary(result: {
   run: DrainRun;
 }): string {
   const timeline = result.run.timeline ?? [];
-  const { rssGrowthPercent } = timelineFigures(timeline);
+  const { rssGrowthPercent, rssGrowthAfterWarmUpPercent, warmedUpAtSeconds } = timelineFigures(timeline);
   const names = Object.keys(timeline[0]?.rssMb ?? {});
   const lines = [
     `# Benchmark: soak, ${result.minutes} min at ${result.loadPercent}% (${result.ratePerSecond} emails/s), size ${result.size}`,
@@ -32,6 +32,10 @@ export function renderSoakSummary(result: {
     '',
     `RSS growth from the first sample to the last: ${names
       .map((name) => `${name} ${rssGrowthPercent[name] ?? 'n/a'}%`)
+      .join(
+        ', ',
+      )}; from the end of the warm-up (the sample at ${warmedUpAtSeconds ?? 'n/a'} s, a tenth of the run in) to the last: ${names
+      .map((name) => `${name} ${rssGrowthAfterWarmUpPercent[name] ?? 'n/a'}%`)
       .join(', ')}.`,
     '',
     ...renderTimeline(timeline),

@@ -17,6 +17,16 @@ describe('timelineFigures', () => {
     ]);
     expect(figures.rssGrowthPercent).toEqual({ 'smtp-sender': 12, 'cron-producer': null });
   });
+
+  it('also gives the RSS growth from the end of the warm-up, the first tenth of the run', () => {
+    // Filling up in the first minute, then flat but for 2%.
+    const timeline = [sample(60, 0, 80), ...Array.from({ length: 10 }, (_, index) => sample(120 + index * 60, 0, 100))];
+    timeline.push(sample(720, 0, 102));
+    const figures = timelineFigures(timeline);
+    expect(figures.rssGrowthPercent['smtp-sender']).toBe(27.5);
+    expect(figures.warmedUpAtSeconds).toBe(120);
+    expect(figures.rssGrowthAfterWarmUpPercent['smtp-sender']).toBe(2);
+  });
 });
 
 describe('spreadSamples', () => {

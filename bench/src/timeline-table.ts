@@ -1,6 +1,13 @@
 import type { TimelineSample } from './drain-run.js';
 
-/** Emails/s between consecutive samples, and each service's RSS growth from the first sample to the last. */
+/** The share of a run whose first samples are its warm-up: the services' heaps and pools are still filling. */
+const warmUpShare = 0.1;
+
+/**
+ * Emails/s between consecutive samples, and each service's RSS growth to the last sample: from the first sample,
+ * and from the first one after the warm-up (the first tenth of the run), where a leak shows without the heaps'
+ * and pools' filling up at the start.
+ */
 export function timelineFigures(timeline: TimelineSample[]) {
   const windows = timeline.slice(1).map((sample, index) => {
     const previous = timeline[index]!;
@@ -12,14 +19,21 @@ export function timelineFigures(timeline: TimelineSample[]) {
   });
   const first = timeline[0];
   const last = timeline.at(-1);
-  const rssGrowthPercent = Object.fromEntries(
-    Object.keys(first?.rssMb ?? {}).map((name) => {
-      const from = first?.rssMb[name];
-      const to = last?.rssMb[name];
-      return [name, from && to ? Math.round(((to - from) / from) * 1000) / 10 : null];
-    }),
-  );
-  return { windows, rssGrowthPercent };
+  const growthFrom = (start: TimelineSample | undefined) =>
+    Object.fromEntries(
+      Object.keys(first?.rssMb ?? {}).map((name) => {
+        const from = start?.rssMb[name];
+        const to = last?.rssMb[name];
+        return [name, from && to ? Math.round(((to - from) / from) * 1000) / 10 : null];
+      }),
+    );
+  const warmedUp = timeline.find((sample) => sample.atSeconds >= (last?.atSeconds ?? 0) * warmUpShare);
+  return {
+    windows,
+    rssGrowthPercent: growthFrom(first),
+    rssGrowthAfterWarmUpPercent: growthFrom(warmedUp),
+    warmedUpAtSeconds: warmedUp?.atSeconds,
+  };
 }
 
 /**
