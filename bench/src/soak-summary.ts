@@ -1,6 +1,6 @@
 import type { DrainRun } from './drain-run.js';
 import { settingsLine } from './summary.js';
-import { renderTimeline, timelineFigures } from './timeline-table.js';
+import { renderTimeline, showGrowth, timelineFigures } from './timeline-table.js';
 
 export function renderSoakSummary(result: {
   size: string;
@@ -15,7 +15,6 @@ export function renderSoakSummary(result: {
 }): string {
   const timeline = result.run.timeline ?? [];
   const { rssGrowthPercent, rssGrowthAfterWarmUpPercent, warmedUpAtSeconds } = timelineFigures(timeline);
-  const names = Object.keys(timeline[0]?.rssMb ?? {});
   const lines = [
     `# Benchmark: soak, ${result.minutes} min at ${result.loadPercent}% (${result.ratePerSecond} emails/s), size ${result.size}`,
     '',
@@ -30,13 +29,10 @@ export function renderSoakSummary(result: {
       result.run.lagMs ? Object.values(result.run.lagMs).join(' / ') : 'n/a'
     }; follow-up ms ${result.run.followupMs ? Object.values(result.run.followupMs).join(' / ') : 'n/a'}.`,
     '',
-    `RSS growth from the first sample to the last: ${names
-      .map((name) => `${name} ${rssGrowthPercent[name] ?? 'n/a'}%`)
-      .join(
-        ', ',
-      )}; from the end of the warm-up (the sample at ${warmedUpAtSeconds ?? 'n/a'} s, a tenth of the run in) to the last: ${names
-      .map((name) => `${name} ${rssGrowthAfterWarmUpPercent[name] ?? 'n/a'}%`)
-      .join(', ')}.`,
+    `RSS growth from the first sample to the last: ${showGrowth(rssGrowthPercent)}; from the end of the warm-up ` +
+      `(the sample at ${warmedUpAtSeconds ?? 'n/a'} s, a tenth of the run in) to the last: ${showGrowth(
+        rssGrowthAfterWarmUpPercent,
+      )}.`,
     '',
     ...renderTimeline(timeline),
     '',

@@ -1,5 +1,5 @@
 import type { DrainRun, FailedAttempts } from './drain-run.js';
-import { renderTimeline, timelineFigures } from './timeline-table.js';
+import { renderTimeline, showGrowth, timelineFigures } from './timeline-table.js';
 
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(values: number[]): number {
@@ -188,9 +188,7 @@ function renderDrainTimeline(timeline: DrainRun['timeline']): string[] {
   if (!timeline || timeline.length < 2) return [];
   const { rssGrowthPercent } = timelineFigures(timeline);
   return [
-    `Over the last run (RSS growth from the first sample to the last: ${Object.entries(rssGrowthPercent)
-      .map(([name, growth]) => `${name} ${growth ?? 'n/a'}%`)
-      .join(', ')}):`,
+    `Over the last run (RSS growth from the first sample to the last: ${showGrowth(rssGrowthPercent)}):`,
     '',
     ...renderTimeline(timeline, 12),
     '',

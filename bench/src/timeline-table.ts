@@ -36,6 +36,13 @@ export function timelineFigures(timeline: TimelineSample[]) {
   };
 }
 
+/** Each service's RSS growth as the summaries print it: "name 4.5%, other n/a%". */
+export function showGrowth(growthPercent: Record<string, number | null>): string {
+  return Object.entries(growthPercent)
+    .map(([name, growth]) => `${name} ${growth ?? 'n/a'}%`)
+    .join(', ');
+}
+
 /**
  * At most `maxRows` samples spread evenly over the timeline, always with its first and last: a long drain's table
  * stays readable, and a climb still shows.
