@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
-import { startPipeline } from '@outflow/stack';
+import { startPipeline, type Arrival } from '@outflow/stack';
 import { generateDataset, sizes, startArrivals, type CapacityProfile, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
@@ -137,12 +137,12 @@ export async function runDrain(
   return withRunEnvironment(
     adminUrl,
     { database: `outflow_bench_${process.pid}_${run}`, maxConnections: 4 },
-    async ({ stack, db, url }) => {
+    async ({ stack, sink, db, url }) => {
       const generatedAt = Date.now();
       const sequenceId = await generateDataset(
         db,
         spec,
-        { host: stack.smtp.host, port: stack.smtp.port },
+        { host: sink.host, port: sink.port },
         {
           arrival: options.ratePerSecond ? { ratePerSecond: options.ratePerSecond } : undefined,
           capacity: options.capacity,
@@ -185,7 +185,7 @@ export async function runDrain(
         const tables = await readVacuumStats(db, timelineTables);
         timeline.push({
           atSeconds: Math.round((Date.now() - started) / 1000),
-          arrived: stack.smtp.messages.length,
+          arrived: sink.arrivals.length,
           rssMb: Object.fromEntries([...pids].map(([name, pid]) => [name, readProcessStats(pid)?.rssMb ?? null])),
           deadTuples: Object.fromEntries(tables.map((table) => [table.table, table.deadTuples])),
         });
@@ -193,15 +193,15 @@ export async function runDrain(
       const timelineTimer = options.timelineEveryMs
         ? setInterval(() => void takeSample().catch(() => undefined), options.timelineEveryMs)
         : undefined;
-      await stack.smtp.waitForMessages(sendable, 60 * 60_000);
+      await sink.waitForArrivals(sendable, 60 * 60_000);
       const drainMs = Date.now() - started;
       clearInterval(sampler);
       clearInterval(timelineTimer);
       if (options.timelineEveryMs) await takeSample();
       const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
       const infrastructureAfter = infrastructureCpu();
-      const arrivals = stack.smtp.messages.map((message) => message.receivedAt.getTime()).sort((a, b) => a - b);
-      const ids = stack.smtp.messages.map((message) => message.headers['x-outflow-email-id']);
+      const arrivals = sink.arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
+      const ids = sink.arrivals.map((arrival) => arrival.id);
       // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
       // send still being recorded is not counted as missing from the database.
       const countSent = async () =>
@@ -229,7 +229,7 @@ export async function runDrain(
         autovacuums:
           after.autovacuums - (vacuumBefore.find((before) => before.table === after.table)?.autovacuums ?? 0),
       }));
-      const { lagMs, lagStagesMs, followupMs } = await measureLatencies(db, sequenceId, sendable, stack.smtp.messages);
+      const { lagMs, lagStagesMs, followupMs } = await measureLatencies(db, sequenceId, sendable, sink.arrivals);
       const overCapacity = await countOverCapacity(db, sequenceId);
       const failedAttempts = await countFailedAttempts(db, sequenceId);
       await pipeline.stop();
@@ -262,7 +262,7 @@ export async function runDrain(
         ...(lagMs ? { lagMs, lagStagesMs } : {}),
         ...(followupMs ? { followupMs } : {}),
         drainSeconds: drainMs / 1000,
-        smtpConnectionsPeak: stack.smtp.connections().peak,
+        smtpConnectionsPeak: sink.connections().peak,
         failedAttempts,
         sendable,
         emailsPerSecond: Math.round(sendable / (drainMs / 1000)),
@@ -336,12 +336,7 @@ async function countOverCapacity(db: Database, sequenceId: string): Promise<numb
  * Scheduling lag of every email that reached the sink, and follow-up latency of every sent step 1 (waiting,
  * bounded, for the scheduler to catch up with the last sends).
  */
-async function measureLatencies(
-  db: Database,
-  sequenceId: string,
-  due: number,
-  messages: readonly { receivedAt: Date; headers: Record<string, string | undefined> }[],
-) {
+async function measureLatencies(db: Database, sequenceId: string, due: number, arrivals: readonly Arrival[]) {
   // Times in ms since the epoch; claimed_at and last_attempt_at are the claim's and the start's transaction times.
   const { rows: scheduled } = await sql<{
     id: string;
@@ -357,15 +352,15 @@ async function measureLatencies(
   const byId = new Map(scheduled.map((row) => [row.id, row]));
   const optional = (value: number | null) => (value === null ? null : Number(value));
   // Each email that reached the sink, with the times of its way there.
-  const marks = messages.flatMap((message) => {
-    const row = byId.get(message.headers['x-outflow-email-id'] ?? '');
+  const marks = arrivals.flatMap((arrival) => {
+    const row = byId.get(arrival.id ?? '');
     if (row === undefined) return [];
     return [
       {
         due: Number(row.due_ms),
         claimed: optional(row.claimed_ms),
         started: optional(row.started_ms),
-        arrived: message.receivedAt.getTime(),
+        arrived: arrival.at,
       },
     ];
   });

@@ -75,9 +75,9 @@ export async function runTicks(
   return withRunEnvironment(
     adminUrl,
     { database: `outflow_bench_tick_${process.pid}_${size.toLowerCase()}`, maxConnections: 2 },
-    async ({ stack, db, url }) => {
+    async ({ stack, sink, db, url }) => {
       const generatedAt = Date.now();
-      const sequenceId = await generateDataset(db, dataset, { host: stack.smtp.host, port: stack.smtp.port });
+      const sequenceId = await generateDataset(db, dataset, { host: sink.host, port: sink.port });
       // As autovacuum would have by now on a system this size: statistics, and a visibility map for the history.
       await sql`vacuum analyze`.execute(db);
       const generationMs = Date.now() - generatedAt;

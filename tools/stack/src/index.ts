@@ -1,3 +1,10 @@
+export {
+  headerValue,
+  startArrivalSink,
+  type Arrival,
+  type ArrivalSink,
+  type StartArrivalSinkOptions,
+} from './arrival-sink.js';
 export { findFreePort } from './free-port.js';
 export {
   ensureMockBrokerBinary,

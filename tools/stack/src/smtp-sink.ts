@@ -77,11 +77,6 @@ export interface StartSmtpSinkOptions {
   port?: number;
   /** Largest accepted message in bytes. Default 10 MiB. */
   maxMessageBytes?: number;
-  /**
-   * For runs of millions of messages (the bench): keep only these headers of each accepted message, no body
-   * (`raw` is empty) and no attempt log, so the sink's memory stays small. Default: everything is kept.
-   */
-  keepOnly?: { headers: string[] };
 }
 
 const defaultTexts: Record<number, string> = {
@@ -113,18 +108,11 @@ function parseHeaders(raw: Buffer): Record<string, string> {
   return headers;
 }
 
-const emptyBody = Buffer.alloc(0);
-
-function pick(headers: Record<string, string>, names: string[]): Record<string, string> {
-  return Object.fromEntries(names.flatMap((name) => (headers[name] === undefined ? [] : [[name, headers[name]]])));
-}
-
 /**
  * A real SMTP server (smtp-server) that stores what it receives and answers faults on demand: a reply code,
  * a dropped connection or a stalled reply, per recipient or per message. Accepts any AUTH login and no TLS.
  */
 export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise<SmtpSink> {
-  const keepOnly = options.keepOnly && { headers: options.keepOnly.headers.map((name) => name.toLowerCase()) };
   const events = new EventEmitter();
   const messages: ReceivedMessage[] = [];
   const attempts: SmtpAttempt[] = [];
@@ -230,12 +218,12 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
           receivedAt: new Date(),
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: recipients,
-          headers: keepOnly ? pick(headers, keepOnly.headers) : headers,
-          raw: keepOnly ? emptyBody : raw,
+          headers,
+          raw,
           ...(typeof session.user === 'string' ? { authUser: session.user } : {}),
         };
         messages.push(message);
-        if (!keepOnly) attempts.push({ at: message.receivedAt, stage: 'data', recipients, outcome: 250 });
+        attempts.push({ at: message.receivedAt, stage: 'data', recipients, outcome: 250 });
         callback(null, `OK: queued as ${message.id}`);
         events.emit('message', message);
       });

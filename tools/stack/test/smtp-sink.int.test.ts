@@ -105,26 +105,4 @@ describe('the SMTP sink', () => {
     expect(error.code).toMatch(/ETIMEDOUT|ECONNECTION|ESOCKET/);
     expect(sink.messages).toHaveLength(0);
   });
-
-  it('keeps only the named headers of each message when asked to (no body, no attempt log)', async () => {
-    const compact = await startSmtpSink({ keepOnly: { headers: ['X-Outflow-Email-Id'] } });
-    const client = nodemailer.createTransport({ host: compact.host, port: compact.port, ignoreTLS: true });
-    try {
-      await client.sendMail({
-        from: 'sender@outflow.test',
-        to: 'bob@example.com',
-        subject: 'Kept small',
-        text: 'Not kept',
-        headers: { 'X-Outflow-Email-Id': 'email-7' },
-      });
-      const [message] = await compact.waitForMessages(1);
-      expect(message?.headers).toEqual({ 'x-outflow-email-id': 'email-7' });
-      expect(message?.raw).toHaveLength(0);
-      expect(message?.to).toEqual(['bob@example.com']);
-      expect(compact.attempts).toHaveLength(0);
-    } finally {
-      client.close();
-      await compact.stop();
-    }
-  });
 });
