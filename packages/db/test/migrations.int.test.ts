@@ -35,6 +35,7 @@ const allMigrations = [
   '2026_11_23_0013_followup_scan',
   '2026_11_23_0014_audit_without_key_checks',
   '2026_11_24_0015_time_ordered_ids',
+  '2026_11_24_0016_enrollment_autovacuum',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -67,6 +68,16 @@ describe('migrations on a real PostgreSQL', () => {
       'steps',
     ]);
     expect(await userTypes(empty)).toContain('email_status');
+    // The two tables every send rewrites are vacuumed after 1% of their rows changed (0009, 0016).
+    const { rows: vacuumed } = await sql<{ relname: string; reloptions: string[] | null }>`
+      select relname, reloptions from pg_class where relname in ('email_queues', 'sequence_contacts') order by relname
+    `.execute(empty.db);
+    for (const table of vacuumed) {
+      expect(table.reloptions).toEqual(
+        expect.arrayContaining(['autovacuum_vacuum_scale_factor=0.01', 'autovacuum_vacuum_threshold=10000']),
+      );
+    }
+    expect(vacuumed.map((table) => table.relname)).toEqual(['email_queues', 'sequence_contacts']);
 
     expect(await migrateDown(empty.db, allMigrations.length)).toEqual([...allMigrations].reverse());
     expect(await userTables(empty)).toEqual([]);

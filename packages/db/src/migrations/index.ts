@@ -14,6 +14,7 @@ import * as auditPerStatement from './2026_11_23_0012_audit_per_statement.js';
 import * as followupScan from './2026_11_23_0013_followup_scan.js';
 import * as auditWithoutKeyChecks from './2026_11_23_0014_audit_without_key_checks.js';
 import * as timeOrderedIds from './2026_11_24_0015_time_ordered_ids.js';
+import * as enrollmentAutovacuum from './2026_11_24_0016_enrollment_autovacuum.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0013_followup_scan': followupScan,
   '2026_11_23_0014_audit_without_key_checks': auditWithoutKeyChecks,
   '2026_11_24_0015_time_ordered_ids': timeOrderedIds,
+  '2026_11_24_0016_enrollment_autovacuum': enrollmentAutovacuum,
 };
