@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSmtpSink, type SmtpSink } from '@outflow/stack';
 import { composeMessage } from '../src/smtp/compose-message.js';
@@ -163,7 +165,116 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     } finally {
       for (const mailbox of mailboxes) mailbox.close();
     }
-    // Closing the pools gives every slot back.
+    // Closing the pools gives every slot back, once the server has answered each QUIT.
+    await until(() => budget.usage().open === 0);
     expect(budget.usage()).toEqual({ open: 0, waiting: 0 });
   });
+
+  it('gives a slot back when the closed connection is gone, not when it is asked to QUIT', async () => {
+    const server = await quitHoldingServer();
+    const budget = new ConnectionBudget(1);
+    const settings = { host: '127.0.0.1', port: server.port, secure: false, size: 1, timeoutMs: 5_000, budget };
+    const first = new MailboxConnectionPool(settings);
+    const other = new MailboxConnectionPool(settings);
+    try {
+      const mail = await compose('first@example.com');
+      await first.send(mail.envelope, mail.raw);
+      // The other mailbox's first connection is owed a slot: the first mailbox's idle connection is asked to QUIT.
+      let otherReserved = false;
+      const reserving = other.reserve().then((slot) => {
+        otherReserved = true;
+        return slot;
+      });
+      // Awaited below; a failing expectation before that must not leave its rejection unhandled.
+      reserving.catch(() => undefined);
+      await server.quitReceived;
+      expect(server.connectionsOpen()).toBe(1);
+      expect(budget.usage()).toEqual({ open: 1, waiting: 1 });
+      expect(otherReserved).toBe(false);
+      // Once the server answers the QUIT, the connection closes and its slot goes to the other mailbox.
+      server.answerQuit();
+      const slot = await reserving;
+      expect(budget.usage()).toEqual({ open: 1, waiting: 0 });
+      expect(server.connectionsOpened()).toBe(2);
+      slot.release();
+    } finally {
+      first.close();
+      other.close();
+      server.answerQuit();
+      await server.stop();
+    }
+  });
 });
+
+/** Resolves once `condition` holds, checking every 10 ms; fails after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !condition();) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A scripted SMTP server that accepts every message but withholds its reply to QUIT until `answerQuit`: a server
+ * slow to say goodbye, so the test can look at the budget while a connection is closing.
+ */
+async function quitHoldingServer() {
+  const sockets = new Set<Socket>();
+  const held: Socket[] = [];
+  let opened = 0;
+  let answering = false;
+  let onQuit: () => void = () => undefined;
+  const quitReceived = new Promise<void>((resolve) => (onQuit = resolve));
+  const server = createServer((socket) => {
+    opened += 1;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let pending = '';
+    let inData = false;
+    socket.write('220 quit-holding ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = pending.indexOf('\r\n.\r\n');
+          if (end === -1) return;
+          pending = pending.slice(end + 5);
+          inData = false;
+          socket.write('250 OK\r\n');
+          continue;
+        }
+        const lineEnd = pending.indexOf('\r\n');
+        if (lineEnd === -1) return;
+        const verb = pending.slice(0, 4).toUpperCase();
+        pending = pending.slice(lineEnd + 2);
+        if (verb === 'EHLO') socket.write('250-quit-holding\r\n250 PIPELINING\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          pending = `\r\n${pending}`;
+          socket.write('354 go on\r\n');
+        } else if (verb === 'QUIT') {
+          if (answering) socket.end('221 Bye\r\n');
+          else held.push(socket);
+          onQuit();
+        } else socket.write('250 OK\r\n');
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    quitReceived,
+    connectionsOpen: () => sockets.size,
+    connectionsOpened: () => opened,
+    answerQuit() {
+      answering = true;
+      for (const socket of held.splice(0)) socket.end('221 Bye\r\n');
+    },
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -55,6 +55,41 @@ describe('ConnectionBudget', () => {
     expect(budget.wanted()).toBe(false);
   });
 
+  it('closes one connection per waiting pool: a slot on its way back (QUIT sent) counts for the pool it goes to', async () => {
+    const budget = new ConnectionBudget(2);
+    const closed: string[] = [];
+    const gone: Array<() => void> = [];
+    // Closing takes a while, as a QUIT does: the slot comes back when the server has answered.
+    const slowToClose = (name: string): IdleConnection => {
+      const connection: IdleConnection = {
+        poolOpen: () => 2,
+        close: () => {
+          closed.push(name);
+          budget.busy(connection);
+          gone.push(budget.closing());
+        },
+      };
+      return connection;
+    };
+    budget.tryTake();
+    budget.tryTake();
+    budget.idled(slowToClose('first idle'));
+    let granted = false;
+    const waiting = budget.take().then(() => (granted = true));
+    expect(closed).toEqual(['first idle']);
+    // Another connection goes idle while the first is still closing: the waiting pool already has a slot coming.
+    budget.idled(slowToClose('second idle'));
+    expect(budget.wanted()).toBe(false);
+    expect(closed).toEqual(['first idle']);
+    await Promise.resolve();
+    expect(granted).toBe(false);
+    expect(budget.usage()).toEqual({ open: 2, waiting: 1 });
+    gone[0]!();
+    gone[0]!();
+    await waiting;
+    expect(budget.usage()).toEqual({ open: 2, waiting: 0 });
+  });
+
   it('refuses a budget below one', () => {
     expect(() => new ConnectionBudget(0)).toThrow(/at least 1/);
     expect(() => new ConnectionBudget(1.5)).toThrow(/at least 1/);

@@ -18,6 +18,8 @@ export interface IdleConnection {
  */
 export class ConnectionBudget {
   private taken = 0;
+  /** Connections being closed (QUIT sent, not answered yet): each slot is on its way to a waiting pool. */
+  private leaving = 0;
   /** In the order they became idle: the first is the least recently used. */
   private readonly idle = new Set<IdleConnection>();
   private readonly waiting: Array<() => void> = [];
@@ -40,8 +42,24 @@ export class ConnectionBudget {
     if (this.tryTake()) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiting.push(resolve);
-      this.pickIdle()?.close();
+      if (this.needsRoom()) this.pickIdle()?.close();
     });
+  }
+
+  /**
+   * A connection is being closed and still holds its slot until it is gone: call the returned function then (it
+   * releases). Meanwhile its slot counts as on its way to the first waiting pool, so no other connection is
+   * closed for that pool.
+   */
+  closing(): () => void {
+    this.leaving += 1;
+    let gone = false;
+    return () => {
+      if (gone) return;
+      gone = true;
+      this.leaving -= 1;
+      this.release();
+    };
   }
 
   /** A connection closed (or never opened): its slot goes to the first waiting pool, else becomes free. */
@@ -53,12 +71,12 @@ export class ConnectionBudget {
 
   /** Whether a pool that still has another connection should close this one for a pool waiting for its first. */
   wanted(): boolean {
-    return this.waiting.length > 0;
+    return this.needsRoom();
   }
 
   /** A connection went idle: closed at once if a pool waits for a slot, else kept, last in line for eviction. */
   idled(connection: IdleConnection): void {
-    if (this.waiting.length > 0) {
+    if (this.needsRoom()) {
       connection.close();
       return;
     }
@@ -73,6 +91,11 @@ export class ConnectionBudget {
   /** Open connections, and pools waiting for a first one (for tests and metrics). */
   usage(): { open: number; waiting: number } {
     return { open: this.taken, waiting: this.waiting.length };
+  }
+
+  /** Pools wait for a slot that no closing connection is bringing. */
+  private needsRoom(): boolean {
+    return this.waiting.length > this.leaving;
   }
 
   private pickIdle(): IdleConnection | undefined {

@@ -250,8 +250,8 @@ export class MailboxConnectionPool {
   }
 
   /**
-   * Removes a connection for good and gives its slot back (idempotent: a failed send and its close event both land
-   * here). `quit` ends a healthy connection politely; a failed one is just closed.
+   * Removes a connection for good and gives its slot back once it is closed (idempotent: a failed send and its
+   * close event both land here). `quit` ends a healthy connection politely; a failed one is just closed.
    */
   private discard(connection: SMTPConnection, how: 'quit' | 'close' = 'close'): void {
     if (this.gone.has(connection)) return;
@@ -261,13 +261,19 @@ export class MailboxConnectionPool {
     const handle = this.handles.get(connection);
     if (handle) this.budget.busy(handle);
     this.handles.delete(connection);
-    if (!connection.destroyed) {
-      if (how === 'quit') connection.quit();
-      else connection.close();
-    }
-    this.open -= 1;
-    this.budget.release();
-    this.wakeOne();
+    // A connection saying QUIT is open until the server answers (nodemailer then closes it and emits 'end'; a
+    // server that never answers runs into the socket timeout). Given back at once, such connections came on top
+    // of the budget: under the L drain's churn the sink counted 1 044 open at once for a budget of 1 000.
+    const gone = connection.destroyed ? () => this.budget.release() : this.budget.closing();
+    const giveBack = (): void => {
+      this.open -= 1;
+      gone();
+      this.wakeOne();
+    };
+    if (connection.destroyed) return giveBack();
+    connection.once('end', giveBack);
+    if (how === 'quit') connection.quit();
+    else connection.close();
   }
 
   private wakeOne(): void {
