@@ -179,7 +179,9 @@ export async function markSentWindowChecked(db: Kysely<DB>, window: SentWindow):
   const result = await db
     .updateTable('followup_scan_progress')
     .set({ scanned_to: window.to, updated_at: sql`now()` })
-    .where('scanned_to', '=', window.from)
+    // The window starts at scanned_to as a JavaScript Date read it: cut to the millisecond. Compared whole, a
+    // progress with microseconds (set by hand) would never match, and the pass would go round the same window.
+    .where(sql`date_trunc('milliseconds', scanned_to)`, '=', window.from)
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
