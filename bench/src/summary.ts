@@ -146,7 +146,7 @@ export function renderDrainSummary(result: {
     `| emails/s end to end | ${m.emailsPerSecond} | ${result.runs.map((run) => run.emailsPerSecond).join(', ')} |`,
     `| drain seconds | ${m.drainSeconds} | ${result.runs.map((run) => run.drainSeconds).join(', ')} |`,
     `| first to last arrival, s | ${m.firstToLastArrivalSeconds} | ${result.runs.map((run) => run.firstToLastArrivalSeconds).join(', ')} |`,
-    `| SMTP connections open at once at the sink, peak | ${m.smtpConnectionsPeak} | ${result.runs.map((run) => run.smtpConnectionsPeak ?? '').join(', ')} |`,
+    `| SMTP connections open at once at the sink (each until its QUIT is answered), peak | ${m.smtpConnectionsPeak} | ${result.runs.map((run) => run.smtpConnectionsPeak ?? '').join(', ')} |`,
     `| failed send attempts (retried or ended), last run | ${showFailedAttempts(result.runs.at(-1)?.failedAttempts)} | |`,
     `| duplicates at sink (worst) | ${m.correctness.duplicatesAtSink} | ${result.runs.map((run) => run.correctness.duplicatesAtSink).join(', ')} |`,
     `| lost (worst) | ${m.correctness.lost} | ${result.runs.map((run) => run.correctness.lost).join(', ')} |`,

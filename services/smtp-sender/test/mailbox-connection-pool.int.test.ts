@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSmtpSink, type SmtpSink } from '@outflow/stack';
+import { startSmtpSink, until, type SmtpSink } from '@outflow/stack';
 import { composeMessage } from '../src/smtp/compose-message.js';
 import { ConnectionBudget } from '../src/smtp/connection-budget.js';
 import { MailboxConnectionPool, type SendError } from '../src/smtp/mailbox-connection-pool.js';
@@ -205,14 +205,6 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     }
   });
 });
-
-/** Resolves once `condition` holds, checking every 10 ms; fails after 5 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 5_000; !condition();) {
-    if (Date.now() > deadline) throw new Error('the condition did not hold within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /**
  * A scripted SMTP server that accepts every message but withholds its reply to QUIT until `answerQuit`: a server

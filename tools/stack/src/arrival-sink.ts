@@ -13,7 +13,12 @@ export interface ArrivalSink {
   port: number;
   /** Every accepted message, in arrival order. */
   readonly arrivals: readonly Arrival[];
-  /** Client connections open now, and the most open at once since the start. */
+  /**
+   * Client connections open now, and the most open at once since the start. A connection stops counting when
+   * its QUIT is answered, as a sender's connection budget frees its slot then, or when it closes, whichever
+   * comes first: counted to the socket's close, a connection that a pool replaced at once still counted while
+   * the TCP teardown finished, and the peak went over the budget it measures.
+   */
   connections(): { open: number; peak: number };
   /** Resolves once at least `count` messages arrived; rejects after `timeoutMs` saying how many came. */
   waitForArrivals(count: number, timeoutMs?: number): Promise<readonly Arrival[]>;
@@ -77,9 +82,15 @@ export async function startArrivalSink(options: StartArrivalSinkOptions): Promis
     sockets.add(socket);
     open += 1;
     peak = Math.max(peak, open);
+    let counted = true;
+    const leave = (): void => {
+      if (!counted) return;
+      counted = false;
+      open -= 1;
+    };
     socket.once('close', () => {
       sockets.delete(socket);
-      open -= 1;
+      leave();
     });
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
@@ -172,6 +183,7 @@ export async function startArrivalSink(options: StartArrivalSinkOptions): Promis
         pending = pending.subarray(lineEnd + 2);
         const answer = reply(command);
         if (answer === undefined) {
+          leave();
           socket.end(`${out}221 2.0.0 Bye\r\n`);
           return;
         }

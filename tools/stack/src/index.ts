@@ -34,6 +34,7 @@ export { findRepoRoot } from './repo-root.js';
 export { productTopics, startTestStack, type TestBroker, type TestStack } from './testing/test-stack.js';
 export { startReplaceableBroker, type ReplaceableBroker } from './replaceable-broker.js';
 export { testLogger } from './testing/test-logger.js';
+export { until } from './testing/until.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 export { startMailViewer, type MailViewer } from './mail-viewer.js';
 export { startStack, type Stack, type StackEndpoints, type StackOptions } from './stack.js';

@@ -2,11 +2,11 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
-import { startArrivalSink, type ArrivalSink } from '../src/index.js';
+import { startArrivalSink, until, type ArrivalSink } from '../src/index.js';
 
 /** A raw SMTP client: writes what it is given and collects every reply, so a test can wait for one. */
-async function rawClient(sink: ArrivalSink) {
-  const socket: Socket = connect(sink.port, sink.host);
+async function rawClient(sink: ArrivalSink, options: { allowHalfOpen?: boolean } = {}) {
+  const socket: Socket = connect({ port: sink.port, host: sink.host, allowHalfOpen: options.allowHalfOpen ?? false });
   await once(socket, 'connect');
   let received = '';
   const listeners = new Set<() => void>();
@@ -35,6 +35,7 @@ async function rawClient(sink: ArrivalSink) {
         check();
       }),
     closed,
+    end: () => socket.end(),
     destroy: () => socket.destroy(),
   };
 }
@@ -108,6 +109,25 @@ describe('the bench arrival sink', () => {
       '221 2.0.0 Bye',
     ]);
     expect(sink.arrivals.map((arrival) => arrival.id)).toEqual(['email-42']);
+  });
+
+  it('stops counting a connection when its QUIT is answered, before the client closes its side', async () => {
+    sink = await startArrivalSink({ idHeader: 'X-Outflow-Email-Id' });
+    // The client keeps its side open after the sink's 221 and FIN, so the socket stays open until it ends it.
+    const client = await rawClient(sink, { allowHalfOpen: true });
+    const other = await rawClient(sink);
+    await client.waitFor('220 ');
+    await other.waitFor('220 ');
+    expect(sink.connections()).toEqual({ open: 2, peak: 2 });
+    client.write('EHLO client.test\r\nQUIT\r\n');
+    await client.waitFor('221 ');
+    expect(sink.connections()).toEqual({ open: 1, peak: 2 });
+    client.end();
+    await client.closed;
+    other.destroy();
+    await other.closed;
+    await until(() => sink!.connections().open === 0);
+    expect(sink.connections()).toEqual({ open: 0, peak: 2 });
   });
 
   it('refuses commands out of order, unknown commands and a message over the size limit, and goes on', async () => {
