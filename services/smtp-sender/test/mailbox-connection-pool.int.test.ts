@@ -86,10 +86,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     try {
       const slot = await shortLived.reserve();
       expect(quiet.connections().open).toBe(1);
-      for (const deadline = Date.now() + 5_000; quiet.connections().open > 0;) {
-        if (Date.now() > deadline) throw new Error('the idle connection was never closed');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await until(() => quiet.connections().open === 0); // the idle connection is closed
       const mail = await compose('reserved@example.com');
       const result = await slot.send(mail.envelope, mail.raw);
       expect(result.response).toMatch(/^250/);
