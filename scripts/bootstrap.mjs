@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Makes a fresh checkout runnable with nothing but Node 20 and the machine's C toolchain:
+// Makes a fresh checkout runnable with nothing but Node 20, a JDK (17+) and Maven:
 //   1. dependencies: `pnpm install --frozen-lockfile` (pnpm itself comes from npm via npx the first time, then
 //      from node_modules/.bin, where the root package pins it) when node_modules is missing or older than the
 //      lockfile;
-//   2. the dev/test Kafka broker binary (built once per checkout, ~1 min, then cached under .cache/).
+//   2. Apache Kafka's jars for the local stack and the tests (fetched by Maven once per checkout, ~20 s, then
+//      cached under .cache/kafka; offline afterwards).
 // Cheap when everything is in place, so every entry point (`npm test`, `npm run stack`, ...) runs it first.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -36,4 +37,4 @@ if (stale) {
   else run('npx', ['--yes', `pnpm@${pinned}`, 'install', '--frozen-lockfile'], 'installing dependencies');
 }
 
-run('bash', [join(root, 'tools', 'mock-broker', 'build.sh')], 'building the dev Kafka broker');
+run('bash', [join(root, 'tools', 'kafka-broker', 'fetch.sh')], 'fetching Apache Kafka');

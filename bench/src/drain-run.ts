@@ -170,10 +170,11 @@ export async function runDrain(
           if (stats) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, stats.rssMb));
         }
       }, 500);
+      const brokerPid = stack.broker.cluster?.nodes[0]?.pid;
       const infrastructureCpu = (): Map<string, number | undefined> =>
         new Map([
           ['postgres (all backends)', options.postgresPid ? readProcessTreeCpuSeconds(options.postgresPid) : undefined],
-          ['mock broker', stack.broker.pid ? readProcessTreeCpuSeconds(stack.broker.pid) : undefined],
+          ['kafka broker', brokerPid ? readProcessTreeCpuSeconds(brokerPid) : undefined],
           ['bench (sink, registry)', benchCpuSeconds()],
         ]);
       const infrastructureBefore = infrastructureCpu();

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb } from '@outflow/db';
-import { buildWorkspace, findRepoRoot, startPostgres } from '@outflow/stack';
+import { buildWorkspace, findRepoRoot, pinnedKafkaVersion, startPostgres } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
 import { capacityProfiles, sizes, type CapacityProfile, type Size } from './datasets.js';
 import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
@@ -77,7 +77,7 @@ function parseOptions(args: string[]) {
 // drain sends what capacity allows today and checks no mailbox went over it.
 // `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and adds where each
 // one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
-// Figures are taken on the librdkafka mock broker and labelled so.
+// Figures are taken on one Apache Kafka node (KRaft) on the same machine, and labelled with its version.
 async function main(args: string[]): Promise<void> {
   const options = parseOptions(args);
   const { size, scenario, runCount } = options;
@@ -121,7 +121,7 @@ async function main(args: string[]): Promise<void> {
     const admin = createDb({ url: server.adminUrl, maxConnections: 1 });
     const database = await describeServer(admin).finally(() => admin.destroy());
     const common = {
-      broker: 'librdkafka mock cluster (dev/test only; says nothing about a real broker)',
+      broker: `Apache Kafka ${pinnedKafkaVersion()} (KRaft, one combined node, on the same machine)`,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, ...database },
       size,
       scenario,

@@ -20,13 +20,20 @@ export const kafkaEnv = {
   KAFKA_BROKERS: kafkaBrokers,
   /** Required. The Confluent-compatible schema registry. */
   SCHEMA_REGISTRY_URL: httpUrl,
-  /** Dev/test only: settings for librdkafka's mock cluster. Never true against a real broker. Default false. */
-  KAFKA_DEV_BROKER: envBoolean.default(false),
-  /** Prepended to every topic name, for environments sharing one cluster. Default none. */
+  /**
+   * Prepended to every topic name and consumer group id, for environments sharing one cluster: each then has its
+   * own topics and its own groups. Default none.
+   */
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, ".", "_" and "-"')
     .default(''),
+  /**
+   * How long a consumer may miss heartbeats before its group hands its partitions to another member: the longest
+   * a crashed or frozen member's partitions wait. Default 30 000 ms; must lie within the broker's
+   * group.min.session.timeout.ms and group.max.session.timeout.ms (6 000 to 1 800 000 by default).
+   */
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt.default(30_000),
 };
 
 /** Process settings every service declares; the health port default differs per service. */

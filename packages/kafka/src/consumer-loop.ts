@@ -34,9 +34,9 @@ export interface ConsumerLoopOptions<T extends TopicName> {
   /** Used to publish dead letters. */
   producer: TypedProducer;
   logger: Logger;
+  /** The logical group id; the handle's name prefix is added to it. */
   groupId: string;
   topic: T;
-  topicPrefix?: string;
   /**
    * Handles one message. Must be idempotent: any message can arrive twice. Throw a non-retryable AppError to
    * dead-letter the message; any other error is retried in place with backoff (the partition waits), because
@@ -117,7 +117,7 @@ function permanentFailure(error: unknown): AppError | undefined {
 export async function startConsumerLoop<T extends TopicName>(options: ConsumerLoopOptions<T>): Promise<ConsumerLoop> {
   const { logger, topic } = options;
   const log = logger.child({ topic, groupId: options.groupId });
-  const physical = `${options.topicPrefix ?? ''}${topic}`;
+  const physical = options.kafka.topic(topic);
   const backoff = options.retryBackoff ?? { initialMs: 200, maxMs: 30_000 };
   let stopping = false;
 
@@ -187,7 +187,7 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
           source_topic: physical,
           source_partition: partition,
           source_offset: message.offset,
-          consumer_group: options.groupId,
+          consumer_group: options.kafka.group(options.groupId),
           key: message.key ?? null,
           value: message.value ?? null,
           headers: headersAsText(message.headers),

@@ -1,45 +1,61 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { topicContracts, topicNames, type TopicName } from '@outflow/contracts';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { topicContracts, topicNames } from '@outflow/contracts';
 import type { KafkaHandle } from './kafka-client.js';
 
 /**
- * Creates the product's topics with their partition counts where missing. A broker that does not implement
- * CreateTopics (managed clusters with topic creation disabled, the dev mock) is treated as "the broker manages
- * topics": we then only verify that every topic exists and name the missing ones.
+ * Creates the product's topics (with the handle's name prefix) with their partition counts where missing, waiting
+ * for every partition's leader. Replication is the cluster's default.replication.factor unless given. A cluster
+ * where this client may not create topics fails with the names of the missing ones.
  */
-export async function ensureTopics(
-  handle: KafkaHandle,
-  options: { topicPrefix?: string; replicationFactor?: number } = {},
-): Promise<void> {
-  const prefix = options.topicPrefix ?? '';
+export async function ensureTopics(handle: KafkaHandle, options: { replicationFactor?: number } = {}): Promise<void> {
   const admin = handle.kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = topicNames.filter((topic) => !existing.has(`${prefix}${topic}`));
+    const missing = topicNames.filter((topic) => !existing.has(handle.topic(topic)));
     if (missing.length === 0) return;
     try {
       await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic: TopicName) => ({
-          topic: `${prefix}${topic}`,
+        waitForLeaders: false,
+        topics: missing.map((topic) => ({
+          topic: handle.topic(topic),
           numPartitions: topicContracts[topic].partitions,
           replicationFactor: options.replicationFactor ?? -1,
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((topic) => handle.topic(topic)),
+      );
     } catch (error) {
-      if ((error as Error).name !== 'KafkaJSServerDoesNotSupportApiKey') throw error;
-      const after = new Set(await admin.listTopics());
-      const stillMissing = missing.filter((topic) => !after.has(`${prefix}${topic}`));
-      if (stillMissing.length > 0) {
-        throw new Error(
-          `the broker does not support creating topics and these are missing: ${stillMissing.map((topic) => `${prefix}${topic}`).join(', ')}`,
-        );
-      }
+      throw new Error(
+        `creating the topics ${missing.map((topic) => handle.topic(topic)).join(', ')} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Resolves once every partition of `topics` has a leader. Not kafkajs's own wait: a KRaft broker learns of a new
+ * topic from the metadata log a moment after CreateTopics answers and meanwhile answers UNKNOWN_TOPIC_OR_PARTITION,
+ * which kafkajs's wait treats as final.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() <= deadline) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every(({ partitions }) => partitions.every(({ leader }) => leader >= 0))) return;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no leader for every partition within ${timeoutMs} ms`, { cause: last });
 }
 
 /**

@@ -1,5 +1,4 @@
 export { createKafka, type CreateKafkaOptions, type KafkaHandle } from './kafka-client.js';
-export { createDevRoundRobinAssigner } from './dev-assigner.js';
 export { createSchemaCodec, type CreateSchemaCodecOptions, type SchemaCodec } from './schema-codec.js';
 export {
   createTypedProducer,

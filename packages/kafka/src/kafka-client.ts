@@ -1,24 +1,35 @@
 import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { physicalTopic, type TopicName } from '@outflow/contracts';
 import type { Logger } from '@outflow/telemetry';
-import { createDevRoundRobinAssigner } from './dev-assigner.js';
 
 export interface CreateKafkaOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
   /**
-   * Settings for the dev/test broker (librdkafka's mock cluster): short session timeouts and an assigner that
-   * tolerates its SyncGroup race. Never set against a real broker. Default false.
+   * Prepended to every topic name and consumer group id, so environments (or test files) that share one cluster
+   * neither read each other's messages nor join each other's groups. Default ''.
    */
-  devBroker?: boolean;
+  namePrefix?: string;
+  /**
+   * How long a consumer may go without a heartbeat before the group gives its partitions to another member (a
+   * crashed or frozen member's partitions wait this long). Default 30 000 ms; the broker accepts 6 000 to
+   * 300 000 by default (group.min/max.session.timeout.ms).
+   */
+  sessionTimeoutMs?: number;
   /** How long a connection attempt may take before the broker is reported unreachable. Default 3 000 ms. */
   connectionTimeoutMs?: number;
 }
 
 export interface KafkaHandle {
   kafka: Kafka;
-  devBroker: boolean;
-  /** Consumer settings for a group, with the dev broker's adjustments where the flag is on. */
+  /** The prefix of this handle's topics and groups ('' for none). */
+  namePrefix: string;
+  /** The name of a product topic on the cluster (with the prefix). */
+  topic(name: TopicName): string;
+  /** The id of a consumer group on the cluster (with the prefix). */
+  group(id: string): string;
+  /** Consumer settings for a group (`groupId` is the logical id: the prefix is added here). */
   consumerConfig(groupId: string, overrides?: Partial<ConsumerConfig>): ConsumerConfig;
 }
 
@@ -47,27 +58,23 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
       },
   };
   const kafka = new Kafka(config);
-  const devBroker = options.devBroker ?? false;
+  const namePrefix = options.namePrefix ?? '';
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   return {
     kafka,
-    devBroker,
+    namePrefix,
+    topic: (name) => physicalTopic(name, namePrefix),
+    group: (id) => `${namePrefix}${id}`,
     consumerConfig(groupId, overrides = {}) {
-      const base: ConsumerConfig = devBroker
-        ? {
-            groupId,
-            // The mock waits about sessionTimeout - 1 s on every rebalance; at or below maxWaitTimeInMs members
-            // flap and the mock aborts. These values were measured to work (see shared/KAFKA-TESTING.md).
-            sessionTimeout: 3_000,
-            heartbeatInterval: 500,
-            // The same wait as in production: our build of the mock answers a waiting fetch as soon as data arrives
-            // (tools/mock-broker/fetch-wakes-on-produce.patch), as Kafka does, so idle consumers poll once a second
-            // instead of ten times.
-            maxWaitTimeInMs: 1_000,
-            rebalanceTimeout: 10_000,
-            partitionAssigners: [createDevRoundRobinAssigner],
-          }
-        : { groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 1_000 };
-      return { ...base, ...overrides };
+      return {
+        groupId: `${namePrefix}${groupId}`,
+        sessionTimeout,
+        // A tenth of the session, as Kafka's own clients default to (3 s of 30 s), so a member misses several
+        // heartbeats before it is considered dead.
+        heartbeatInterval: Math.max(Math.floor(sessionTimeout / 10), 100),
+        maxWaitTimeInMs: 1_000,
+        ...overrides,
+      };
     },
   };
 }

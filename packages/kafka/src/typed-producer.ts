@@ -25,8 +25,6 @@ export interface TypedProducer {
 export interface CreateTypedProducerOptions {
   kafka: KafkaHandle;
   codec: SchemaCodec;
-  /** Prepended to topic names, for environments that share a broker (e.g. `ci-42.`). Default ''. */
-  topicPrefix?: string;
 }
 
 /** Connects a producer whose send only accepts each topic's own payload type. */
@@ -36,14 +34,13 @@ export async function createTypedProducer(options: CreateTypedProducerOptions): 
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const prefix = options.topicPrefix ?? '';
   return {
     async send(topic, messages) {
       if (messages.length === 0) return;
       const contract = topicContracts[topic];
       const producedAt = Date.now();
       await producer.send({
-        topic: `${prefix}${topic}`,
+        topic: options.kafka.topic(topic),
         acks: -1,
         compression: CompressionTypes.None,
         messages: messages.map((message) => ({

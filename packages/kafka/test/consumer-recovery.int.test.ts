@@ -19,7 +19,7 @@ describe('the consumer loop when the broker loses everything', () => {
   let producer: TypedProducer;
 
   beforeAll(async () => {
-    stack = await startTestStack({ replaceableBroker: true });
+    stack = await startTestStack({ ownBroker: 1 });
   });
   afterAll(async () => {
     await producer?.disconnect();
@@ -30,13 +30,23 @@ describe('the consumer loop when the broker loses everything', () => {
     const codec = createSchemaCodec({ registryUrl: stack.registry.url });
     await codec.registerAll();
     producer = await createTypedProducer({
-      kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-producer', logger, devBroker: true }),
+      kafka: createKafka({
+        brokers: stack.broker.brokers,
+        clientId: 'recovery-producer',
+        logger,
+        namePrefix: stack.topicPrefix,
+      }),
       codec,
     });
     const received = collector<string>();
     const fatal: Error[] = [];
     const loop = await startConsumerLoop({
-      kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-member', logger, devBroker: true }),
+      kafka: createKafka({
+        brokers: stack.broker.brokers,
+        clientId: 'recovery-member',
+        logger,
+        namePrefix: stack.topicPrefix,
+      }),
       codec,
       producer,
       logger,

@@ -21,7 +21,8 @@ describe('resetting a consumer group to the earliest offset', () => {
   let stack: TestStack;
   let codec: SchemaCodec;
   let producer: TypedProducer;
-  const handle = () => createKafka({ brokers: stack.broker.brokers, clientId: 'reset-test', logger, devBroker: true });
+  const handle = () =>
+    createKafka({ brokers: stack.broker.brokers, clientId: 'reset-test', logger, namePrefix: stack.topicPrefix });
 
   beforeAll(async () => {
     stack = await startTestStack();

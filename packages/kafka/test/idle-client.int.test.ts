@@ -41,7 +41,12 @@ describe('an idle kafkajs client', () => {
     const codec = createSchemaCodec({ registryUrl: stack.registry.url });
     await codec.registerAll();
     producer = await createTypedProducer({
-      kafka: createKafka({ brokers: stack.broker.brokers, clientId: 'idle-client', logger, devBroker: true }),
+      kafka: createKafka({
+        brokers: stack.broker.brokers,
+        clientId: 'idle-client',
+        logger,
+        namePrefix: stack.topicPrefix,
+      }),
       codec,
     });
     // Requests on the connections (metadata, produce) completed: the state the loop started from.

@@ -30,7 +30,7 @@ import { collector } from './collector.js';
 import { samples } from './sample-payloads.js';
 
 const logger = testLogger('kafka-int-test');
-describe('kafka package against the mock broker and the registry', () => {
+describe('kafka package against Apache Kafka and the registry', () => {
   let stack: TestStack;
   let codec: SchemaCodec;
   let producer: TypedProducer;
@@ -40,7 +40,12 @@ describe('kafka package against the mock broker and the registry', () => {
     stack = await startTestStack();
     codec = createSchemaCodec({ registryUrl: stack.registry.url });
     await codec.registerAll();
-    const handle = createKafka({ brokers: stack.broker.brokers, clientId: 'int-test', logger, devBroker: true });
+    const handle = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'int-test',
+      logger,
+      namePrefix: stack.topicPrefix,
+    });
     producer = await createTypedProducer({ kafka: handle, codec });
   });
 
@@ -62,7 +67,7 @@ describe('kafka package against the mock broker and the registry', () => {
       brokers: stack.broker.brokers,
       clientId: `${groupId}-member`,
       logger,
-      devBroker: true,
+      namePrefix: stack.topicPrefix,
     });
     const onFatal = (error: Error): void => {
       throw error;
@@ -193,7 +198,7 @@ describe('kafka package against the mock broker and the registry', () => {
       (info) => lettered.push(info),
     );
     const letterReader = await startMember(deadLetterTopic, `letters.${randomUUID()}`, async (message) => {
-      if (message.payload.consumer_group === groupId) letters.push(message);
+      if (message.payload.consumer_group === `${stack.topicPrefix}${groupId}`) letters.push(message);
     });
     await Promise.all([member.joined, letterReader.joined]);
 
@@ -205,7 +210,7 @@ describe('kafka package against the mock broker and the registry', () => {
     await raw.connect();
     await producer.send('followup-events', [{ payload: good }]);
     await raw.send({
-      topic: 'followup-events',
+      topic: `${stack.topicPrefix}followup-events`,
       messages: [
         { key: sequenceContactId, value: Buffer.from('not avro'), headers: { 'outflow-message-id': 'garbage-1' } },
       ],
@@ -219,8 +224,9 @@ describe('kafka package against the mock broker and the registry', () => {
     const byCode = Object.fromEntries(letters.items.map((letter) => [letter.payload.error_code, letter.payload]));
     expect(byCode['DECODE_FAILED']?.value?.toString()).toBe('not avro');
     expect(byCode['DECODE_FAILED']?.headers['outflow-message-id']).toBe('garbage-1');
-    expect(byCode['STEP_NOT_FOUND']?.consumer_group).toBe(groupId);
-    expect(byCode['STEP_NOT_FOUND']?.source_topic).toBe('followup-events');
+    // A dead letter names the group and topic as they are on the cluster, prefix included.
+    expect(byCode['STEP_NOT_FOUND']?.consumer_group).toBe(`${stack.topicPrefix}${groupId}`);
+    expect(byCode['STEP_NOT_FOUND']?.source_topic).toBe(`${stack.topicPrefix}followup-events`);
     // The member's own bookkeeping hears of both, with what of each message could be read.
     await lettered.until(() => lettered.items.length >= 2);
     const infoByCode = Object.fromEntries(lettered.items.map((info) => [info.error.code, info]));
@@ -365,11 +371,30 @@ describe('kafka package against the mock broker and the registry', () => {
     await expect(codec.decode('email-jobs', encoded)).resolves.toEqual(job);
   });
 
-  it('treats the mock broker refusing CreateTopics as "the broker manages topics" and names missing topics', async () => {
-    const handle = createKafka({ brokers: stack.broker.brokers, clientId: 'topics', logger, devBroker: true });
-    await expect(ensureTopics(handle)).resolves.toBeUndefined();
-    await expect(ensureTopics(handle, { topicPrefix: 'missing.' })).rejects.toThrow(
-      /does not support creating topics and these are missing: missing\.email-jobs/,
+  it('creates the missing product topics with their partition counts, and names them when the cluster refuses', async () => {
+    const namePrefix = `${stack.topicPrefix}ensured.`;
+    const handle = createKafka({ brokers: stack.broker.brokers, clientId: 'topics', logger, namePrefix });
+    await ensureTopics(handle);
+    await ensureTopics(handle);
+    const admin = handle.kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: topicNames.map((topic) => handle.topic(topic)) });
+      expect(Object.fromEntries(topics.map((topic) => [topic.name, topic.partitions.length]))).toEqual(
+        Object.fromEntries(topicNames.map((topic) => [handle.topic(topic), topicContracts[topic].partitions])),
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    // The test cluster has one node: three replicas cannot be placed.
+    const refused = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'topics',
+      logger,
+      namePrefix: `${namePrefix}x.`,
+    });
+    await expect(ensureTopics(refused, { replicationFactor: 3 })).rejects.toThrow(
+      new RegExp(`creating the topics ${namePrefix}x\\.email-jobs, .* failed`),
     );
   });
 

@@ -51,7 +51,12 @@ describe('the outbox', () => {
     database = await createTestDatabase();
     const codec = createSchemaCodec({ registryUrl: stack.registry.url });
     await codec.registerAll();
-    const kafka = createKafka({ brokers: stack.broker.brokers, clientId: 'outbox-test', logger, devBroker: true });
+    const kafka = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'outbox-test',
+      logger,
+      namePrefix: stack.topicPrefix,
+    });
     producer = await createTypedProducer({ kafka, codec });
     const loop = await startConsumerLoop({
       kafka,

@@ -18,8 +18,8 @@ export interface InfrastructureConfig {
   DATABASE_PREPARED_STATEMENTS: boolean;
   KAFKA_BROKERS: string[];
   SCHEMA_REGISTRY_URL: string;
-  KAFKA_DEV_BROKER: boolean;
   KAFKA_TOPIC_PREFIX: string;
+  KAFKA_SESSION_TIMEOUT_MS: number;
 }
 
 export interface Infrastructure {
@@ -46,7 +46,8 @@ export async function connectInfrastructure(
     brokers: config.KAFKA_BROKERS,
     clientId: options.clientId,
     logger: options.logger,
-    devBroker: config.KAFKA_DEV_BROKER,
+    namePrefix: config.KAFKA_TOPIC_PREFIX,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   await assertKafkaReachable(config.KAFKA_BROKERS);
   const codec = createSchemaCodec({ registryUrl: config.SCHEMA_REGISTRY_URL });
@@ -65,7 +66,7 @@ export async function connectInfrastructure(
     applicationName: options.clientId,
     onPoolError: (error) => options.logger.warn({ err: error }, 'a database connection failed (the pool replaces it)'),
   });
-  const producer = await createTypedProducer({ kafka, codec, topicPrefix: config.KAFKA_TOPIC_PREFIX });
+  const producer = await createTypedProducer({ kafka, codec });
   return {
     db,
     kafka,

@@ -17,7 +17,7 @@ describe('service start-up and shutdown (a real process)', () => {
       PATH: process.env['PATH'],
       DATABASE_URL: database.url,
       KAFKA_BROKERS: stack.broker.brokers.join(','),
-      KAFKA_DEV_BROKER: 'true',
+      KAFKA_TOPIC_PREFIX: stack.topicPrefix,
       SCHEMA_REGISTRY_URL: stack.registry.url,
       HEALTH_PORT: '0',
       LOG_LEVEL: 'info',

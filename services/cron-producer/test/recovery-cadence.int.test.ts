@@ -23,7 +23,12 @@ describe('the producer tick recovers lost claims on its own cadence', () => {
     test = await createTestDatabase();
     const codec = createSchemaCodec({ registryUrl: stack.registry.url });
     await codec.registerAll();
-    const kafka = createKafka({ brokers: stack.broker.brokers, clientId: 'recovery-test', logger, devBroker: true });
+    const kafka = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'recovery-test',
+      logger,
+      namePrefix: stack.topicPrefix,
+    });
     producer = await createTypedProducer({ kafka, codec });
     const seeded = await seedEnrolledEmail(test.db);
     sequenceId = seeded.sequence.id;

@@ -25,7 +25,6 @@ export async function startFollowupScheduler(
     logger,
     groupId: 'followup-scheduler',
     topic: 'followup-events',
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     partitionsConsumedConcurrently: 3,
     // Events of one partition are for different enrollments (an enrollment's next event only exists once this
     // one was handled), so their order does not matter.

@@ -26,7 +26,6 @@ export async function startRetryConsumer(
     logger,
     groupId: 'retry-consumer',
     topic: 'email-retries',
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     partitionsConsumedConcurrently: 3,
     handle: async ({ payload }) => {
       const outcome = await applyRetryDecision(

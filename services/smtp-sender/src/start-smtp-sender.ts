@@ -35,7 +35,6 @@ export async function startSmtpSender(
     logger,
     groupId: smtpSenderGroup,
     topic: 'email-jobs',
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     partitionsConsumedConcurrently: config.SENDER_CONCURRENCY,
     // Emails of one partition do not depend on each other's order; their statements coalesce into batches.
     messageConcurrency: config.SENDER_MESSAGE_CONCURRENCY,

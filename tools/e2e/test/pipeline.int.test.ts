@@ -26,6 +26,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
       kafkaBrokers: stack.broker.brokers,
       schemaRegistryUrl: stack.registry.url,
       env: {
+        KAFKA_TOPIC_PREFIX: stack.topicPrefix,
         OUTFLOW_DAY_SECONDS: String(DAY_SECONDS),
         PRODUCER_TICK_MS: '100',
         RETRY_BASE_DELAY_MS: String(RETRY_BASE_MS),
@@ -374,7 +375,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
     await producer.connect();
     try {
       await producer.send({
-        topic: 'email-jobs',
+        topic: `${stack.topicPrefix}email-jobs`,
         messages: [
           {
             key: mailboxId,
@@ -419,21 +420,16 @@ describe('the pipeline end to end: API and four services as processes, real Post
     const kafka = new Kafka({ brokers: stack.broker.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
-    const consumer = kafka.consumer({
-      groupId: `duplicator-${sequenceId}`,
-      sessionTimeout: 3000,
-      heartbeatInterval: 500,
-      maxWaitTimeInMs: 1000,
-    });
+    const consumer = kafka.consumer({ groupId: `duplicator-${sequenceId}`, maxWaitTimeInMs: 1000 });
     await consumer.connect();
-    await consumer.subscribe({ topic: 'email-jobs', fromBeginning: true });
+    await consumer.subscribe({ topic: `${stack.topicPrefix}email-jobs`, fromBeginning: true });
     let duplicated = 0;
     // Re-publish each job exactly as it was (same key, value and headers): a second delivery of the message.
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.headers?.['outflow-duplicate']) return;
         await producer.send({
-          topic: 'email-jobs',
+          topic: `${stack.topicPrefix}email-jobs`,
           messages: [
             { key: message.key, value: message.value, headers: { ...message.headers, 'outflow-duplicate': '1' } },
           ],
@@ -458,15 +454,16 @@ describe('the pipeline end to end: API and four services as processes, real Post
       const admin = kafka.admin();
       await admin.connect();
       const caughtUp = async (groupId: string) => {
-        const high = await admin.fetchTopicOffsets('email-jobs');
-        const [committed] = await admin.fetchOffsets({ groupId, topics: ['email-jobs'] });
+        const topic = `${stack.topicPrefix}email-jobs`;
+        const high = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
         return high.every((partition) => {
           const done = committed?.partitions.find((p) => p.partition === partition.partition)?.offset ?? '-1';
           return Number(partition.high) === 0 || Number(done) >= Number(partition.high);
         });
       };
       await eventually(() => caughtUp(`duplicator-${sequenceId}`));
-      await eventually(() => caughtUp('smtp-sender'));
+      await eventually(() => caughtUp(`${stack.topicPrefix}smtp-sender`));
       await admin.disconnect();
       expect(duplicated).toBeGreaterThanOrEqual(20);
       const { body } = await api<{ emails: unknown[] }>(

@@ -29,6 +29,8 @@ export const faultServiceEnv: Record<string, string> = {
   SENDER_CONCURRENCY: '4',
   RECONCILE_INTERVAL_MS: '500',
   RECONCILE_AFTER_MS: '3000',
+  // The broker's least (group.min.session.timeout.ms): a killed member's partitions move after 6 s, not 30.
+  KAFKA_SESSION_TIMEOUT_MS: '6000',
 };
 
 /** A fresh broker, registry, SMTP sink and database, and the five services as processes, for one scenario. */
@@ -37,14 +39,14 @@ export async function startFaultEnvironment(
   env: Record<string, string> = {},
   postgres?: PostgresServer,
 ): Promise<FaultEnvironment> {
-  // Replaceable: the broker-loss scenario swaps it for an empty one behind the same address.
-  const stack = await startTestStack({ replaceableBroker: true });
+  // A cluster of its own: the broker-loss scenario replaces it with an empty one at the same addresses.
+  const stack = await startTestStack({ ownBroker: 1 });
   const database = await createDatabase();
   const pipeline = await startPipeline({
     databaseUrl: database.url,
     kafkaBrokers: stack.broker.brokers,
     schemaRegistryUrl: stack.registry.url,
-    env: { ...faultServiceEnv, ...env },
+    env: { KAFKA_TOPIC_PREFIX: stack.topicPrefix, ...faultServiceEnv, ...env },
   });
   const { key } = await createApiKey(database.db, 'faults');
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

@@ -1,3 +1,4 @@
+import { pinnedKafkaVersion } from '@outflow/stack';
 import type { ScenarioResult } from './scenarios.js';
 
 /** The markdown summary: per scenario, what was measured, or why it did not run. */
@@ -12,8 +13,9 @@ export function renderReport(size: string, results: readonly ScenarioResult[]): 
   return [
     `# Fault-injection report (${size}, ${new Date().toISOString()})`,
     '',
-    'Broker: the librdkafka mock cluster (dev/test only). Every scenario runs the five services as processes on a',
-    'fresh broker, registry, SMTP sink and database. Pass = 0 duplicates at the sink beyond emails flagged',
+    `Broker: Apache Kafka ${pinnedKafkaVersion()} in KRaft mode, one combined broker/controller node on this machine.`,
+    'Every scenario runs the five services as processes on a fresh Kafka node, schema registry, SMTP sink and',
+    'database. Pass = 0 duplicates at the sink beyond emails flagged',
     'uncertain, 0 lost, 0 capacity overruns, every email terminal or uncertain.',
     '',
     '| scenario | result | emails | sends at sink | duplicates | lost | uncertain | overruns | recover ms |',

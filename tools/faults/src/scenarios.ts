@@ -264,14 +264,11 @@ const scenarios: Scenario[] = [
       const kafka = new Kafka({ brokers: environment.stack.broker.brokers, logLevel: logLevel.NOTHING });
       const producer = kafka.producer();
       await producer.connect();
+      const topics = ['email-jobs', 'followup-events', 'email-retries'] as const;
+      const copied: Record<string, number> = Object.fromEntries(topics.map((topic) => [topic, 0]));
       const consumers = [];
-      for (const topic of ['email-jobs', 'followup-events', 'email-retries']) {
-        const consumer = kafka.consumer({
-          groupId: `redeliver-${topic}`,
-          sessionTimeout: 3_000,
-          heartbeatInterval: 500,
-          maxWaitTimeInMs: 1_000,
-        });
+      for (const topic of topics) {
+        const consumer = kafka.consumer({ groupId: `redeliver-${topic}`, maxWaitTimeInMs: 1_000 });
         await consumer.connect();
         await consumer.subscribe({ topic, fromBeginning: true });
         await consumer.run({
@@ -283,6 +280,7 @@ const scenarios: Scenario[] = [
               headers: { ...message.headers, 'outflow-redelivered': '1' },
             };
             await producer.send({ topic, messages: [copy, copy, copy] });
+            copied[topic] = (copied[topic] ?? 0) + 1;
           },
         });
         consumers.push(consumer);
@@ -290,9 +288,22 @@ const scenarios: Scenario[] = [
       const { contacts } = sizes[options.size];
       const sequenceId = await loadSequence(environment, { contacts, steps: 2 });
       await settle(environment, [sequenceId], 120_000);
+      // Settled is not enough: every copy must have been made and consumed before the guarantee is measured.
+      const handle = createKafka({
+        brokers: environment.stack.broker.brokers,
+        clientId: 'fault-redeliver',
+        logger: createLogger({ service: 'faults', level: 'silent' }),
+      });
+      for (const topic of topics) await groupCaughtUp(handle, `redeliver-${topic}`, topic);
       for (const consumer of consumers) await consumer.disconnect();
       await producer.disconnect();
-      return { sequenceIds: [sequenceId], lastFaultAt: Date.now() };
+      await groupCaughtUp(handle, 'smtp-sender', 'email-jobs');
+      await groupCaughtUp(handle, 'followup-scheduler', 'followup-events');
+      // Two steps per contact: each email's job and each sent email's follow-up event was copied three times.
+      const mismatches = (['email-jobs', 'followup-events'] as const)
+        .filter((topic) => (copied[topic] ?? 0) < 2 * contacts)
+        .map((topic) => ({ topic, expectedCopiedAtLeast: 2 * contacts, copied: copied[topic] }));
+      return { sequenceIds: [sequenceId], lastFaultAt: Date.now(), details: { copied, mismatches } };
     },
   },
   {
@@ -380,12 +391,7 @@ const scenarios: Scenario[] = [
       const sequenceId = await loadSequence(environment, { contacts: Math.min(contacts, 50), steps: 2 });
       // Every garbage message must reach the dead-letter topic, named by the group that could not read it.
       const letters = new Map<string, number>();
-      const reader = kafka.consumer({
-        groupId: 'dead-letter-audit',
-        sessionTimeout: 3_000,
-        heartbeatInterval: 500,
-        maxWaitTimeInMs: 1_000,
-      });
+      const reader = kafka.consumer({ groupId: 'dead-letter-audit', maxWaitTimeInMs: 1_000 });
       await reader.connect();
       await reader.subscribe({ topic: 'outflow-dead-letters', fromBeginning: true });
       let resolveAll!: () => void;
@@ -502,7 +508,7 @@ const scenarios: Scenario[] = [
         brokers: environment.stack.broker.brokers,
         clientId: 'fault-reset',
         logger: createLogger({ service: 'faults', level: 'silent' }),
-        devBroker: true,
+        namePrefix: environment.stack.topicPrefix,
       });
       const replayed: Record<string, number> = {};
       for (const { service, topic } of groups) {

@@ -7,12 +7,14 @@ export {
 } from './arrival-sink.js';
 export { findFreePort } from './free-port.js';
 export {
-  ensureMockBrokerBinary,
-  startMockBroker,
-  type MockBroker,
-  type StartMockBrokerOptions,
+  startKafkaCluster,
+  type KafkaCluster,
+  type KafkaNode,
+  type StartKafkaClusterOptions,
   type TopicSpec,
-} from './mock-broker.js';
+} from './kafka/kafka-cluster.js';
+export { kafkaInstallation, pinnedKafkaVersion, type KafkaInstallation } from './kafka/kafka-installation.js';
+export { testFriendlySettings } from './kafka/kafka-node-properties.js';
 export {
   canConnect,
   isProcessAlive,
@@ -31,8 +33,13 @@ export {
   type StartSmtpSinkOptions,
 } from './smtp-sink.js';
 export { findRepoRoot } from './repo-root.js';
-export { productTopics, startTestStack, type TestBroker, type TestStack } from './testing/test-stack.js';
-export { startReplaceableBroker, type ReplaceableBroker } from './replaceable-broker.js';
+export {
+  productTopics,
+  startTestStack,
+  type StartTestStackOptions,
+  type TestBroker,
+  type TestStack,
+} from './testing/test-stack.js';
 export { testLogger } from './testing/test-logger.js';
 export { until } from './testing/until.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';

@@ -79,7 +79,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     PATH: process.env['PATH'],
     DATABASE_URL: options.databaseUrl,
     KAFKA_BROKERS: options.kafkaBrokers.join(','),
-    KAFKA_DEV_BROKER: 'true',
     SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
     HEALTH_PORT: '0',
     API_PORT: '0',

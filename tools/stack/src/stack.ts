@@ -4,7 +4,7 @@ import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
 import type { Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { startMailViewer } from './mail-viewer.js';
-import { startMockBroker } from './mock-broker.js';
+import { startKafkaCluster } from './kafka/kafka-cluster.js';
 import { startPostgres } from './postgres.js';
 import { startSchemaRegistry } from './schema-registry-server.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
@@ -22,7 +22,7 @@ export interface StackOptions {
   smtpPort: number;
   mailViewerPort: number;
   registryPort: number;
-  /** Called if a part dies on its own (e.g. the mock broker crashed). */
+  /** Called if a part dies on its own (e.g. the Kafka node crashed). */
   onFailure: (reason: string) => void;
 }
 
@@ -30,7 +30,8 @@ export interface StackOptions {
 export interface StackEndpoints {
   databaseUrl: string;
   kafkaBrokers: string[];
-  kafkaDevBroker: boolean;
+  /** Apache Kafka's version when the stack started its own node; null with KAFKA_BROKERS. */
+  kafkaVersion: string | null;
   schemaRegistryUrl: string;
   smtp: { host: string; port: number };
   mailViewerUrl: string;
@@ -59,7 +60,6 @@ export function stackEnvFile(endpoints: StackEndpoints): string {
     '# Written by `pnpm stack`; load with: set -a; . .outflow/stack.env; set +a',
     `DATABASE_URL=${endpoints.databaseUrl}`,
     `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}`,
-    `KAFKA_DEV_BROKER=${endpoints.kafkaDevBroker}`,
     `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`,
     `STACK_SMTP_HOST=${endpoints.smtp.host}`,
     `STACK_SMTP_PORT=${endpoints.smtp.port}`,
@@ -70,7 +70,8 @@ export function stackEnvFile(endpoints: StackEndpoints): string {
 
 /**
  * Brings up the local stack from the project's own files: PostgreSQL (DATABASE_URL when reachable, else
- * embedded, migrated), a Kafka-protocol broker (KAFKA_BROKERS, else the mock cluster with the product topics),
+ * embedded, migrated), Kafka (KAFKA_BROKERS, else a single Apache Kafka node in KRaft mode with the product
+ * topics, its data in a temporary folder),
  * a schema registry (SCHEMA_REGISTRY_URL, else in-process), and an SMTP sink with a web page. Everything we
  * start listens on 127.0.0.1 only.
  */
@@ -104,11 +105,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let kafkaBrokers = options.kafkaBrokers;
     let brokerPid: number | null = null;
+    let kafkaVersion: string | null = null;
     if (!kafkaBrokers) {
-      const broker = await startMockBroker({ topics: productTopics(), onCrash: options.onFailure });
-      stoppers.push({ name: 'mock-broker', stop: () => broker.stop() });
-      kafkaBrokers = broker.brokers;
-      brokerPid = broker.pid;
+      const cluster = await startKafkaCluster({ topics: productTopics(), onCrash: options.onFailure });
+      stoppers.push({ name: 'kafka', stop: () => cluster.stop() });
+      kafkaBrokers = cluster.brokers;
+      brokerPid = cluster.nodes[0]?.pid ?? null;
+      kafkaVersion = cluster.version;
     }
 
     let schemaRegistryUrl = options.schemaRegistryUrl;
@@ -126,7 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const endpoints: StackEndpoints = {
       databaseUrl,
       kafkaBrokers,
-      kafkaDevBroker: brokerPid !== null,
+      kafkaVersion,
       schemaRegistryUrl,
       smtp: { host: smtp.host, port: smtp.port },
       mailViewerUrl: viewer.url,

@@ -13,7 +13,7 @@ function describe(endpoints: StackEndpoints, stateDir: string): string {
     '',
     'Outflow local stack is up (Ctrl-C stops everything):',
     `  PostgreSQL       ${endpoints.databaseUrl}`,
-    `  Kafka brokers    ${endpoints.kafkaBrokers.join(',')}${endpoints.kafkaDevBroker ? '  (librdkafka mock cluster: dev/test only)' : ''}`,
+    `  Kafka brokers    ${endpoints.kafkaBrokers.join(',')}${endpoints.kafkaVersion ? `  (Apache Kafka ${endpoints.kafkaVersion}, KRaft, one node; its data goes with the stack)` : ''}`,
     `  Schema registry  ${endpoints.schemaRegistryUrl}`,
     `  SMTP sink        ${endpoints.smtp.host}:${endpoints.smtp.port}  (accepts any login, no TLS)`,
     `  Received mail    ${endpoints.mailViewerUrl}`,

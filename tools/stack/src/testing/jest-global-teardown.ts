@@ -1,6 +1,8 @@
 import { dropDatabase, listDatabases } from '@outflow/db';
 
 export default async function globalTeardown(): Promise<void> {
+  await globalThis.__outflowTestKafka?.stop();
+  globalThis.__outflowTestKafka = undefined;
   const state = globalThis.__outflowTestPostgres;
   if (!state) return;
   if (!state.server.embedded) {
