@@ -90,7 +90,7 @@ describe('kafka package against Apache Kafka and the registry', () => {
     });
   };
 
-  /** Two members of a fresh group on `topic`; produce once both hold a share; every message arrives once. */
+  /** Two members of a fresh group on `topic`; produce once both hold a share; every message arrives. */
   const roundTrip = async <T extends TopicName>(topic: T): Promise<void> => {
     const groupId = `roundtrip.${topic}.${randomUUID()}`;
     const received = collector<{ member: number; message: ConsumedMessage<T> }>();
@@ -127,11 +127,12 @@ describe('kafka package against Apache Kafka and the registry', () => {
       topic,
       sent.map((payload) => ({ payload })),
     );
-    await received.until(() => received.items.length >= sent.length);
+    const payloads = () => received.items.map((item) => JSON.stringify(item.message.payload));
+    await received.until(() => new Set(payloads()).size >= ours.size);
 
-    const payloads = received.items.map((item) => JSON.stringify(item.message.payload));
-    expect(payloads).toHaveLength(sent.length);
-    expect(new Set(payloads)).toEqual(ours);
+    // Every message arrives. Once, as a rule; but a rebalance (Kafka may start another while the group settles)
+    // hands a member's handled but not yet committed messages to the other: consumers de-duplicate by message id.
+    expect(new Set(payloads())).toEqual(ours);
     // Both members of the group got a share of the partitions and so of the messages.
     expect(new Set(received.items.map((item) => item.member))).toEqual(new Set([1, 2]));
     for (const { message } of received.items) {
