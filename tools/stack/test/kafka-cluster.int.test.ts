@@ -1,8 +1,16 @@
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { isProcessAlive, pinnedKafkaVersion, spawnTypeScript, startKafkaCluster, until } from '../src/index.js';
+import {
+  findFreePort,
+  isProcessAlive,
+  pinnedKafkaVersion,
+  spawnTypeScript,
+  startKafkaCluster,
+  until,
+} from '../src/index.js';
 
 const client = (brokers: string[]) =>
   new Kafka({ clientId: 'cluster-test', brokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
@@ -90,6 +98,36 @@ describe('Apache Kafka in KRaft mode from the pinned jars', () => {
     }
     expect(crashes).toHaveLength(1);
   }, 60_000);
+
+  it('starts on other ports when a port it chose is taken before the node binds it', async () => {
+    // Another process listens on the port the cluster is handed first, as happens when a parallel test's server
+    // takes it between the check and the bind.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    let handedOut = 0;
+    const crashes: string[] = [];
+    try {
+      const cluster = await startKafkaCluster({
+        findPort: () => (handedOut++ === 0 ? Promise.resolve(taken) : findFreePort()),
+        onCrash: (reason) => crashes.push(reason),
+      });
+      try {
+        expect(cluster.brokers).toHaveLength(1);
+        expect(cluster.brokers[0]).not.toBe(`127.0.0.1:${taken}`);
+        // Two ports for the failed start, two for the one that worked.
+        expect(handedOut).toBe(4);
+        expect(await withAdmin(cluster.brokers, async (admin) => (await admin.describeCluster()).brokers)).toHaveLength(
+          1,
+        );
+      } finally {
+        await cluster.stop();
+      }
+    } finally {
+      squatter.close();
+    }
+    expect(crashes).toEqual([]);
+  }, 90_000);
 
   it('stops its node when the process that started it is killed -9', async () => {
     const owner = spawnTypeScript(fileURLToPath(new URL('./fixtures/start-kafka-and-wait.ts', import.meta.url)));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +67,8 @@ export interface StartKafkaClusterOptions {
   keepDir?: boolean;
   /** How long start-up may take before it fails. Default 60 000 ms. */
   startTimeoutMs?: number;
+  /** Chooses each port. Default `findFreePort`; a test hands out a taken one to check the start picks others. */
+  findPort?: () => Promise<number>;
 }
 
 // Kafka's own start script's JVM options (kafka-run-class.sh), so the broker we measure is the broker users run.
@@ -79,6 +81,12 @@ const jvmOptions = [
   '-XX:MaxInlineLevel=15',
   '-Djava.awt.headless=true',
 ];
+
+/** A node could not bind a port we chose: another process took it after we checked. */
+class PortTakenError extends Error {}
+
+/** How often the first start picks new ports when one was taken. */
+const portAttempts = 3;
 
 interface NodeProcess {
   child: ChildProcessWithoutNullStreams;
@@ -126,23 +134,34 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
   const count = options.nodes ?? 1;
   const heapMb = options.heapMb ?? 1_024;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const findPort = options.findPort ?? findFreePort;
   const dir = await mkdtemp(join(tmpdir(), 'outflow-kafka-'));
   const clusterId = newClusterId(randomBytes);
-  const specs: KafkaNodeSpec[] = [];
-  for (let id = 1; id <= count; id += 1) {
-    specs.push({
-      id,
-      port: await findFreePort(),
-      controllerPort: await findFreePort(),
-      dataDir: join(dir, `node-${id}`, 'data'),
-    });
-  }
+  const chooseSpecs = async (): Promise<KafkaNodeSpec[]> => {
+    const chosen: KafkaNodeSpec[] = [];
+    for (let id = 1; id <= count; id += 1) {
+      chosen.push({
+        id,
+        port: await findPort(),
+        controllerPort: await findPort(),
+        dataDir: join(dir, `node-${id}`, 'data'),
+      });
+    }
+    return chosen;
+  };
+  // Chosen anew only while the first start fails because another process took a port.
+  let specs = await chooseSpecs();
+  const specOf = (id: number): KafkaNodeSpec => specs.find((spec) => spec.id === id)!;
   const runNode = join(findRepoRoot(), 'tools', 'kafka-broker', 'run-node.sh');
   const propertiesPath = (spec: KafkaNodeSpec) => join(dir, `node-${spec.id}`, 'server.properties');
   const logDir = (spec: KafkaNodeSpec) => join(dir, `node-${spec.id}`, 'logs');
-  const brokers = specs.map((spec) => `127.0.0.1:${spec.port}`);
+  const brokersOf = (of: readonly KafkaNodeSpec[]) => of.map((spec) => `127.0.0.1:${spec.port}`);
   const processes = new Map<number, NodeProcess>();
+  /** Why each node last exited: its exit code and the tail of its stderr (where log4j2.properties sends errors). */
+  const lastExits = new Map<number, string>();
   let stopped = false;
+  // A node that dies while the cluster starts fails the start with its reason; it is not a crash to report.
+  let starting = true;
 
   const format = async (): Promise<void> => {
     await Promise.all(
@@ -195,8 +214,9 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
       expected: false,
     };
     void exited.then(({ code }) => {
+      lastExits.set(spec.id, `exit ${code}${stderr ? `: ${stderr.trim()}` : ''}`);
       if (processes.get(spec.id) === node) processes.delete(spec.id);
-      if (!node.expected && !stopped) {
+      if (!node.expected && !stopped && !starting) {
         options.onCrash?.(
           `Kafka node ${spec.id} exited unexpectedly (code ${code})${stderr ? `: ${stderr.trim()}` : ''}; its log: ${join(logDir(spec), 'server.log')}`,
         );
@@ -206,14 +226,25 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
     return node;
   };
 
+  /** Why a node exited while starting, with its errors and the end of its log: the log is deleted with `dir`. */
+  const startFailure = async (spec: KafkaNodeSpec): Promise<Error> => {
+    const logFile = join(logDir(spec), 'server.log');
+    const logTail = await readFile(logFile, 'utf8').then(
+      (text) => text.trimEnd().split('\n').slice(-15).join('\n'),
+      () => '(no log written)',
+    );
+    const exit = lastExits.get(spec.id) ?? 'exit unknown';
+    const message = `Kafka node ${spec.id} exited during start-up (${exit}); the end of ${logFile}:\n${logTail}`;
+    return /BindException|Address already in use/.test(message) ? new PortTakenError(message) : new Error(message);
+  };
+
   /** Resolves once the node at `spec` answers a metadata request that lists `expectedIds`. */
   const ready = async (spec: KafkaNodeSpec, expectedIds: readonly number[]): Promise<void> => {
     const deadline = Date.now() + startTimeoutMs;
     let last = 'no answer yet';
     for (;;) {
-      const node = processes.get(spec.id);
-      if (!node)
-        throw new Error(`Kafka node ${spec.id} exited during start-up; see ${join(logDir(spec), 'server.log')}`);
+      if (!specs.includes(spec)) throw new Error(`Kafka node ${spec.id}'s start was abandoned for other ports`);
+      if (!processes.has(spec.id)) throw await startFailure(spec);
       try {
         const ids = await describeClusterAt(`127.0.0.1:${spec.port}`);
         if (expectedIds.every((id) => ids.includes(id))) return;
@@ -269,41 +300,50 @@ export async function startKafkaCluster(options: StartKafkaClusterOptions = {}):
     await Promise.all(specs.map((spec) => ready(spec, ids)));
   };
 
-  const nodes: KafkaNode[] = specs.map((spec) => ({
-    id: spec.id,
-    address: `127.0.0.1:${spec.port}`,
-    logFile: join(logDir(spec), 'server.log'),
-    get pid() {
-      return processes.get(spec.id)?.javaPid;
-    },
-    get running() {
-      return processes.has(spec.id);
-    },
-    kill: () => killNode(spec.id),
-    pause: () => signal(spec.id, 'SIGSTOP'),
-    resume: () => signal(spec.id, 'SIGCONT'),
-    async start() {
-      if (processes.has(spec.id)) throw new Error(`Kafka node ${spec.id} is already running`);
-      await launch(spec);
-      await ready(spec, [spec.id]);
-    },
-    stop: (graceMs = 15_000) => stopNode(spec.id, graceMs),
-  }));
-
   const stopAll = async (graceMs: number): Promise<void> => {
     await Promise.all(specs.map((spec) => stopNode(spec.id, graceMs)));
   };
 
-  try {
-    await format();
-    await startAll();
-    if (options.topics) await createKafkaTopics(brokers, options.topics);
-  } catch (error) {
-    stopped = true;
-    await stopAll(0);
-    if (!options.keepDir) await rm(dir, { recursive: true, force: true });
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await format();
+      await startAll();
+      if (options.topics) await createKafkaTopics(brokersOf(specs), options.topics);
+      starting = false;
+      break;
+    } catch (error) {
+      await stopAll(0);
+      if (error instanceof PortTakenError && attempt < portAttempts) {
+        specs = await chooseSpecs();
+        continue;
+      }
+      stopped = true;
+      if (!options.keepDir) await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
+  const brokers = brokersOf(specs);
+
+  const nodes: KafkaNode[] = specs.map(({ id }) => ({
+    id,
+    address: `127.0.0.1:${specOf(id).port}`,
+    logFile: join(logDir(specOf(id)), 'server.log'),
+    get pid() {
+      return processes.get(id)?.javaPid;
+    },
+    get running() {
+      return processes.has(id);
+    },
+    kill: () => killNode(id),
+    pause: () => signal(id, 'SIGSTOP'),
+    resume: () => signal(id, 'SIGCONT'),
+    async start() {
+      if (processes.has(id)) throw new Error(`Kafka node ${id} is already running`);
+      await launch(specOf(id));
+      await ready(specOf(id), [id]);
+    },
+    stop: (graceMs = 15_000) => stopNode(id, graceMs),
+  }));
 
   return {
     version: installation.version,
