@@ -1,5 +1,12 @@
 import { createApiKey, type Database } from '@outflow/db';
-import { startPipeline, startTestStack, type Pipeline, type PostgresServer, type TestStack } from '@outflow/stack';
+import {
+  startPipeline,
+  startTestStack,
+  type Pipeline,
+  type PostgresServer,
+  type SmtpSink,
+  type TestStack,
+} from '@outflow/stack';
 
 export interface ScenarioDatabase {
   url: string;
@@ -13,6 +20,8 @@ export interface FaultEnvironment {
   pipeline: Pipeline;
   /** The scenario's own PostgreSQL server, for scenarios that stop it. */
   postgres?: PostgresServer;
+  /** More SMTP servers a scenario started (e.g. a tarpit); stopped with the environment, counted by the checks. */
+  extraSinks: SmtpSink[];
   api: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<T>;
   close(): Promise<void>;
 }
@@ -36,11 +45,11 @@ export const faultServiceEnv: Record<string, string> = {
 /** A fresh broker, registry, SMTP sink and database, and the five services as processes, for one scenario. */
 export async function startFaultEnvironment(
   createDatabase: () => Promise<ScenarioDatabase>,
-  env: Record<string, string> = {},
-  postgres?: PostgresServer,
+  options: { env?: Record<string, string>; postgres?: PostgresServer; brokerNodes?: 1 | 3 } = {},
 ): Promise<FaultEnvironment> {
-  // A cluster of its own: the broker-loss scenario replaces it with an empty one at the same addresses.
-  const stack = await startTestStack({ ownBroker: 1 });
+  const { env = {}, postgres } = options;
+  // A cluster of its own, which scenarios kill, pause or replace.
+  const stack = await startTestStack({ ownBroker: options.brokerNodes ?? 1 });
   const database = await createDatabase();
   const pipeline = await startPipeline({
     databaseUrl: database.url,
@@ -49,6 +58,7 @@ export async function startFaultEnvironment(
     env: { KAFKA_TOPIC_PREFIX: stack.topicPrefix, ...faultServiceEnv, ...env },
   });
   const { key } = await createApiKey(database.db, 'faults');
+  const extraSinks: SmtpSink[] = [];
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${pipeline.apiUrl}/api/v1${path}`, {
       method,
@@ -64,9 +74,11 @@ export async function startFaultEnvironment(
     database,
     pipeline,
     ...(postgres ? { postgres } : {}),
+    extraSinks,
     api,
     async close() {
       await pipeline.stop();
+      await Promise.all(extraSinks.map((sink) => sink.stop()));
       await database.drop();
       await stack.close();
     },
@@ -88,14 +100,16 @@ export async function loadSequence(
     /** wait_days of every step after the first (the first is always immediate). Default 0. */
     waitDays?: number;
     recipient?: (index: number) => string;
+    /** The SMTP server the mailboxes send to. Default the stack's sink. */
+    smtp?: SmtpSink;
   },
 ): Promise<string> {
   const mailboxIds: string[] = [];
   for (let index = 0; index < (options.mailboxes ?? 1); index++) {
     const mailbox = await environment.api<{ id: string }>('POST', '/mailboxes', {
       email: `sender-${Date.now()}-${Math.random().toString(36).slice(2)}@outflow.test`,
-      smtp_host: environment.stack.smtp.host,
-      smtp_port: environment.stack.smtp.port,
+      smtp_host: (options.smtp ?? environment.stack.smtp).host,
+      smtp_port: (options.smtp ?? environment.stack.smtp).port,
       daily_capacity: options.capacity ?? 1_000_000,
       time_zone: options.timeZones?.[index % options.timeZones.length] ?? 'UTC',
     });

@@ -21,15 +21,21 @@ async function main(args: string[]): Promise<number> {
     for (const name of only) {
       process.stdout.write(`scenario ${name}… `);
       const started = Date.now();
+      // A scenario that throws (a fault it could not inject, a wait that timed out) fails; the others still run.
       const result = await runScenario(name, {
         createDatabase: postgres.createDatabase,
         size,
         logDirectory: join(directory, `${stamp}-logs`),
-      });
+      }).catch((error: unknown): ScenarioResult => ({
+        name,
+        description: '',
+        ran: true,
+        passed: false,
+        reason: error instanceof Error ? error.message : String(error),
+      }));
       results.push(result);
-      process.stdout.write(
-        `${result.ran ? (result.passed ? 'passed' : 'FAILED') : `not run (${result.reason})`} in ${Date.now() - started} ms\n`,
-      );
+      const verdict = result.ran ? (result.passed ? 'passed' : 'FAILED') : 'not run';
+      process.stdout.write(`${verdict}${result.reason ? ` (${result.reason})` : ''} in ${Date.now() - started} ms\n`);
     }
   } finally {
     await postgres.stop();

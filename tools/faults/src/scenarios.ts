@@ -3,121 +3,43 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafka, resetGroupToEarliest, type KafkaHandle } from '@outflow/kafka';
+import { createKafka, resetGroupToEarliest } from '@outflow/kafka';
 import { createLogger } from '@outflow/telemetry';
 import pg from 'pg';
 import { startScenarioPostgres } from './scenario-postgres.js';
-import { findRepoRoot, type RunningProcess, type ServiceName } from '@outflow/stack';
+import { findRepoRoot, pinnedKafkaVersion, type RunningProcess } from '@outflow/stack';
+import { brokerScenarios } from './broker-scenarios.js';
+import { loadSequence, startFaultEnvironment, type FaultEnvironment } from './fault-environment.js';
+import { holds, type Measurement } from './invariants.js';
+import { outageScenarios } from './outage-scenarios.js';
 import {
-  loadSequence,
-  startFaultEnvironment,
-  type FaultEnvironment,
-  type ScenarioDatabase,
-} from './fault-environment.js';
-import { holds, measure, type Measurement } from './invariants.js';
+  faultsDuringFlow,
+  groupCaughtUp,
+  joinReplicas,
+  retainedMessages,
+  settle,
+  sinkReaches,
+  sizes,
+  superviseRestarts,
+  type Scenario,
+  type ScenarioOptions,
+} from './scenario-kit.js';
+
+export type { ScenarioOptions } from './scenario-kit.js';
 
 export interface ScenarioResult {
   name: string;
   description: string;
   ran: boolean;
-  /** Why a scenario did not run here. */
+  /** Why a scenario did not run here, or why it failed when it threw. */
   reason?: string;
   passed: boolean;
+  /** The Kafka it ran on: version and topology. */
+  broker?: string;
   measurement?: Measurement;
   /** From the last fault to a settled state. */
   recoverMs?: number;
   details?: Record<string, unknown>;
-}
-
-export interface ScenarioOptions {
-  createDatabase: () => Promise<ScenarioDatabase>;
-  /** quick: the CI summary; full: the sizes of the issue. */
-  size: 'quick' | 'full';
-  settleTimeoutMs?: number;
-  /** Where a failed scenario leaves each service's output, to see what went wrong. */
-  logDirectory?: string;
-}
-
-interface Scenario {
-  name: string;
-  description: string;
-  /** Set when the scenario cannot run on this machine or is not implemented yet; the report says why. */
-  notRunnable?: string;
-  env?: Record<string, string>;
-  /** Runs on a PostgreSQL server of its own (always embedded), which the scenario may stop. */
-  ownPostgres?: { maxConnections: number };
-  run?: (
-    environment: FaultEnvironment,
-    options: ScenarioOptions,
-  ) => Promise<{ sequenceIds: string[]; lastFaultAt: number; details?: Record<string, unknown> }>;
-}
-
-const sizes = { quick: { contacts: 60, kills: 4 }, full: { contacts: 1_000, kills: 20 } };
-
-async function settle(environment: FaultEnvironment, sequenceIds: string[], timeoutMs: number): Promise<Measurement> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const measurement = await measure(environment.database.db, sequenceIds, environment.stack.smtp.messages);
-    if ((measurement.pending === 0 && measurement.stuck === 0) || Date.now() > deadline) return measurement;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Keeps a service running: whenever it dies (a failpoint, a kill), start it again, until `until` resolves. */
-function superviseRestarts(
-  environment: FaultEnvironment,
-  name: ServiceName,
-  env: Record<string, string>,
-  until: Promise<unknown>,
-) {
-  let done = false;
-  let restarts = 0;
-  void until.finally(() => {
-    done = true;
-  });
-  const watch = async (): Promise<void> => {
-    while (!done) {
-      const process = environment.pipeline.processes.get(name)!;
-      await Promise.race([process.waitForExit(10 * 60_000).catch(() => undefined), until]);
-      if (done) return;
-      restarts += 1;
-      await environment.pipeline.restart(name, env);
-    }
-  };
-  const watching = watch();
-  return { restarts: () => restarts, watching };
-}
-
-async function retainedMessages(handle: KafkaHandle, topic: string): Promise<number> {
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Waits until a group's committed offsets reach the end of every partition of `topic`. */
-async function groupCaughtUp(handle: KafkaHandle, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      // An empty partition has nothing to commit (its committed offset stays -1).
-      const behind = ends.filter((p) => Number(p.high) > Number(p.low) && (at.get(p.partition) ?? -1) < Number(p.high));
-      if (behind.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`group ${groupId} did not catch up on ${topic}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /**
@@ -151,45 +73,6 @@ async function takeEveryConnection(adminUrl: string): Promise<{ taken: number; r
 function skewedClock(ms: number): Record<string, string> {
   const preload = join(findRepoRoot(), 'tools', 'faults', 'preload', 'skew-clock.mjs');
   return { NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`, OUTFLOW_CLOCK_SKEW_MS: String(ms) };
-}
-
-/**
- * Loads `contacts` two-step enrollments and injects `fault` `times` times, spread over the flow: fault i once the
- * sink has received i shares of all messages (`spareShares` shares are left after the last fault), or, sooner,
- * one more half share since the previous fault. The second bound matters when faults leave emails uncertain (each
- * takes its step-two message out of the flow too): the full shares may then never be reached. Returns when the
- * last fault is done.
- */
-async function faultsDuringFlow(
-  environment: FaultEnvironment,
-  options: { contacts: number; times: number; spareShares: number },
-  fault: (time: number) => Promise<void>,
-): Promise<{ sequenceId: string; lastFaultAt: number }> {
-  const sequenceId = await loadSequence(environment, { contacts: options.contacts, steps: 2 });
-  const total = options.contacts * 2;
-  const shares = options.times + options.spareShares;
-  const halfShare = Math.max(1, Math.floor(total / (2 * shares)));
-  let lastFaultAt = Date.now();
-  for (let time = 1; time <= options.times; time++) {
-    const sinceLast = environment.stack.smtp.messages.length + halfShare;
-    await sinkReaches(environment, Math.min(Math.floor((total * time) / shares), sinceLast));
-    await fault(time);
-    lastFaultAt = Date.now();
-  }
-  return { sequenceId, lastFaultAt };
-}
-
-/** One more sender and one more follow-up scheduler, joining their groups. */
-function joinReplicas(environment: FaultEnvironment) {
-  return Promise.all([
-    environment.pipeline.addReplica('smtp-sender'),
-    environment.pipeline.addReplica('followup-scheduler'),
-  ]);
-}
-
-/** Waits until the sink has received `count` messages in total. */
-async function sinkReaches(environment: FaultEnvironment, count: number): Promise<void> {
-  await environment.stack.smtp.waitForMessages(count, 120_000);
 }
 
 const scenarios: Scenario[] = [
@@ -576,6 +459,8 @@ const scenarios: Scenario[] = [
       };
     },
   },
+  ...brokerScenarios,
+  ...outageScenarios,
 ];
 
 export const scenarioNames = scenarios.map((scenario) => scenario.name);
@@ -585,6 +470,13 @@ async function saveServiceLogs(environment: FaultEnvironment, directory: string)
   for (const [name, process] of environment.pipeline.processes) {
     await writeFile(join(directory, `${name}.log`), process.output());
   }
+}
+
+function brokerTopology(nodes: 1 | 3): string {
+  const version = `Apache Kafka ${pinnedKafkaVersion()} (KRaft)`;
+  return nodes === 1
+    ? `${version}, one combined broker/controller`
+    : `${version}, 3 combined nodes, replication 3, min.insync.replicas 2`;
 }
 
 export async function runScenario(name: string, options: ScenarioOptions): Promise<ScenarioResult> {
@@ -599,11 +491,11 @@ export async function runScenario(name: string, options: ScenarioOptions): Promi
         maxConnections: scenario.ownPostgres.maxConnections,
       })
     : undefined;
-  const environment = await startFaultEnvironment(
-    ownPostgres?.createDatabase ?? options.createDatabase,
-    scenario.env,
-    ownPostgres?.server,
-  ).catch(async (error: unknown) => {
+  const environment = await startFaultEnvironment(ownPostgres?.createDatabase ?? options.createDatabase, {
+    ...(scenario.env ? { env: scenario.env } : {}),
+    ...(ownPostgres ? { postgres: ownPostgres.server } : {}),
+    brokerNodes: scenario.brokerNodes ?? 1,
+  }).catch(async (error: unknown) => {
     await ownPostgres?.stop();
     throw error;
   });
@@ -620,6 +512,7 @@ export async function runScenario(name: string, options: ScenarioOptions): Promi
       name,
       description: scenario.description,
       ran: true,
+      broker: brokerTopology(scenario.brokerNodes ?? 1),
       passed,
       measurement,
       recoverMs: Math.max(0, Date.now() - lastFaultAt),

@@ -35,6 +35,10 @@ interface SubjectVersion {
 
 export interface SchemaRegistryServer {
   url: string;
+  /** An outage: closes every connection and refuses new ones, keeping what is registered. */
+  goDown(): Promise<void>;
+  /** Ends an outage: listens again at the same address, with everything registered before. */
+  comeBack(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -223,9 +227,8 @@ export async function startSchemaRegistry(options: { port?: number } = {}): Prom
     },
   ];
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
+  // A new server per listen: Node's http.Server does not serve again once closed.
+  let server = createServer();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, payload: unknown): void => {
@@ -257,17 +260,29 @@ export async function startSchemaRegistry(options: { port?: number } = {}): Prom
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server = createServer((req, res) => {
+        void handle(req, res);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    goDown: close,
+    comeBack: () => listen(port),
+    stop: close,
   };
 }

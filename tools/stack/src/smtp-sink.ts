@@ -77,6 +77,8 @@ export interface StartSmtpSinkOptions {
   port?: number;
   /** Largest accepted message in bytes. Default 10 MiB. */
   maxMessageBytes?: number;
+  /** A tarpit: every connection waits this long for the server's greeting (220). Default 0. */
+  greetingDelayMs?: number;
 }
 
 const defaultTexts: Record<number, string> = {
@@ -121,6 +123,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
   let nextMessageId = 1;
   const sockets = new Map<number, Socket>();
   const stalled = new Set<() => void>();
+  const greetings = new Set<NodeJS.Timeout>();
 
   const findRule = (stage: 'rcpt' | 'data', recipients: string[], headers?: Record<string, string>) => {
     const lowered = recipients.map((recipient) => recipient.toLowerCase());
@@ -181,7 +184,16 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     onConnect(_session, callback) {
       openConnections += 1;
       peakConnections = Math.max(peakConnections, openConnections);
-      callback();
+      if (!options.greetingDelayMs) {
+        callback();
+        return;
+      }
+      // smtp-server sends its banner once this callback runs.
+      const timer = setTimeout(() => {
+        greetings.delete(timer);
+        callback();
+      }, options.greetingDelayMs);
+      greetings.add(timer);
     },
     onClose() {
       openConnections -= 1;
@@ -295,6 +307,8 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     on: (event, listener) => void events.on(event, listener),
     off: (event, listener) => void events.off(event, listener),
     async stop() {
+      for (const timer of greetings) clearTimeout(timer);
+      greetings.clear();
       for (const release of [...stalled]) release();
       for (const socket of sockets.values()) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
