@@ -11,9 +11,11 @@ import { medianTick, renderTickSummary } from './tick-summary.js';
 import { renderSoakSummary } from './soak-summary.js';
 import { timelineFigures } from './timeline-table.js';
 import { runTicks, tickSettings, type TickRun } from './tick-run.js';
+import { compare, renderComparison } from './references/comparison.js';
+import { referenceSettings, runReference, type ReferenceKind, type ReferenceRun } from './references/reference-run.js';
 import { median, renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
 
-const scenarios = ['drain', 'steady', 'tick', 'soak'] as const;
+const scenarios = ['drain', 'steady', 'tick', 'soak', 'compare'] as const;
 type Scenario = (typeof scenarios)[number];
 
 /** How often a drain samples RSS and dead tuples: about 30 samples for a drain of each size on this machine class. */
@@ -72,6 +74,9 @@ function parseOptions(args: string[]) {
 //   N runs per level: scheduling lag and follow-up latency percentiles.
 // - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements); each
 //   size is generated once and claimed in N rounds.
+// - compare: Outflow's drain beside its references in one sitting, N runs each, interleaved: pre-rendered messages
+//   sent by bare nodemailer pools (the transport's own cost) and one graphile-worker job per email (what a team
+//   would build instead); medians, CPU per email per process and Outflow's rate over each.
 // - soak: --minutes (default 30) at the first of --loads (default 50%): throughput, RSS and dead tuples over time.
 // `--capacity realistic` (drain only) gives the mailboxes daily capacities of 50-500 and a Zipf-skewed backlog: the
 // drain sends what capacity allows today and checks no mailbox went over it.
@@ -155,6 +160,46 @@ async function main(args: string[]): Promise<void> {
       };
       result = drain;
       markdown = renderDrainSummary(drain);
+    } else if (scenario === 'compare') {
+      const outflow: DrainRun[] = [];
+      const references: Record<ReferenceKind, ReferenceRun[]> = { 'bare-nodemailer': [], 'job-queue': [] };
+      const contenders = ['outflow', 'bare-nodemailer', 'job-queue'] as const;
+      for (let index = 1; index <= runCount; index++) {
+        // Each run starts with another contender, so a machine that slows down over the sitting slows all three.
+        const order = contenders.map((_, offset) => contenders[(index - 1 + offset) % contenders.length]!);
+        for (const contender of order) {
+          if (contender === 'outflow') {
+            outflow.push(await run(`Outflow ${size}, run ${index} of ${runCount}`));
+            continue;
+          }
+          process.stderr.write(`${contender} ${size}, run ${index} of ${runCount}… `);
+          runNumber += 1;
+          const postgresPid = server.pid();
+          const reference = await runReference(contender, server.adminUrl, size, runNumber, {
+            ...(postgresPid ? { postgresPid } : {}),
+          });
+          references[contender].push(reference);
+          process.stderr.write(
+            `${reference.emailsPerSecond} emails/s, ${reference.cpuMsPerEmail.toFixed(2)} ms CPU/email\n`,
+          );
+        }
+      }
+      const comparison = compare(outflow, references);
+      const compared = {
+        ...common,
+        dataset: sizes[size],
+        referenceSettings,
+        comparison,
+        runs: { outflow, ...references },
+      };
+      result = compared;
+      markdown = renderComparison({
+        size,
+        broker: common.broker,
+        due: sizes[size].due,
+        machine: common.machine,
+        comparison,
+      });
     } else if (scenario === 'soak') {
       const loadPercent = option(args, '--loads') ? options.loads[0]! : 50;
       const drainRate = options.drainRate

@@ -1,8 +1,9 @@
 import { createDatabase, createDb, dropDatabase, migrateToLatest, type Database } from '@outflow/db';
 import { startArrivalSink, startTestStack, type ArrivalSink, type TestStack } from '@outflow/stack';
+import { warmBroker } from './warm-broker.js';
 
 /**
- * What one bench run works in: a fresh broker and registry, the bench's SMTP sink, and a migrated database of its
+ * What one bench run works in: a fresh broker (warmed up) and registry, the bench's SMTP sink, and a migrated database of its
  * own on the bench's server. Everything is torn down after `work`, also when it fails (on a DATABASE_URL server the bench
  * database would otherwise outlive the run).
  */
@@ -15,6 +16,11 @@ export async function withRunEnvironment<T>(
   // id, its arrival), not the message (an L drain is a million of them), and costs the machine little CPU. The
   // stack's own sink (smtp-server, for tests with faults) stays idle.
   const stack = await startTestStack();
+  // Warm, as the broker of a system that has been running is: see warmBroker.
+  await warmBroker(stack.broker.brokers).catch(async (error: unknown) => {
+    await stack.close();
+    throw error;
+  });
   const sink = await startArrivalSink({ idHeader: 'X-Outflow-Email-Id' }).catch(async (error: unknown) => {
     await stack.close();
     throw error;

@@ -34,6 +34,13 @@ export const kafkaEnv = {
    * group.min.session.timeout.ms and group.max.session.timeout.ms (6 000 to 1 800 000 by default).
    */
   KAFKA_SESSION_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * A consumer's fetch waits at the broker until this many bytes are ready (or KAFKA_FETCH_MAX_WAIT_MS passed):
+   * fewer, fuller fetches under load. Default 1 (answer as soon as anything is ready).
+   */
+  KAFKA_FETCH_MIN_BYTES: positiveInt.default(1),
+  /** The longest a fetch waits at the broker for KAFKA_FETCH_MIN_BYTES (and, when idle, for anything). Default 1 000 ms. */
+  KAFKA_FETCH_MAX_WAIT_MS: positiveInt.default(1_000),
 };
 
 /** Process settings every service declares; the health port default differs per service. */

@@ -17,6 +17,10 @@ export interface CreateKafkaOptions {
    * 300 000 by default (group.min/max.session.timeout.ms).
    */
   sessionTimeoutMs?: number;
+  /** A fetch waits at the broker until this many bytes are ready, or `fetchMaxWaitMs`. Default 1. */
+  fetchMinBytes?: number;
+  /** The longest a fetch waits at the broker. Default 1 000 ms. */
+  fetchMaxWaitMs?: number;
   /** How long a connection attempt may take before the broker is reported unreachable. Default 3 000 ms. */
   connectionTimeoutMs?: number;
 }
@@ -72,7 +76,8 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
         // A tenth of the session, as Kafka's own clients default to (3 s of 30 s), so a member misses several
         // heartbeats before it is considered dead.
         heartbeatInterval: Math.max(Math.floor(sessionTimeout / 10), 100),
-        maxWaitTimeInMs: 1_000,
+        maxWaitTimeInMs: options.fetchMaxWaitMs ?? 1_000,
+        minBytes: options.fetchMinBytes ?? 1,
         ...overrides,
       };
     },

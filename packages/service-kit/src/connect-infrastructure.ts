@@ -20,6 +20,8 @@ export interface InfrastructureConfig {
   SCHEMA_REGISTRY_URL: string;
   KAFKA_TOPIC_PREFIX: string;
   KAFKA_SESSION_TIMEOUT_MS: number;
+  KAFKA_FETCH_MIN_BYTES: number;
+  KAFKA_FETCH_MAX_WAIT_MS: number;
 }
 
 export interface Infrastructure {
@@ -48,6 +50,8 @@ export async function connectInfrastructure(
     logger: options.logger,
     namePrefix: config.KAFKA_TOPIC_PREFIX,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
   });
   await assertKafkaReachable(config.KAFKA_BROKERS);
   const codec = createSchemaCodec({ registryUrl: config.SCHEMA_REGISTRY_URL });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import type { DrainRun } from '../drain-run.js';
+import { compare, renderComparison } from './comparison.js';
+import type { ReferenceRun } from './reference-run.js';
+
+const drain = (emailsPerSecond: number, senderCpuSeconds: number): DrainRun => ({
+  generationMs: 1,
+  drainSeconds: 10_000 / emailsPerSecond,
+  emailsPerSecond,
+  firstToLastArrivalSeconds: 1,
+  sendable: 10_000,
+  correctness: { duplicatesAtSink: 0, sentInDatabase: 10_000, lost: 0, overCapacity: 0 },
+  processes: { 'smtp-sender': { cpuPercent: 50, cpuSeconds: senderCpuSeconds, peakRssMb: 100 } },
+  infrastructure: { 'kafka broker': { cpuPercent: 10, cpuSeconds: 2 } },
+});
+
+const reference = (kind: ReferenceRun['kind'], emailsPerSecond: number, lost = 0): ReferenceRun => ({
+  kind,
+  sendable: 10_000,
+  drainSeconds: 10_000 / emailsPerSecond,
+  emailsPerSecond,
+  correctness: { duplicatesAtSink: 0, lost },
+  cpuSeconds: { [kind]: 5, 'postgres (all backends)': 5 },
+  cpuMsPerEmail: 1,
+  peakRssMb: 80,
+});
+
+describe('Outflow beside its references', () => {
+  const comparison = compare([drain(1_000, 8), drain(1_200, 10), drain(900, 12)], {
+    'bare-nodemailer': [reference('bare-nodemailer', 2_000), reference('bare-nodemailer', 1_800)],
+    'job-queue': [reference('job-queue', 500, 3)],
+  });
+
+  it('compares medians and gives Outflow rate over each reference', () => {
+    expect(comparison.contenders.map((contender) => contender.emailsPerSecond)).toEqual([1_000, 1_900, 500]);
+    expect(comparison.ratios).toEqual({
+      'bare nodemailer pools (pre-rendered, no database)': 0.53,
+      'graphile-worker, one job per email': 2,
+    });
+  });
+
+  it('counts CPU per email for every process, the broker included', () => {
+    // Sender 10 s (median) and broker 2 s over 10 000 emails.
+    expect(comparison.contenders[0]!.cpuMsPerEmailByProcess).toEqual({ 'smtp-sender': 1, 'kafka broker': 0.2 });
+    expect(comparison.contenders[0]!.cpuMsPerEmail).toBe(1.2);
+    expect(comparison.contenders[2]!.cpuMsPerEmail).toBe(1);
+  });
+
+  it('sums what was lost over the runs and shows it in the summary', () => {
+    expect(comparison.contenders[2]!.lost).toBe(3);
+    const markdown = renderComparison({
+      size: 'S',
+      broker: 'Apache Kafka 4.4.0',
+      due: 10_000,
+      machine: {},
+      comparison,
+    });
+    expect(markdown).toContain('| graphile-worker, one job per email | 1 | 500 | 20 | 1 | 0 | 3 |');
+    expect(markdown).toContain("Outflow's rate / graphile-worker, one job per email: **2×**");
+  });
+});
