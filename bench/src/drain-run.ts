@@ -8,6 +8,7 @@ import { readStatementStats, resetStatementStats, type StatementStat } from './s
 import { withRunEnvironment } from './run-environment.js';
 import { readWalCounters, readWalSettings, walFigures, type WalFigures } from './wal-stats.js';
 import { percentiles } from './summary.js';
+import { waitForSentCount } from './sent-count.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
 export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
@@ -203,24 +204,7 @@ export async function runDrain(
       const infrastructureAfter = infrastructureCpu();
       const arrivals = sink.arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
       const ids = sink.arrivals.map((arrival) => arrival.id);
-      // The sink sees a message before the sender commits it as sent: wait (bounded) for the last commits, so a
-      // send still being recorded is not counted as missing from the database.
-      const countSent = async () =>
-        Number(
-          (
-            await db
-              .selectFrom('email_queues')
-              .select((eb) => eb.fn.countAll<string>().as('n'))
-              .where('sequence_id', '=', sequenceId)
-              .where('status', '=', 'sent')
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
-      let sentInDatabase = await countSent();
-      for (const deadline = Date.now() + 30_000; sentInDatabase < sendable && Date.now() < deadline;) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        sentInDatabase = await countSent();
-      }
+      const sentInDatabase = await waitForSentCount(db, sequenceId, sendable);
       const walAfter = await readWalCounters(db);
       const wal =
         walBefore && walAfter ? walFigures(walBefore, walAfter, sendable, await readWalSettings(db)) : undefined;

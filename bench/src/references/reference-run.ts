@@ -8,6 +8,7 @@ import { findRepoRoot, spawnProcess, startArrivalSink, type RunningProcess } fro
 import { generateDataset, sizes, type Size } from '../datasets.js';
 import { drainSettings } from '../drain-run.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from '../process-stats.js';
+import { waitForSentCount } from '../sent-count.js';
 import { loadDueEmails, renderDueEmail } from './due-messages.js';
 
 export const referenceKinds = ['bare-nodemailer', 'job-queue'] as const;
@@ -112,7 +113,7 @@ export async function runReference(
     clearInterval(sampler);
     const ids = sink.arrivals.map((arrival) => arrival.id);
     const unique = new Set(ids).size;
-    const sentInDatabase = kind === 'job-queue' ? await waitForSent(db, sequenceId, due.length) : undefined;
+    const sentInDatabase = kind === 'job-queue' ? await waitForSentCount(db, sequenceId, due.length) : undefined;
     const cpuSeconds = {
       [kind]: after.reference - before.reference,
       ...(options.postgresPid ? { 'postgres (all backends)': after.postgres - before.postgres } : {}),
@@ -141,25 +142,4 @@ export async function runReference(
     await sink.stop();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** The job queue marks an email sent after the sink's 250: waits (bounded) for the last of those commits. */
-async function waitForSent(db: Parameters<typeof generateDataset>[0], sequenceId: string, expected: number) {
-  const count = async () =>
-    Number(
-      (
-        await db
-          .selectFrom('email_queues')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('sequence_id', '=', sequenceId)
-          .where('status', '=', 'sent')
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  let sent = await count();
-  for (const deadline = Date.now() + 30_000; sent < expected && Date.now() < deadline;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    sent = await count();
-  }
-  return sent;
 }
