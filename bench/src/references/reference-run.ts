@@ -6,7 +6,7 @@ import { makeWorkerUtils } from 'graphile-worker';
 import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
 import { findRepoRoot, spawnProcess, startArrivalSink, type RunningProcess } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from '../datasets.js';
-import { drainSettings } from '../drain-run.js';
+import { benchCpuSeconds, drainSettings } from '../drain-run.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from '../process-stats.js';
 import { waitForSentCount } from '../sent-count.js';
 import { loadDueEmails, renderDueEmail } from './due-messages.js';
@@ -98,7 +98,7 @@ export async function runReference(
     const cpuOf = () => ({
       reference: readProcessStats(pid)?.cpuSeconds ?? 0,
       postgres: options.postgresPid ? (readProcessTreeCpuSeconds(options.postgresPid) ?? 0) : 0,
-      sink: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      sink: benchCpuSeconds(),
     });
     let peakRss = 0;
     const sampler = setInterval(() => {

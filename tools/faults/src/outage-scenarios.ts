@@ -29,7 +29,7 @@ async function stopService(environment: FaultEnvironment, name: ServiceName, sig
   await process.waitForExit(30_000);
 }
 
-/** The time from `from` until the sink held every message of `sequenceId` (by the emails' ids), or undefined. */
+/** The time from `from` until the last of `messages` arrived, or undefined when none did. */
 function arrivalMs(messages: readonly { receivedAt: Date }[], from: number): number | undefined {
   if (messages.length === 0) return undefined;
   return Math.max(...messages.map((message) => message.receivedAt.getTime())) - from;
