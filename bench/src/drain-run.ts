@@ -132,6 +132,8 @@ export async function runDrain(
     /** Every this many ms, a timeline sample: arrivals, RSS per service, dead tuples (the soak). */
     timelineEveryMs?: number;
     capacity?: CapacityProfile;
+    /** Service settings over drainSettings (`--set KEY=VALUE`), e.g. to compare fetch sizes. */
+    serviceEnv?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<DrainRun> {
   const spec = { ...sizes[size], ...(options.due ? { due: options.due } : {}) };
@@ -158,7 +160,7 @@ export async function runDrain(
         databaseUrl: url,
         kafkaBrokers: stack.broker.brokers,
         schemaRegistryUrl: stack.registry.url,
-        env: drainSettings,
+        env: { ...drainSettings, ...options.serviceEnv },
         fromBuild: true,
         ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
       });

@@ -52,9 +52,21 @@ function parseOptions(args: string[]) {
   }
   const minutes = Number(option(args, '--minutes') ?? 30);
   if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error('--minutes must be more than 0 and at most 1440');
+  const serviceEnv: Record<string, string> = {};
+  args.forEach((arg, index) => {
+    if (arg !== '--set') return;
+    const setting = args[index + 1] ?? '';
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(setting);
+    if (!match)
+      throw new Error(`--set takes KEY=VALUE, a service setting (e.g. KAFKA_FETCH_MIN_BYTES=65536); got '${setting}'`);
+    serviceEnv[match[1]!] = match[2]!;
+  });
+  if (Object.keys(serviceEnv).length > 0 && scenario === 'tick')
+    throw new Error('--set is for the scenarios that run the services (not tick)');
   return {
     size,
     scenario,
+    serviceEnv,
     runCount,
     loads,
     drainRate,
@@ -66,7 +78,7 @@ function parseOptions(args: string[]) {
 }
 
 // `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak] [--runs N] [--loads 20,50,80] [--drain-rate N]
-// [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile]`
+// [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile] [--set KEY=VALUE]...`
 // runs the real services (compiled) as processes on the local stack and writes bench/results/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
 // - drain: everything due at once, N times: emails/s end to end, drain time, follow-up latency.
@@ -80,6 +92,8 @@ function parseOptions(args: string[]) {
 // - soak: --minutes (default 30) at the first of --loads (default 50%): throughput, RSS and dead tuples over time.
 // `--capacity realistic` (drain only) gives the mailboxes daily capacities of 50-500 and a Zipf-skewed backlog: the
 // drain sends what capacity allows today and checks no mailbox went over it.
+// `--set KEY=VALUE` (repeatable) runs Outflow's services with that setting over the bench's own (drainSettings),
+// e.g. `--set KAFKA_FETCH_MIN_BYTES=65536`; the results record the settings used.
 // `--profile` runs the services under `node --cpu-prof` (profiles kept beside the results) and adds where each
 // one spent its CPU time to the summary; profiling slows them, so its figures are not comparable.
 // Figures are taken on one Apache Kafka node (KRaft) on the same machine, and labelled with its version.
@@ -113,6 +127,7 @@ async function main(args: string[]): Promise<void> {
       // A drain's summary shows its timeline; a steady run's does not, so it takes no samples.
       ...(ratePerSecond ? { ratePerSecond } : { timelineEveryMs: timelineEveryMs[size] }),
       capacity: options.capacity,
+      serviceEnv: options.serviceEnv,
     });
     process.stderr.write(
       `${result.emailsPerSecond} emails/s` +
@@ -130,7 +145,7 @@ async function main(args: string[]): Promise<void> {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, ...database },
       size,
       scenario,
-      settings: drainSettings,
+      settings: { ...drainSettings, ...options.serviceEnv },
     };
     let result: Record<string, unknown>;
     let markdown: string;
@@ -198,6 +213,7 @@ async function main(args: string[]): Promise<void> {
         broker: common.broker,
         due: sizes[size].due,
         machine: common.machine,
+        settings: common.settings,
         comparison,
       });
     } else if (scenario === 'soak') {
@@ -214,6 +230,7 @@ async function main(args: string[]): Promise<void> {
         ratePerSecond,
         due,
         timelineEveryMs: Math.max(10_000, Math.round((options.minutes * 60_000) / 30)),
+        serviceEnv: options.serviceEnv,
         ...(postgresPid ? { postgresPid } : {}),
       });
       process.stderr.write('done\n');

@@ -53,8 +53,10 @@ describe('Outflow beside its references', () => {
       broker: 'Apache Kafka 4.4.0',
       due: 10_000,
       machine: {},
+      settings: { KAFKA_FETCH_MIN_BYTES: '65536' },
       comparison,
     });
+    expect(markdown).toContain("Outflow's service settings: KAFKA_FETCH_MIN_BYTES=65536.");
     expect(markdown).toContain('| graphile-worker, one job per email | 1 | 500 | 20 | 1 | 0 | 3 |');
     expect(markdown).toContain("Outflow's rate / graphile-worker, one job per email: **2×**");
   });

@@ -1,5 +1,5 @@
 import type { DrainRun } from '../drain-run.js';
-import { median } from '../summary.js';
+import { median, settingsLine } from '../summary.js';
 import type { ReferenceKind, ReferenceRun } from './reference-run.js';
 
 /** One contender's figures: medians over its runs, and correctness summed over them. */
@@ -111,6 +111,8 @@ export function renderComparison(input: {
   broker: string;
   due: number;
   machine: Record<string, unknown>;
+  /** Outflow's service settings in this sitting. */
+  settings: Record<string, string>;
   comparison: Comparison;
 }): string {
   const { comparison } = input;
@@ -123,6 +125,7 @@ export function renderComparison(input: {
     `# Outflow beside its references, ${input.size} (${input.due} due emails), ${new Date().toISOString()}`,
     '',
     `Broker: ${input.broker}. Machine: ${JSON.stringify(input.machine)}.`,
+    settingsLine("Outflow's service settings", input.settings, '='),
     'Every contender sends the same due emails (same database generation, same renderer, same kind of sink, the',
     'same connections per mailbox), in one sitting, the runs interleaved. Medians of the runs; CPU is every',
     "process's, per email sent (the broker and PostgreSQL included).",
