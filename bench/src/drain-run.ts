@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
-import { startPipeline, type Arrival } from '@outflow/stack';
+import { startPipeline, type Arrival, type KafkaCluster } from '@outflow/stack';
 import { generateDataset, sizes, startArrivals, type CapacityProfile, type Size } from './datasets.js';
 import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
-import { readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
+import { readJitCpuSeconds, readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
 import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
 import { withRunEnvironment } from './run-environment.js';
 import { readWalCounters, readWalSettings, walFigures, type WalFigures } from './wal-stats.js';
@@ -46,6 +46,8 @@ export interface DrainRun {
   processes: Record<string, { cpuPercent: number; cpuSeconds?: number; peakRssMb: number | null }>;
   /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
   infrastructure?: Record<string, { cpuPercent: number; cpuSeconds?: number }>;
+  /** Of the broker's CPU, what its JIT compiler threads used (near 0 on a warm broker). */
+  brokerJitCpuSeconds?: number;
   /** The statements that took the most PostgreSQL time during the drain (absent without pg_stat_statements). */
   statements?: StatementStat[];
   /** With `timelineEveryMs`: samples taken during the run. */
@@ -124,6 +126,8 @@ export async function runDrain(
   size: Size,
   run: number,
   options: {
+    /** The sitting's broker (startSittingBroker): each run gets topics of its own on it. */
+    cluster: KafkaCluster;
     profileDir?: string;
     postgresPid?: number;
     ratePerSecond?: number;
@@ -134,12 +138,12 @@ export async function runDrain(
     capacity?: CapacityProfile;
     /** Service settings over drainSettings (`--set KEY=VALUE`), e.g. to compare fetch sizes. */
     serviceEnv?: Readonly<Record<string, string>>;
-  } = {},
+  },
 ): Promise<DrainRun> {
   const spec = { ...sizes[size], ...(options.due ? { due: options.due } : {}) };
   return withRunEnvironment(
     adminUrl,
-    { database: `outflow_bench_${process.pid}_${run}`, maxConnections: 4 },
+    { database: `outflow_bench_${process.pid}_${run}`, maxConnections: 4, cluster: options.cluster },
     async ({ stack, sink, db, url }) => {
       const generatedAt = Date.now();
       const sequenceId = await generateDataset(
@@ -160,7 +164,7 @@ export async function runDrain(
         databaseUrl: url,
         kafkaBrokers: stack.broker.brokers,
         schemaRegistryUrl: stack.registry.url,
-        env: { ...drainSettings, ...options.serviceEnv },
+        env: { ...drainSettings, ...options.serviceEnv, KAFKA_TOPIC_PREFIX: stack.topicPrefix },
         fromBuild: true,
         ...(options.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] } : {}),
       });
@@ -181,6 +185,7 @@ export async function runDrain(
           ['bench (sink, registry)', benchCpuSeconds()],
         ]);
       const infrastructureBefore = infrastructureCpu();
+      const jitBefore = brokerPid ? readJitCpuSeconds(brokerPid) : undefined;
       if (options.ratePerSecond) await startArrivals(db, sequenceId);
       const walBefore = await readWalCounters(db);
       const started = Date.now();
@@ -204,6 +209,7 @@ export async function runDrain(
       if (options.timelineEveryMs) await takeSample();
       const after = new Map([...pids].map(([name, pid]) => [name, readProcessStats(pid)]));
       const infrastructureAfter = infrastructureCpu();
+      const jitAfter = brokerPid ? readJitCpuSeconds(brokerPid) : undefined;
       const arrivals = sink.arrivals.map((arrival) => arrival.at).sort((a, b) => a - b);
       const ids = sink.arrivals.map((arrival) => arrival.id);
       const sentInDatabase = await waitForSentCount(db, sequenceId, sendable);
@@ -240,6 +246,7 @@ export async function runDrain(
       return {
         ...(profiles ? { profiles } : {}),
         infrastructure,
+        ...(jitBefore !== undefined && jitAfter !== undefined ? { brokerJitCpuSeconds: jitAfter - jitBefore } : {}),
         ...(options.timelineEveryMs ? { timeline } : {}),
         ...(statements ? { statements } : {}),
         ...(wal ? { wal } : {}),

@@ -15,9 +15,9 @@ export function readProcessStats(pid: number): { cpuSeconds: number; rssMb: numb
   }
 }
 
-function cpuOf(pid: number): { own: number; reapedChildren: number } | undefined {
+function cpuOf(pid: number, statPath = `/proc/${pid}/stat`): { own: number; reapedChildren: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return {
       own: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
@@ -52,4 +52,26 @@ export function readProcessTreeCpuSeconds(pid: number): number | undefined {
   let total = root.own + root.reapedChildren;
   for (const child of childrenOf(pid)) total += readProcessTreeCpuSeconds(child) ?? 0;
   return total;
+}
+
+/**
+ * CPU seconds used so far by a JVM's JIT compiler threads ("C1 CompilerThre…", "C2 CompilerThre…" in /proc): how
+ * much of the broker's CPU in a run went to compiling rather than serving requests (a broker that has been up for
+ * days spends next to none there).
+ */
+export function readJitCpuSeconds(pid: number): number | undefined {
+  try {
+    let total = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        if (!/^C[12] CompilerThre/.test(readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8'))) continue;
+        total += cpuOf(Number(task), `/proc/${pid}/task/${task}/stat`)?.own ?? 0;
+      } catch {
+        // A compiler thread that ended while we looked.
+      }
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
 }

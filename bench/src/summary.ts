@@ -80,6 +80,10 @@ export function summarizeDrains(runs: DrainRun[]) {
         },
       ]),
     ),
+    /** Of the broker's CPU per email, its JIT compiler threads' (median; undefined in results written before). */
+    brokerJitMsPerEmail: runs.every((run) => run.brokerJitCpuSeconds !== undefined)
+      ? median(runs.map((run) => Math.round(((run.brokerJitCpuSeconds! * 1000) / run.sendable) * 100) / 100))
+      : undefined,
     /** CPU time per email of every process together (services, PostgreSQL, broker, bench), median over runs. */
     cpuMsPerEmail: median(
       runs.map(
@@ -93,6 +97,12 @@ export function summarizeDrains(runs: DrainRun[]) {
       ),
     ),
   };
+}
+
+/** Says how much of the broker's CPU went to compiling, so a cold broker's figures are recognised as such. */
+export function brokerJitLine(msPerEmail: number | undefined): string[] {
+  if (msPerEmail === undefined) return [];
+  return [`Of the broker's CPU, its JIT compiler threads used ${msPerEmail} ms per email (a warm broker: near 0).`, ''];
 }
 
 /**
@@ -162,6 +172,7 @@ export function renderDrainSummary(result: {
     ...Object.entries(m.infrastructure).map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.cpuMsPerEmail} | |`),
     `| all together | | ${m.cpuMsPerEmail} | |`,
     '',
+    ...brokerJitLine(m.brokerJitMsPerEmail),
     ...cpuCeiling(m.cpuMsPerEmail, Number(result.machine['cpus'])),
     '',
     ...renderDrainTimeline(result.runs.at(-1)?.timeline),

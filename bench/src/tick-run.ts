@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
-import { startPipeline, type TestStack } from '@outflow/stack';
+import { startPipeline, type KafkaCluster, type TestStack } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats } from './statement-stats.js';
@@ -62,6 +62,7 @@ export async function runTicks(
   adminUrl: string,
   size: Size,
   rounds: number,
+  cluster: KafkaCluster,
   onRound: (tick: TickRun, round: number) => void,
 ): Promise<TickRun[]> {
   const spec = sizes[size];
@@ -74,7 +75,7 @@ export async function runTicks(
   };
   return withRunEnvironment(
     adminUrl,
-    { database: `outflow_bench_tick_${process.pid}_${size.toLowerCase()}`, maxConnections: 2 },
+    { database: `outflow_bench_tick_${process.pid}_${size.toLowerCase()}`, maxConnections: 2, cluster },
     async ({ stack, sink, db, url }) => {
       const generatedAt = Date.now();
       const sequenceId = await generateDataset(db, dataset, { host: sink.host, port: sink.port });
@@ -119,7 +120,7 @@ async function measureRound(db: Database, url: string, stack: TestStack, sequenc
     databaseUrl: url,
     kafkaBrokers: stack.broker.brokers,
     schemaRegistryUrl: stack.registry.url,
-    env: tickSettings,
+    env: { ...tickSettings, KAFKA_TOPIC_PREFIX: stack.topicPrefix },
     fromBuild: true,
     services: ['cron-producer'],
   });

@@ -1,5 +1,5 @@
 import type { DrainRun } from '../drain-run.js';
-import { median, settingsLine } from '../summary.js';
+import { brokerJitLine, median, settingsLine } from '../summary.js';
 import type { ReferenceKind, ReferenceRun } from './reference-run.js';
 
 /** One contender's figures: medians over its runs, and correctness summed over them. */
@@ -19,6 +19,8 @@ export interface Comparison {
   contenders: ContenderFigures[];
   /** Outflow's median rate over each reference's median rate. */
   ratios: Record<string, number>;
+  /** Of the broker's CPU per email in Outflow's runs, its JIT compiler threads' (median). */
+  brokerJitMsPerEmail?: number;
 }
 
 const outflowName = 'Outflow (5 services, Kafka)';
@@ -98,7 +100,11 @@ export function compare(
         })),
       ),
     );
+  const jit = outflow.map((run) => run.brokerJitCpuSeconds);
   return {
+    ...(jit.length > 0 && jit.every((seconds) => seconds !== undefined)
+      ? { brokerJitMsPerEmail: round(median(outflow.map((run) => (run.brokerJitCpuSeconds! * 1000) / run.sendable))) }
+      : {}),
     contenders: [ours, ...theirs],
     ratios: Object.fromEntries(
       theirs.map((reference) => [reference.name, round(ours.emailsPerSecond / reference.emailsPerSecond)]),
@@ -139,5 +145,6 @@ export function renderComparison(input: {
     '',
     ...Object.entries(comparison.ratios).map(([name, ratio]) => `- Outflow's rate / ${name}: **${ratio}×**`),
     '',
+    ...brokerJitLine(comparison.brokerJitMsPerEmail),
   ].join('\n');
 }

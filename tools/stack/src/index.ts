@@ -6,7 +6,7 @@ export {
   type StartArrivalSinkOptions,
 } from './arrival-sink.js';
 export { findFreePort } from './free-port.js';
-export { createKafkaTopics, describeClusterAt } from './kafka/kafka-admin.js';
+export { createKafkaTopics, deleteKafkaTopics, describeClusterAt } from './kafka/kafka-admin.js';
 export {
   startKafkaCluster,
   type KafkaCluster,

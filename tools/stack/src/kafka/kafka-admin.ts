@@ -66,3 +66,21 @@ export async function createKafkaTopics(brokers: readonly string[], topics: read
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** Deletes the topics that exist among `names` (their data goes with them); the others are left alone. */
+export async function deleteKafkaTopics(brokers: readonly string[], names: readonly string[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'outflow-stack',
+    brokers: [...brokers],
+    connectionTimeout: 3_000,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const present = names.filter((name) => existing.has(name));
+    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 30_000 });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { topicContracts, topicNames } from '@outflow/contracts';
-import { createKafkaTopics, type TopicSpec } from '../kafka/kafka-admin.js';
+import { createKafkaTopics, deleteKafkaTopics, type TopicSpec } from '../kafka/kafka-admin.js';
 import { startKafkaCluster, type KafkaCluster } from '../kafka/kafka-cluster.js';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-server.js';
 import { startSmtpSink, type SmtpSink, type StartSmtpSinkOptions } from '../smtp-sink.js';
@@ -16,7 +16,10 @@ export const sharedTestBrokersVariable = 'OUTFLOW_TEST_KAFKA_BROKERS';
 export interface TestBroker {
   /** KAFKA_BROKERS for clients. */
   brokers: string[];
-  /** The cluster this stack started (absent on the shared test cluster, which no test may kill or pause). */
+  /**
+   * The cluster this stack started, or the caller's `cluster` (read-only use: its node pids); absent on the shared
+   * test cluster, which no test may kill or pause.
+   */
   cluster?: KafkaCluster;
   /**
    * Kills the cluster and starts it again empty at the same addresses, with the product topics (total data loss).
@@ -44,6 +47,12 @@ export interface StartTestStackOptions {
    * shared test cluster when the jest global setup started one, else an own single node.
    */
   ownBroker?: 1 | 3;
+  /**
+   * A cluster the caller started and keeps running across stacks (the bench's, warm like a broker that has been up
+   * for days): this stack's topics are created on it under a fresh prefix and deleted on close; the cluster is not
+   * stopped. Not with `ownBroker`.
+   */
+  cluster?: KafkaCluster;
   smtp?: StartSmtpSinkOptions;
   /** Called when a node of an own cluster dies without being told to. */
   onBrokerCrash?: (reason: string) => void;
@@ -57,7 +66,23 @@ export async function startTestStack(options: StartTestStackOptions = {}): Promi
   const shared = process.env[sharedTestBrokersVariable];
   let broker: TestBroker;
   let topicPrefix = '';
-  if (shared && !options.ownBroker) {
+  if (options.cluster && options.ownBroker) throw new Error('startTestStack takes cluster or ownBroker, not both');
+  if (options.cluster) {
+    const { cluster } = options;
+    topicPrefix = `r${randomBytes(5).toString('hex')}.`;
+    const topics = productTopics(topicPrefix);
+    await createKafkaTopics(cluster.brokers, topics);
+    broker = {
+      brokers: cluster.brokers,
+      cluster,
+      replace: () => Promise.reject(new Error("a stack on the caller's cluster cannot replace it")),
+      stop: () =>
+        deleteKafkaTopics(
+          cluster.brokers,
+          topics.map((topic) => topic.name),
+        ),
+    };
+  } else if (shared && !options.ownBroker) {
     const brokers = shared.split(',');
     topicPrefix = `t${randomBytes(5).toString('hex')}.`;
     await createKafkaTopics(brokers, productTopics(topicPrefix));
