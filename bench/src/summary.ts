@@ -37,6 +37,9 @@ function medianPercentiles(values: (Percentiles | undefined)[]): Percentiles | u
 const showPercentiles = (value: Percentiles | undefined) =>
   value ? `${value.p50} / ${value.p95} / ${value.p99} / ${value.max}` : 'n/a';
 
+/** A median of two values is their mean: kept to 0.001 so it prints as 0.205, not 0.20500000000000002. */
+const toThousandths = (value: number) => Math.round(value * 1000) / 1000;
+
 /** Every figure as the median over the runs; correctness as the worst run (it must be clean in all of them). */
 export function summarizeDrains(runs: DrainRun[]) {
   const names = Object.keys(runs[0]?.processes ?? {});
@@ -65,7 +68,7 @@ export function summarizeDrains(runs: DrainRun[]) {
         name,
         {
           cpuPercent: median(runs.map((run) => run.infrastructure?.[name]?.cpuPercent ?? 0)),
-          cpuMsPerEmail: median(runs.map((run) => cpuMsPerEmail(run, run.infrastructure?.[name]))),
+          cpuMsPerEmail: toThousandths(median(runs.map((run) => cpuMsPerEmail(run, run.infrastructure?.[name])))),
         },
       ]),
     ),
@@ -74,7 +77,7 @@ export function summarizeDrains(runs: DrainRun[]) {
         name,
         {
           cpuPercent: median(runs.map((run) => run.processes[name]?.cpuPercent ?? 0)),
-          cpuMsPerEmail: median(runs.map((run) => cpuMsPerEmail(run, run.processes[name]))),
+          cpuMsPerEmail: toThousandths(median(runs.map((run) => cpuMsPerEmail(run, run.processes[name])))),
           // To 0.1 MB, as sampled: the mean of two middle runs would otherwise print as 84.94999999999999.
           peakRssMb: Math.round(median(runs.map((run) => run.processes[name]?.peakRssMb ?? 0)) * 10) / 10,
         },
@@ -82,18 +85,20 @@ export function summarizeDrains(runs: DrainRun[]) {
     ),
     /** Of the broker's CPU per email, its JIT compiler threads' (median; undefined in results written before). */
     brokerJitMsPerEmail: runs.every((run) => run.brokerJitCpuSeconds !== undefined)
-      ? median(runs.map((run) => Math.round(((run.brokerJitCpuSeconds! * 1000) / run.sendable) * 100) / 100))
+      ? toThousandths(median(runs.map((run) => (run.brokerJitCpuSeconds! * 1000) / run.sendable)))
       : undefined,
     /** CPU time per email of every process together (services, PostgreSQL, broker, bench), median over runs. */
-    cpuMsPerEmail: median(
-      runs.map(
-        (run) =>
-          Math.round(
-            [...Object.values(run.processes), ...Object.values(run.infrastructure ?? {})].reduce(
-              (sum, usage) => sum + cpuMsPerEmail(run, usage),
-              0,
-            ) * 100,
-          ) / 100,
+    cpuMsPerEmail: toThousandths(
+      median(
+        runs.map(
+          (run) =>
+            Math.round(
+              [...Object.values(run.processes), ...Object.values(run.infrastructure ?? {})].reduce(
+                (sum, usage) => sum + cpuMsPerEmail(run, usage),
+                0,
+              ) * 100,
+            ) / 100,
+        ),
       ),
     ),
   };

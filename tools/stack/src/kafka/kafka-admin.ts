@@ -67,7 +67,10 @@ export async function createKafkaTopics(brokers: readonly string[], topics: read
   }
 }
 
-/** Deletes the topics that exist among `names` (their data goes with them); the others are left alone. */
+/**
+ * Deletes the topics that exist among `names` (their data goes with them) and waits until the broker no longer lists
+ * them; the others are left alone.
+ */
 export async function deleteKafkaTopics(brokers: readonly string[], names: readonly string[]): Promise<void> {
   const admin = new Kafka({
     clientId: 'outflow-stack',
@@ -79,7 +82,16 @@ export async function deleteKafkaTopics(brokers: readonly string[], names: reado
     await admin.connect();
     const existing = new Set(await admin.listTopics());
     const present = names.filter((name) => existing.has(name));
-    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 30_000 });
+    if (present.length === 0) return;
+    await admin.deleteTopics({ topics: present, timeout: 30_000 });
+    // As with creation, the broker lists a deleted topic until it has applied the deletion from the metadata log.
+    for (const deadline = Date.now() + 30_000; ;) {
+      const listed = new Set(await admin.listTopics());
+      if (!present.some((name) => listed.has(name))) return;
+      if (Date.now() > deadline)
+        throw new Error(`the topics ${present.join(', ')} are still listed 30 s after deletion`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
