@@ -74,8 +74,8 @@ export async function generateDataset(
       // measured from that), and none of them comes due during the run.
       await sql`
         insert into steps (sequence_id, step_order, subject, content, wait_days)
-        values (${sequences[name]}, 1, 'Hello {{first_name}}', 'Hi {{first_name | there}}, a benchmark email.', 0)
-        ${name === 'due' ? sql`, (${sequences[name]}, 2, 'Again', 'Hi again {{first_name | there}}.', 30)` : sql``}
+        values (${sequences[name]}, 1, 'Hello {{first_name}}', 'Hi {{ first_name | default: "there" }}, a benchmark email.', 0)
+        ${name === 'due' ? sql`, (${sequences[name]}, 2, 'Again', 'Hi again {{ first_name | default: "there" }}.', 30)` : sql``}
       `.execute(trx);
       await sql`
         insert into sequence_mailboxes (sequence_id, mailbox_id, position)

@@ -36,6 +36,7 @@ const allMigrations = [
   '2026_11_23_0014_audit_without_key_checks',
   '2026_11_24_0015_time_ordered_ids',
   '2026_11_24_0016_enrollment_autovacuum',
+  '2026_12_06_0017_liquid_templates',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -214,6 +215,45 @@ describe('finding lost follow-ups by a scan instead of a mark (0013) and back', 
       ]),
     );
     expect(await migrateToLatest(database.db)).toEqual(fromScan);
+  });
+});
+
+describe('the move to Liquid templates on a real PostgreSQL', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('rewrites stored steps of the old syntax, and writes them back on the way down', async () => {
+    const last = ['2026_12_06_0017_liquid_templates'];
+    expect(await migrateDown(database.db, 1)).toEqual(last);
+    const { step } = await seedEnrolledEmail(database.db);
+    await sql`
+      update steps set subject = 'Hi {{first_name | there}}', content = 'At {{ company|your "team" }}, {% literal'
+      where id = ${step.id}
+    `.execute(database.db);
+    const stored = async () =>
+      (
+        await sql<{
+          subject: string;
+          content: string;
+        }>`select subject, content from steps where id = ${step.id}`.execute(database.db)
+      ).rows[0];
+
+    expect(await migrateToLatest(database.db)).toEqual(last);
+    expect(await stored()).toEqual({
+      subject: 'Hi {{ first_name | default: "there" }}',
+      content: 'At {{ company | default: "your \\"team\\"" }}, {{ "{%" }} literal',
+    });
+    expect(await migrateDown(database.db, 1)).toEqual(last);
+    expect(await stored()).toEqual({
+      subject: 'Hi {{ first_name | there }}',
+      content: 'At {{ company | your "team" }}, {% literal',
+    });
+    expect(await migrateToLatest(database.db)).toEqual(last);
   });
 });
 

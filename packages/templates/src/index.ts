@@ -1,8 +1,7 @@
-export { applyMergeFields, escapeHtml, mergeFieldNames, type MergeContact } from './merge-fields.js';
-export {
-  renderEmail,
-  TemplateError,
-  type ContentFormat,
-  type EmailTemplate,
-  type RenderedEmail,
-} from './render-email.js';
+export { escapeHtml } from './html-escape.js';
+export { maxHtmlDepth } from './html-depth.js';
+export { htmlToText } from './html-to-text.js';
+export { maxPlaceholders } from './liquid-engine.js';
+export { type MergeContact } from './merge-scope.js';
+export { renderEmail, type ContentFormat, type EmailTemplate, type RenderedEmail } from './render-email.js';
+export { TemplateError } from './template-error.js';

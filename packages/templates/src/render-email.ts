@@ -1,5 +1,9 @@
 import type mjml2htmlType from 'mjml';
-import { applyMergeFields, escapeHtml, type MergeContact } from './merge-fields.js';
+import { assertNestingDepth } from './html-depth.js';
+import { htmlToText } from './html-to-text.js';
+import { renderTemplate } from './liquid-engine.js';
+import { mergeScope, type MergeContact } from './merge-scope.js';
+import { TemplateError } from './template-error.js';
 
 export type ContentFormat = 'text' | 'html' | 'mjml';
 
@@ -15,10 +19,6 @@ export interface RenderedEmail {
   html?: string;
 }
 
-export class TemplateError extends Error {
-  override readonly name = 'TemplateError';
-}
-
 // MJML is loaded on first use: it costs ~64 MB of resident memory, which a sender whose sequences are text or HTML
 // (most cold email is plain text) should not pay.
 let mjmlCompiler: Promise<typeof mjml2htmlType> | undefined;
@@ -31,21 +31,15 @@ const loadMjml = () =>
     },
   ));
 
-function htmlToText(html: string): string {
-  return html
-    .replace(/<(style|script|head)[\s\S]*?<\/\1>/gi, '')
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|h[1-6]|li|tr)>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/[ \t]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+function renderSubject(subject: string, scope: object): string {
+  try {
+    return renderTemplate(subject, scope, 'text')
+      .replace(/[\r\n]+/g, ' ')
+      .trim();
+  } catch (error) {
+    if (error instanceof TemplateError) throw new TemplateError(error.message, 'subject');
+    throw error;
+  }
 }
 
 /**
@@ -59,18 +53,23 @@ export async function renderEmail(
   contact: MergeContact,
   options: { strict?: boolean } = {},
 ): Promise<RenderedEmail> {
-  const subject = applyMergeFields(template.subject, contact)
-    .replace(/[\r\n]+/g, ' ')
-    .trim();
+  const scope = mergeScope(contact);
+  const subject = renderSubject(template.subject, scope);
   if (template.format === 'text') {
-    return { subject, text: applyMergeFields(template.content, contact) };
+    return { subject, text: renderTemplate(template.content, scope, 'text') };
   }
-  let html = applyMergeFields(template.content, contact, escapeHtml);
+  let html = renderTemplate(template.content, scope, 'html');
   if (template.format === 'mjml') {
+    assertNestingDepth(html);
     const mjml2html = await loadMjml();
     let result: Awaited<ReturnType<typeof mjml2html>>;
     try {
-      result = await Promise.resolve(mjml2html(html, { validationLevel: options.strict ? 'strict' : 'soft' }));
+      result = await Promise.resolve(
+        mjml2html(html, {
+          validationLevel: options.strict ? 'strict' : 'soft',
+          ignoreIncludes: true, // <mj-include> would read files of the server's
+        }),
+      );
     } catch (error) {
       throw new TemplateError(`MJML is not valid: ${error instanceof Error ? error.message : String(error)}`);
     }

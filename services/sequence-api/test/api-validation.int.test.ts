@@ -1,66 +1,18 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sql } from 'kysely';
-import { createSecretBox } from '@outflow/config';
-import { createApiKey, revokeApiKey } from '@outflow/db';
-import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
-import { testLogger } from '@outflow/stack';
-import { createApp } from '../src/app.js';
-
-type Json = Record<string, unknown> & {
-  error?: { code: string; message: string; details?: Array<Record<string, unknown>> };
-};
+import { revokeApiKey, createApiKey } from '@outflow/db';
+import { startApiHarness, type ApiHarness } from './api-harness.js';
 
 describe('the API rejects bad input with JSON errors and writes nothing', () => {
-  let database: TestDatabase;
-  let server: Server;
-  let base: string;
+  let api: ApiHarness;
   let key: string;
   let mailboxId: string;
   let sequenceId: string;
-
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-    auth: string | null = key,
-    extraHeaders: Record<string, string> = {},
-  ) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
-        ...extraHeaders,
-      },
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      replayed: response.headers.get('idempotent-replayed') === 'true',
-      body: (await response.json()) as Json,
-    };
-  };
-
-  const tableCounts = async () => {
-    const { rows } = await sql<Record<string, number>>`
-      select (select count(*)::int from mailboxes) as mailboxes, (select count(*)::int from sequences) as sequences,
-        (select count(*)::int from steps) as steps, (select count(*)::int from contacts) as contacts,
-        (select count(*)::int from sequence_contacts) as enrollments, (select count(*)::int from email_queues) as emails
-    `.execute(database.db);
-    return rows[0];
-  };
+  const call = (...args: Parameters<ApiHarness['call']>) => api.call(...args);
+  const tableCounts = () => api.tableCounts();
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
-    const app = createApp({ db: database.db, secrets, logger: testLogger('api-test'), daySeconds: 86_400 });
-    server = await new Promise((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
-    key = (await createApiKey(database.db, 'test')).key;
+    api = await startApiHarness('api-test');
+    key = api.key;
     const mailbox = await call('POST', '/mailboxes', {
       email: 'sender@outflow.test',
       smtp_host: '127.0.0.1',
@@ -81,8 +33,7 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    await database?.drop();
+    await api?.close();
   });
 
   it('answers 401 without a key, with a malformed header and with an unknown or revoked key', async () => {
@@ -91,11 +42,11 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
       body: { error: { code: 'unauthorized' } },
     });
     expect((await call('GET', '/mailboxes', undefined, 'ofk_unknown')).status).toBe(401);
-    const response = await fetch(`${base}/mailboxes`, { headers: { authorization: `Basic ${key}` } });
+    const response = await fetch(`${api.base}/mailboxes`, { headers: { authorization: `Basic ${key}` } });
     expect(response.status).toBe(401);
-    const revoked = await createApiKey(database.db, 'short-lived');
+    const revoked = await createApiKey(api.database.db, 'short-lived');
     expect((await call('GET', '/mailboxes', undefined, revoked.key)).status).toBe(200);
-    expect(await revokeApiKey(database.db, revoked.id)).toBe(true);
+    expect(await revokeApiKey(api.database.db, revoked.id)).toBe(true);
     expect((await call('GET', '/mailboxes', undefined, revoked.key)).status).toBe(401);
   });
 
@@ -108,7 +59,7 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
       time_zone: 'UTC',
       today: { sent: 0, remaining: 30 },
     });
-    const row = await database.db
+    const row = await api.database.db
       .selectFrom('mailboxes')
       .selectAll()
       .where('id', '=', mailboxId)

@@ -65,7 +65,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
       mailbox_ids: mailboxIds,
       steps: waits.map((wait_days, index) => ({
         subject: `Step ${index + 1} for {{first_name}}`,
-        content: `Hello {{first_name | there}}, this is step ${index + 1}.`,
+        content: `Hello {{ first_name | default: "there" }}, this is step ${index + 1}.`,
         wait_days,
       })),
     });

@@ -15,6 +15,7 @@ import * as followupScan from './2026_11_23_0013_followup_scan.js';
 import * as auditWithoutKeyChecks from './2026_11_23_0014_audit_without_key_checks.js';
 import * as timeOrderedIds from './2026_11_24_0015_time_ordered_ids.js';
 import * as enrollmentAutovacuum from './2026_11_24_0016_enrollment_autovacuum.js';
+import * as liquidTemplates from './2026_12_06_0017_liquid_templates.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0014_audit_without_key_checks': auditWithoutKeyChecks,
   '2026_11_24_0015_time_ordered_ids': timeOrderedIds,
   '2026_11_24_0016_enrollment_autovacuum': enrollmentAutovacuum,
+  '2026_12_06_0017_liquid_templates': liquidTemplates,
 };

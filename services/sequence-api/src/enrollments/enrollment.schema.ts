@@ -1,12 +1,27 @@
 import { z } from '@outflow/config';
 
+/** Custom fields are merged into every email of the contact: bounded so no contact can make rendering slow. */
+export const maxFields = 50;
+export const maxFieldChars = 2_000;
+
 export const contactInputSchema = z
   .object({
     email: z.string().max(254),
     first_name: z.string().trim().max(200).nullish(),
     last_name: z.string().trim().max(200).nullish(),
     company: z.string().trim().max(300).nullish(),
-    fields: z.record(z.string().max(100), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    fields: z
+      .record(
+        z.string().min(1).max(100),
+        z.union([
+          z.string().max(maxFieldChars, `must be at most ${maxFieldChars} characters`),
+          z.number(),
+          z.boolean(),
+          z.null(),
+        ]),
+      )
+      .refine((fields) => Object.keys(fields).length <= maxFields, `at most ${maxFields} custom fields`)
+      .optional(),
   })
   .strict();
 

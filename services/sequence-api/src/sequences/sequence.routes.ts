@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Router } from 'express';
 import type { Database } from '@outflow/db';
 import { renderEmail, TemplateError } from '@outflow/templates';
@@ -29,9 +30,11 @@ export function sequenceRoutes(deps: { db: Database }): Router {
         unknown.map((id) => ({ path: 'mailbox_ids', message: `no mailbox ${id}` })),
       );
     }
-    // A template that cannot render would fail at send time, days later: reject it now.
+    // A template that cannot render would fail at send time, days later: reject it now. Each step may take tens
+    // of milliseconds to parse (500 kB at most): other requests are served between steps.
     const problems: Array<{ path: string; message: string }> = [];
     for (const [index, step] of body.steps.entries()) {
+      if (index > 0) await yieldToEventLoop();
       try {
         await renderEmail(
           { subject: step.subject, content: step.content, format: step.content_format },
@@ -42,7 +45,7 @@ export function sequenceRoutes(deps: { db: Database }): Router {
         );
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
-        problems.push({ path: `steps.${index}.content`, message: error.message });
+        problems.push({ path: `steps.${index}.${error.part}`, message: error.message });
       }
     }
     if (problems.length > 0) throw new ApiError(400, 'invalid_request', 'a step does not render', problems);

@@ -71,12 +71,16 @@ const service = runService({
         name: `Demo sequence ${run}`,
         mailbox_ids: [mailbox['id']],
         steps: [
-          { subject: 'Hello {{first_name}}', content: 'Hi {{first_name | there}}, meet Outflow.', wait_days: 0 },
+          {
+            subject: 'Hello {{first_name}}',
+            content: 'Hi {{ first_name | default: "there" }}, meet Outflow.',
+            wait_days: 0,
+          },
           {
             subject: 'Following up, {{first_name}}',
             content_format: 'mjml',
             content:
-              '<mjml><mj-body><mj-section><mj-column><mj-text>Just following up, {{first_name}} at {{company | your company}}.</mj-text></mj-column></mj-section></mj-body></mjml>',
+              '<mjml><mj-body><mj-section><mj-column><mj-text>Just following up, {{first_name}} at {{ company | default: "your company" }}.</mj-text></mj-column></mj-section></mj-body></mjml>',
             wait_days: 1,
           },
           { subject: 'Last note', content: 'Last one, {{first_name}}. Thanks for reading!', wait_days: 1 },

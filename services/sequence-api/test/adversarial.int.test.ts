@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startApiHarness, type ApiHarness } from './api-harness.js';
+
+/**
+ * What a hostile user with a write key tries, each reproduced against the real API and database before it was
+ * fixed. Timings bound only catastrophic cases: the merge-field pattern this replaced took 204 s for one step.
+ */
+describe('the API against a hostile user', () => {
+  let api: ApiHarness;
+  let mailboxId: string;
+
+  const sequenceWith = (step: Record<string, unknown>) => ({
+    name: 'hostile',
+    mailbox_ids: [mailboxId],
+    steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0, ...step }],
+  });
+
+  beforeAll(async () => {
+    api = await startApiHarness('adversarial-test');
+    const mailbox = await api.call('POST', '/mailboxes', {
+      email: 'sender@outflow.test',
+      smtp_host: '127.0.0.1',
+      smtp_port: 2525,
+      smtp_username: 'sender',
+      smtp_password: 'hunter2-secret',
+    });
+    expect(mailbox.status).toBe(201);
+    mailboxId = String(mailbox.body['id']);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('saves a step written to backtrack in well under a second, and serves other requests meanwhile', async () => {
+    const started = performance.now();
+    const [saved, listed] = await Promise.all([
+      api.call('POST', '/sequences', sequenceWith({ content: `{{a|${' '.repeat(8_000)}}}` })),
+      api.call('GET', '/mailboxes'),
+    ]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(listed.status).toBe(200);
+    expect(saved.status).toBe(201); // LiquidJS reads `a|` and spaces as `a` with no filter: harmless, and fast
+    const unclosed = await api.call('POST', '/sequences', sequenceWith({ content: `{{a|${' '.repeat(400_000)}` }));
+    expect(unclosed.status).toBe(400);
+    expect(JSON.stringify(unclosed.body.error?.details)).toMatch(/not closed/);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it.each([
+    [
+      'a loop',
+      { content: '{% for i in (1..100000000) %}x{% endfor %}' },
+      'steps.0.content',
+      /tag "for" is not allowed/,
+    ],
+    ['a file include', { content: '{% include "/etc/passwd" %}' }, 'steps.0.content', /tag "include" is not allowed/],
+    ['the old fallback form', { subject: 'Hi {{ first_name | there }}' }, 'steps.0.subject', /default: "there"/],
+    ['too many merge fields', { content: '{{ a }}'.repeat(1_001) }, 'steps.0.content', /at most 1000/],
+  ])('refuses a step with %s, saying where and why, and writes nothing', async (_what, step, path, message) => {
+    const before = await api.tableCounts();
+    const response = await api.call('POST', '/sequences', sequenceWith(step));
+    expect(response.status).toBe(400);
+    expect(response.body.error?.details?.[0]).toMatchObject({ path });
+    expect(String(response.body.error?.details?.[0]?.['message'])).toMatch(message);
+    expect(await api.tableCounts()).toEqual(before);
+  });
+
+  it('caps custom fields in count and size, and enrolls nobody from a request that breaks a cap', async () => {
+    const sequence = await api.call(
+      'POST',
+      '/sequences',
+      sequenceWith({ content: 'Hi {{ first_name | default: "there" }}' }),
+    );
+    expect(sequence.status).toBe(201);
+    const before = await api.tableCounts();
+    const tooMany = Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`f${index}`, 'x']));
+    for (const fields of [tooMany, { note: 'x'.repeat(2_001) }]) {
+      const response = await api.call('POST', `/sequences/${String(sequence.body['id'])}/contacts`, {
+        contacts: [{ email: 'ok@example.com' }, { email: 'capped@example.com', fields }],
+      });
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(response.body.error?.details)).toMatch(/at most (50 custom fields|2000 characters)/);
+    }
+    expect(await api.tableCounts()).toEqual(before);
+  });
+});

@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { createSecretBox } from '@outflow/config';
+import { createApiKey } from '@outflow/db';
+import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
+import { testLogger } from '@outflow/stack';
+import { createApp } from '../src/app.js';
+
+export type Json = Record<string, unknown> & {
+  error?: { code: string; message: string; details?: Array<Record<string, unknown>> };
+};
+
+export interface ApiResponse {
+  status: number;
+  replayed: boolean;
+  body: Json;
+}
+
+/** The API on a fresh database of its own, on a free port, with one key; `close` stops it and drops the database. */
+export interface ApiHarness {
+  database: TestDatabase;
+  base: string;
+  key: string;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth?: string | null,
+    extraHeaders?: Record<string, string>,
+  ): Promise<ApiResponse>;
+  tableCounts(): Promise<Record<string, number> | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(name: string): Promise<ApiHarness> {
+  const database = await createTestDatabase();
+  const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
+  const app = createApp({ db: database.db, secrets, logger: testLogger(name), daySeconds: 86_400 });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  const key = (await createApiKey(database.db, 'test')).key;
+  return {
+    database,
+    base,
+    key,
+    async call(method, path, body, auth = key, extraHeaders = {}) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(auth === null ? {} : { authorization: `Bearer ${auth}` }),
+          ...extraHeaders,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      return {
+        status: response.status,
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        body: (await response.json()) as Json,
+      };
+    },
+    async tableCounts() {
+      const { rows } = await sql<Record<string, number>>`
+        select (select count(*)::int from mailboxes) as mailboxes, (select count(*)::int from sequences) as sequences,
+          (select count(*)::int from steps) as steps, (select count(*)::int from contacts) as contacts,
+          (select count(*)::int from sequence_contacts) as enrollments, (select count(*)::int from email_queues) as emails
+      `.execute(database.db);
+      return rows[0];
+    },
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await database.drop();
+    },
+  };
+}
