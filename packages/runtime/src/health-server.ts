@@ -21,6 +21,8 @@ export interface StartHealthServerOptions {
   checks?: HealthCheck[];
   /** Per-check timeout. Default 2 000 ms. */
   checkTimeoutMs?: number;
+  /** Told why a check failed: the reason goes to the service's log, never to whoever asked. */
+  onCheckFailed?: (name: string, error: unknown) => void;
 }
 
 function withTimeout(promise: Promise<void>, ms: number, name: string): Promise<void> {
@@ -35,7 +37,8 @@ function withTimeout(promise: Promise<void>, ms: number, name: string): Promise<
 
 /**
  * GET /healthz: the process is alive (liveness). GET /readyz: every check passes (readiness), answered with
- * each check's result so an operator sees which dependency is down.
+ * each check's name and whether it passed, so an operator sees which dependency is down. Why it failed (an
+ * error that may name hosts, users or addresses) goes to `onCheckFailed`, not to the unauthenticated caller.
  */
 export async function startHealthServer(options: StartHealthServerOptions): Promise<HealthServer> {
   let closing = false;
@@ -54,7 +57,8 @@ export async function startHealthServer(options: StartHealthServerOptions): Prom
             await withTimeout(check.check(), options.checkTimeoutMs ?? 2_000, check.name);
             return { name: check.name, ok: true };
           } catch (error) {
-            return { name: check.name, ok: false, error: error instanceof Error ? error.message : String(error) };
+            options.onCheckFailed?.(check.name, error);
+            return { name: check.name, ok: false };
           }
         }),
       ).then((results) => {

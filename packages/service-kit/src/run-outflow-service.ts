@@ -64,6 +64,7 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
           port: config.HEALTH_PORT,
           host: config.HEALTH_HOST,
           checks: [...infra.checks, ...(parts.checks ?? [])],
+          onCheckFailed: (check, error) => logger.warn({ check, err: error }, 'readiness check failed'),
         });
         logger.info({ healthPort: health.port }, 'health endpoint listening');
         return [...parts.intake, health, ...infra.stoppers];

@@ -7,7 +7,7 @@ import { renderEmail, TemplateError, type ContentFormat } from '@outflow/templat
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
-import { composeMessage } from '../smtp/compose-message.js';
+import { composeMessage, UnsendableMessageError } from '../smtp/compose-message.js';
 import { recordWithinLease } from './record-within-lease.js';
 import type { SendStatements } from './send-statements.js';
 import { recordFailure, recordUncertain, type SendContext } from './send.repository.js';
@@ -79,12 +79,13 @@ async function sendReserved(
   }
 
   // Everything that can fail before a byte reaches SMTP fails here, and ends the claim as a plain failure: a
-  // template that no longer renders is permanent (retrying cannot fix it), anything else temporary.
+  // template that no longer renders, or a message that would inject headers, is permanent (retrying cannot fix
+  // it), anything else temporary.
   let built: Awaited<ReturnType<typeof buildMessage>>;
   try {
     built = await buildMessage(context, job.email_id, started.attempts);
   } catch (error) {
-    const permanent = error instanceof TemplateError;
+    const permanent = error instanceof TemplateError || error instanceof UnsendableMessageError;
     const failure = {
       kind: permanent ? ('permanent' as const) : ('temporary' as const),
       smtpCode: null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { simpleParser } from 'mailparser';
-import { composeMessage, composeWithNodemailer, type MessageParts } from './compose-message.js';
+import { composeMessage, composeWithNodemailer, UnsendableMessageError, type MessageParts } from './compose-message.js';
 
 const base: MessageParts = {
   from: { name: 'Zoe from Acme', address: 'zoe@acme.example' },
@@ -82,6 +82,19 @@ describe('composeMessage', () => {
       from: { name: 'Zoe\r\nBcc: victim@example.org', address: 'a@b.example' },
     });
     expect(raw.toString()).not.toMatch(/^Bcc:/im);
+  });
+
+  it.each([
+    ['a subject with a line break', { subject: 'Hi\r\nBcc: victim@example.org' }, /subject holds a line break/],
+    ['a second recipient after a comma', { to: 'bob@example.org, victim@example.org' }, /recipient is not one/],
+    ['a recipient with a line break', { to: 'bob@example.org\r\nBcc: victim@example.org' }, /recipient is not one/],
+    ['a recipient in brackets', { to: 'Bob <victim@example.org>' }, /recipient is not one/],
+    ['a sender address with a comma', { from: { address: 'a@b.example,c@d.example' } }, /sender address/],
+    ['a header value with a line break', { headers: { 'X-Outflow-Email-Id': '1\r\nBcc: v@x.example' } }, /header/],
+  ])('refuses %s, as a failure no retry can fix', async (_what, change, message) => {
+    const parts = { ...base, ...change } as MessageParts;
+    await expect(composeMessage(parts)).rejects.toThrow(message);
+    await expect(composeMessage(parts)).rejects.toBeInstanceOf(UnsendableMessageError);
   });
 
   it('takes a lone CR for a line break, as the author meant it (nodemailer leaves it in the body)', async () => {

@@ -26,6 +26,34 @@ const PLAIN_ADDRESS = /^[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9.-]+$/;
 const HEADER_NAME = /^[!-9;-~]+$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 
+/** A message that must not be sent as it stands (it would inject headers or reach other recipients): permanent. */
+export class UnsendableMessageError extends Error {
+  override readonly name = 'UnsendableMessageError';
+}
+
+// One addr-spec: no list separators, brackets, quotes, comments, spaces or control characters (a comma in `to`
+// would send to two recipients; a line break would start a new header).
+const SINGLE_ADDRESS = /^[^\s\x00-\x1f\x7f,;<>()"\\@]+@[^\s\x00-\x1f\x7f,;<>()"\\@]+$/; // eslint-disable-line no-control-regex
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * The checks the callers make, made again where headers are written, so no caller's slip becomes an injection.
+ * (A display name is RFC 2047-encoded when it holds a control character, so it cannot break a line.)
+ */
+function assertSafeParts(parts: MessageParts): void {
+  for (const [what, address] of [
+    ['recipient', parts.to],
+    ['sender address', parts.from.address],
+  ] as const) {
+    if (!SINGLE_ADDRESS.test(address)) throw new UnsendableMessageError(`the ${what} is not one plain address`);
+  }
+  if (LINE_BREAK.test(parts.subject)) throw new UnsendableMessageError('the subject holds a line break');
+  for (const [name, value] of Object.entries(parts.headers)) {
+    if (!HEADER_NAME.test(name) || LINE_BREAK.test(value))
+      throw new UnsendableMessageError(`the header ${name} is not valid`);
+  }
+}
+
 /**
  * Builds the MIME message and its SMTP envelope up front, so a rendering problem surfaces before any connection.
  *
@@ -37,6 +65,7 @@ const PRINTABLE = /^[\x20-\x7e]*$/;
  * address that needs punycode or SMTPUTF8, an unusual header) goes through MailComposer as before.
  */
 export async function composeMessage(parts: MessageParts): Promise<ComposedMessage> {
+  assertSafeParts(parts);
   const envelope = { from: parts.from.address, to: [parts.to] };
   if (!isDirectlyComposable(parts)) return composeWithNodemailer(parts);
   const headers = [
