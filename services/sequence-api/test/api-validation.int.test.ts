@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { revokeApiKey, createApiKey } from '@outflow/db';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
 
@@ -189,5 +190,37 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
     const again = await call('POST', `/sequences/${sequenceId}/contacts`, body, key, headers);
     expect(first.body['contacts_added']).toBe(1);
     expect(again).toMatchObject({ replayed: true, body: first.body });
+  });
+
+  it('frees a key whose request died unanswered, and a key past its lifetime; deletes expired keys as it goes', async () => {
+    const body = {
+      name: 'After a crash',
+      mailbox_ids: [mailboxId],
+      steps: [{ subject: 'S', content: 'C', wait_days: 0 }],
+    };
+    const apiKeyId = (await api.database.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
+    const stored = (key: string, minutesAgo: number, answered: boolean) =>
+      sql`
+        insert into idempotency_keys (api_key_id, key, method, path, request_hash, status_code, response, created_at)
+        values (${apiKeyId}, ${key}, 'POST', '/api/v1/sequences', 'another request',
+          ${answered ? 201 : null}, ${answered ? '{}' : null}, now() - make_interval(mins => ${minutesAgo}))
+      `.execute(api.database.db);
+    await stored('running', 1, false); // its process may still be answering it
+    await stored('died', 11, false); // its process died before answering
+    await stored('expired', 25 * 60, true);
+    await stored('expired-other', 25 * 60, true);
+
+    const running = await call('POST', '/sequences', body, key, { 'idempotency-key': 'running' });
+    expect(running).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } }); // still taken
+    for (const reclaimed of ['died', 'expired']) {
+      const response = await call('POST', '/sequences', body, key, { 'idempotency-key': reclaimed });
+      expect(response).toMatchObject({ status: 201, replayed: false });
+      const replay = await call('POST', '/sequences', body, key, { 'idempotency-key': reclaimed });
+      expect(replay).toMatchObject({ status: 201, replayed: true, body: response.body });
+    }
+    const { rows } = await sql<{ key: string }>`select key from idempotency_keys where key = 'expired-other'`.execute(
+      api.database.db,
+    );
+    expect(rows).toEqual([]);
   });
 });

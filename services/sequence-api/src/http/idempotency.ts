@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
 import type { Logger } from '@outflow/telemetry';
 import { ApiError } from './api-error.js';
@@ -9,7 +10,16 @@ import { ApiError } from './api-error.js';
  * failed with a 5xx, which may be retried); a repeat with the same key and the same body gets the stored answer
  * (header Idempotent-Replayed: true), so a double click or a client retry never creates twice. The same key with
  * another body is 422; a repeat while the first is still running is 409. Keys are scoped to the API key.
+ *
+ * A key is kept for `keyLifetimeSeconds` (24 h, as payment APIs do): after that it is free again, and expired
+ * keys are deleted a few at a time by the requests that claim new ones, so the table holds about a day of keys.
+ * A request still unanswered `abandonedAfterSeconds` after it began is taken as lost (its process died before
+ * answering, or its answer could not be stored): its key can be claimed again instead of answering 409 forever.
  */
+export const keyLifetimeSeconds = 24 * 3_600;
+export const abandonedAfterSeconds = 600;
+const expiredDeletedPerClaim = 100;
+
 export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
@@ -25,9 +35,34 @@ export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
     const claimed = await db
       .insertInto('idempotency_keys')
       .values({ api_key_id: apiKeyId, key, method: req.method, path, request_hash: requestHash })
-      .onConflict((conflict) => conflict.columns(['api_key_id', 'key']).doNothing())
+      .onConflict((conflict) =>
+        conflict
+          .columns(['api_key_id', 'key'])
+          .doUpdateSet({
+            method: req.method,
+            path,
+            request_hash: requestHash,
+            status_code: null,
+            response: null,
+            created_at: sql<Date>`now()`,
+          })
+          .where((row) =>
+            row.or([
+              row('idempotency_keys.created_at', '<', sql<Date>`now() - make_interval(secs => ${keyLifetimeSeconds})`),
+              row.and([
+                row('idempotency_keys.status_code', 'is', null),
+                row(
+                  'idempotency_keys.created_at',
+                  '<',
+                  sql<Date>`now() - make_interval(secs => ${abandonedAfterSeconds})`,
+                ),
+              ]),
+            ]),
+          ),
+      )
       .returning('key')
       .executeTakeFirst();
+    if (claimed) await deleteSomeExpiredKeys(db);
     if (!claimed) {
       const first = await db
         .selectFrom('idempotency_keys')
@@ -71,4 +106,14 @@ export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
     };
     next();
   };
+}
+
+async function deleteSomeExpiredKeys(db: Database): Promise<void> {
+  await sql`
+    delete from idempotency_keys where ctid = any (array(
+      select ctid from idempotency_keys
+      where created_at < now() - make_interval(secs => ${keyLifetimeSeconds})
+      limit ${expiredDeletedPerClaim}
+    ))
+  `.execute(db);
 }
