@@ -17,15 +17,7 @@ describe('the API against a hostile user', () => {
 
   beforeAll(async () => {
     api = await startApiHarness('adversarial-test');
-    const mailbox = await api.call('POST', '/mailboxes', {
-      email: 'sender@outflow.test',
-      smtp_host: '127.0.0.1',
-      smtp_port: 2525,
-      smtp_username: 'sender',
-      smtp_password: 'hunter2-secret',
-    });
-    expect(mailbox.status).toBe(201);
-    mailboxId = String(mailbox.body['id']);
+    mailboxId = await api.createMailbox();
   });
 
   afterAll(async () => {

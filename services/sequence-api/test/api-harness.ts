@@ -30,6 +30,8 @@ export interface ApiHarness {
     extraHeaders?: Record<string, string>,
   ): Promise<ApiResponse>;
   tableCounts(): Promise<Record<string, number> | undefined>;
+  /** Creates the mailbox the tests send from (with a password, to check it never comes back); returns its id. */
+  createMailbox(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function startApiHarness(name: string): Promise<ApiHarness> {
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   const key = (await createApiKey(database.db, 'test')).key;
-  return {
+  const harness: ApiHarness = {
     database,
     base,
     key,
@@ -70,9 +72,21 @@ export async function startApiHarness(name: string): Promise<ApiHarness> {
       `.execute(database.db);
       return rows[0];
     },
+    async createMailbox() {
+      const mailbox = await harness.call('POST', '/mailboxes', {
+        email: 'sender@outflow.test',
+        smtp_host: '127.0.0.1',
+        smtp_port: 2525,
+        smtp_username: 'sender',
+        smtp_password: 'hunter2-secret',
+      });
+      if (mailbox.status !== 201) throw new Error(`creating the test mailbox answered ${mailbox.status}`);
+      return String(mailbox.body['id']);
+    },
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await database.drop();
     },
   };
+  return harness;
 }

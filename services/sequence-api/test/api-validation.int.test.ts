@@ -14,15 +14,7 @@ describe('the API rejects bad input with JSON errors and writes nothing', () => 
   beforeAll(async () => {
     api = await startApiHarness('api-test');
     key = api.key;
-    const mailbox = await call('POST', '/mailboxes', {
-      email: 'sender@outflow.test',
-      smtp_host: '127.0.0.1',
-      smtp_port: 2525,
-      smtp_username: 'sender',
-      smtp_password: 'hunter2-secret',
-    });
-    expect(mailbox.status).toBe(201);
-    mailboxId = String(mailbox.body['id']);
+    mailboxId = await api.createMailbox();
     const sequence = await call('POST', '/sequences', {
       name: 'Valid',
       mailbox_ids: [mailboxId],
