@@ -57,6 +57,16 @@ export function processEnv(defaultHealthPort: number) {
   };
 }
 
+/**
+ * Production or development. Development lets a mailbox send SMTP credentials to a server without TLS (a local
+ * test server); production refuses such a mailbox at the API and never does it in the sender.
+ */
+export const modeEnv = {
+  /** production (default) or development: the local stack, the demo and the tests run in development. */
+  OUTFLOW_MODE: z.enum(['production', 'development']).default('production'),
+};
+export type OutflowMode = z.infer<typeof modeEnv.OUTFLOW_MODE>;
+
 /** The length of a "day" for sequences and capacity. */
 export const dayEnv = {
   /** Seconds in a day: 86 400 in production; demos and tests shrink it (wait_days and daily capacity scale). */

@@ -165,6 +165,7 @@ export interface Mailboxes {
   email: string;
   encrypted_smtp_password: string | null;
   id: Generated<string>;
+  smtp_allow_insecure_auth: Generated<boolean>;
   smtp_host: string;
   smtp_password_key_id: string | null;
   smtp_port: number;

@@ -37,6 +37,7 @@ const allMigrations = [
   '2026_11_24_0015_time_ordered_ids',
   '2026_11_24_0016_enrollment_autovacuum',
   '2026_12_06_0017_liquid_templates',
+  '2026_12_06_0018_insecure_auth_opt_out',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -228,8 +229,8 @@ describe('the move to Liquid templates on a real PostgreSQL', () => {
   });
 
   it('rewrites stored steps of the old syntax, and writes them back on the way down', async () => {
-    const last = ['2026_12_06_0017_liquid_templates'];
-    expect(await migrateDown(database.db, 1)).toEqual(last);
+    const last = ['2026_12_06_0017_liquid_templates', '2026_12_06_0018_insecure_auth_opt_out'];
+    expect(await migrateDown(database.db, 2)).toEqual([...last].reverse());
     const { step } = await seedEnrolledEmail(database.db);
     await sql`
       update steps set subject = 'Hi {{first_name | there}}', content = 'At {{ company|your "team" }}, {% literal'
@@ -248,7 +249,7 @@ describe('the move to Liquid templates on a real PostgreSQL', () => {
       subject: 'Hi {{ first_name | default: "there" }}',
       content: 'At {{ company | default: "your \\"team\\"" }}, {{ "{%" }} literal',
     });
-    expect(await migrateDown(database.db, 1)).toEqual(last);
+    expect(await migrateDown(database.db, 2)).toEqual([...last].reverse());
     expect(await stored()).toEqual({
       subject: 'Hi {{ first_name | there }}',
       content: 'At {{ company | your "team" }}, {% literal',

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { SecretBox } from '@outflow/config';
+import type { OutflowMode, SecretBox } from '@outflow/config';
 import type { Database } from '@outflow/db';
 import type { Logger } from '@outflow/telemetry';
 import { emailRoutes } from './emails/email.routes.js';
@@ -15,6 +15,8 @@ export interface AppDeps {
   secrets: SecretBox;
   logger: Logger;
   daySeconds: number;
+  /** Default production: mailboxes may not opt out of TLS for their credentials. */
+  mode?: OutflowMode;
 }
 
 /** The API as an express app without a listener, so tests mount it on any port. */

@@ -1,7 +1,8 @@
-import { dayEnv, port, secretEnv, z } from '@outflow/config';
+import { dayEnv, modeEnv, port, secretEnv, z } from '@outflow/config';
 
 export const sequenceApiEnv = {
   ...dayEnv,
+  ...modeEnv,
   ...secretEnv,
   /** Port of the HTTP API. Default 3000. */
   API_PORT: port.default(3000),

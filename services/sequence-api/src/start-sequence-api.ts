@@ -17,6 +17,7 @@ export async function startSequenceApi({
     secrets: secretBoxFromEnv(config),
     logger,
     daySeconds: config.OUTFLOW_DAY_SECONDS,
+    mode: config.OUTFLOW_MODE,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) =>

@@ -76,4 +76,23 @@ describe('the API against a hostile user', () => {
     }
     expect(await api.tableCounts()).toEqual(before);
   });
+
+  it('refuses a mailbox that would send its credentials without TLS, unless Outflow runs in development mode', async () => {
+    const before = await api.tableCounts();
+    const created = await api.call('POST', '/mailboxes', {
+      email: 'cleartext@outflow.test',
+      smtp_host: '127.0.0.1',
+      smtp_port: 2525,
+      smtp_username: 'u',
+      smtp_password: 'p',
+      smtp_allow_insecure_auth: true,
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.error?.details?.[0]).toMatchObject({ path: 'smtp_allow_insecure_auth' });
+    const changed = await api.call('PATCH', `/mailboxes/${mailboxId}`, { smtp_allow_insecure_auth: true });
+    expect(changed.status).toBe(400);
+    expect(await api.tableCounts()).toEqual(before);
+    const mailbox = await api.call('GET', `/mailboxes/${mailboxId}`);
+    expect(mailbox.body).toMatchObject({ smtp_allow_insecure_auth: false });
+  });
 });

@@ -1,7 +1,8 @@
-import { positiveInt, secretEnv } from '@outflow/config';
+import { modeEnv, positiveInt, secretEnv } from '@outflow/config';
 
 export const smtpSenderEnv = {
   ...secretEnv,
+  ...modeEnv,
   /** Partitions of email-jobs this process sends from in parallel. Default 4. */
   SENDER_CONCURRENCY: positiveInt.default(4),
   /**

@@ -20,6 +20,7 @@ export async function startSmtpSender(
     poolSize: config.SMTP_POOL_SIZE,
     maxConnections: config.SMTP_MAX_CONNECTIONS,
     timeoutMs: config.SMTP_TIMEOUT_MS,
+    mode: config.OUTFLOW_MODE,
   });
   const statements = createSendStatements({
     db: infra.db,

@@ -5,6 +5,7 @@ import { startSmtpSink, until, type SmtpSink } from '@outflow/stack';
 import { composeMessage } from '../src/smtp/compose-message.js';
 import { ConnectionBudget } from '../src/smtp/connection-budget.js';
 import { MailboxConnectionPool, type SendError } from '../src/smtp/mailbox-connection-pool.js';
+import { classifySmtpError } from '../src/smtp/smtp-failure.js';
 
 describe('MailboxConnectionPool against a real SMTP server', () => {
   let sink: SmtpSink;
@@ -16,7 +17,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
       host: sink.host,
       port: sink.port,
       secure: false,
-      auth: { user: 'box', pass: 'pw' },
+      auth: { user: 'box', pass: 'pw', cleartext: true }, // the sink offers no TLS: a local test server
       size: 2,
       timeoutMs: 1_000,
     });
@@ -53,6 +54,46 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     expect(results.every((result) => result.response.startsWith('250'))).toBe(true);
     expect(sink.messages.filter((m) => m.to[0]!.startsWith('many'))).toHaveLength(7);
     expect(sink.messages.every((m) => m.authUser === 'box')).toBe(true);
+  });
+
+  it('never sends credentials to a server that offers no TLS unless told to, and fails with ETLS, retryably', async () => {
+    sink.clear();
+    const strict = new MailboxConnectionPool({
+      host: sink.host,
+      port: sink.port,
+      secure: false,
+      auth: { user: 'careful', pass: 'never-in-clear' },
+      size: 1,
+      timeoutMs: 1_000,
+    });
+    try {
+      const mail = await compose('tls-required@example.com');
+      const error = await strict.send(mail.envelope, mail.raw).then(
+        () => undefined,
+        (failed: unknown) => failed as SendError,
+      );
+      expect(error?.code).toBe('ETLS');
+      expect(classifySmtpError(error)).toMatchObject({ kind: 'temporary', errorCode: 'ETLS' });
+      expect(classifySmtpError(error).message).toMatch(/credentials were not sent/);
+      expect(sink.authUsers).toEqual([]);
+      expect(sink.messages.filter((m) => m.to[0] === 'tls-required@example.com')).toHaveLength(0);
+    } finally {
+      strict.close();
+    }
+    // Without credentials nothing secret is at stake: plain SMTP stays allowed.
+    const anonymous = new MailboxConnectionPool({
+      host: sink.host,
+      port: sink.port,
+      secure: false,
+      size: 1,
+      timeoutMs: 1_000,
+    });
+    try {
+      const mail = await compose('anonymous@example.com');
+      expect((await anonymous.send(mail.envelope, mail.raw)).response).toMatch(/^250/);
+    } finally {
+      anonymous.close();
+    }
   });
 
   it('tells a failure before the body (retryable) from one after it (the server may have the message)', async () => {
@@ -138,7 +179,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
           host: sink.host,
           port: sink.port,
           secure: false,
-          auth: { user, pass: 'pw' },
+          auth: { user, pass: 'pw', cleartext: true },
           size: 2,
           timeoutMs: 1_000,
           budget,

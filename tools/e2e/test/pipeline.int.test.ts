@@ -53,6 +53,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
       smtp_port: stack.smtp.port,
       smtp_username: email,
       smtp_password: 'not-a-real-password',
+      smtp_allow_insecure_auth: true, // the sink offers no TLS; the stack runs in development mode
       daily_capacity: capacity,
     });
     expect(status).toBe(201);

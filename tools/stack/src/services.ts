@@ -84,6 +84,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     API_PORT: '0',
     OUTFLOW_SECRET_KEYS: secretKeys,
     SHUTDOWN_GRACE_MS: '15000',
+    // The stack's SMTP sinks are local test servers without TLS: mailboxes may opt out of TLS for AUTH.
+    OUTFLOW_MODE: 'development',
     ...options.env,
     // The harness learns ports and readiness from the services' info lines.
     LOG_LEVEL: 'info',

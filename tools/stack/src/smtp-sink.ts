@@ -57,6 +57,9 @@ export interface SmtpSink {
   readonly attempts: readonly SmtpAttempt[];
   /** Client connections open now, and the most open at once since the start (or the last `clear`). */
   connections(): { open: number; peak: number };
+  /** The AUTH commands received (user names), since the start or the last `clear`. The sink offers no TLS, so
+   * any of them travelled in clear. */
+  readonly authUsers: readonly string[];
   /** Adds a fault rule; returns its id for removeFault. Rules are checked in the order added. */
   addFault(rule: FaultRule): number;
   removeFault(id: number): void;
@@ -174,6 +177,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
 
   let openConnections = 0;
   let peakConnections = 0;
+  const authUsers: string[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -199,6 +203,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
       openConnections -= 1;
     },
     onAuth(auth, _session, callback) {
+      authUsers.push(auth.username ?? '');
       callback(null, { user: auth.username ?? 'anonymous' });
     },
     onRcptTo(address: SMTPServerAddress, session, callback) {
@@ -260,6 +265,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     messages,
     attempts,
     connections: () => ({ open: openConnections, peak: peakConnections }),
+    authUsers,
     addFault(rule) {
       const id = nextRuleId++;
       const stage = rule.stage ?? (rule.header ? 'data' : 'rcpt');
@@ -280,6 +286,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
       messages.length = 0;
       attempts.length = 0;
       peakConnections = openConnections;
+      authUsers.length = 0;
     },
     waitForMessages(count, timeoutMs = 30_000) {
       if (messages.length >= count) return Promise.resolve(messages);

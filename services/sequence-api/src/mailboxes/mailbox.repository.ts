@@ -9,6 +9,7 @@ const publicColumns = [
   'm.smtp_host',
   'm.smtp_port',
   'm.smtp_secure',
+  'm.smtp_allow_insecure_auth',
   'm.smtp_username',
   'm.daily_capacity',
   'm.status',

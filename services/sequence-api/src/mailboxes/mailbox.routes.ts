@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import type { SecretBox } from '@outflow/config';
+import type { OutflowMode, SecretBox } from '@outflow/config';
 import type { Database, MailboxUpdate } from '@outflow/db';
-import { notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../http/api-error.js';
 import { uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
 import { createMailboxSchema, updateMailboxSchema } from './mailbox.schema.js';
@@ -19,7 +19,24 @@ function present(mailbox: MailboxView) {
   };
 }
 
-export function mailboxRoutes(deps: { db: Database; secrets: SecretBox; daySeconds: number }): Router {
+/** Credentials in clear are for local test servers: a production deployment refuses the opt-out outright. */
+function refuseInsecureAuthInProduction(mode: OutflowMode | undefined, allowInsecureAuth: boolean | undefined): void {
+  if (allowInsecureAuth !== true || mode === 'development') return;
+  throw new ApiError(400, 'invalid_request', 'credentials are sent only over TLS', [
+    {
+      path: 'smtp_allow_insecure_auth',
+      message:
+        'may be true only when Outflow runs in development mode (OUTFLOW_MODE=development), for a local test server',
+    },
+  ]);
+}
+
+export function mailboxRoutes(deps: {
+  db: Database;
+  secrets: SecretBox;
+  daySeconds: number;
+  mode?: OutflowMode;
+}): Router {
   const router = Router();
   const passwordColumns = (password: string | null | undefined) => {
     if (password === undefined) return {};
@@ -30,6 +47,7 @@ export function mailboxRoutes(deps: { db: Database; secrets: SecretBox; daySecon
 
   router.post('/', async (req, res) => {
     const { smtp_password, ...body } = validate(createMailboxSchema, req.body);
+    refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
     const created = await insertMailbox(deps.db, { ...body, ...passwordColumns(smtp_password) });
     const { id, email, daily_capacity, status, time_zone } = created;
     res.status(201).json({ id, email, daily_capacity, status, time_zone });
@@ -49,6 +67,7 @@ export function mailboxRoutes(deps: { db: Database; secrets: SecretBox; daySecon
   router.patch('/:id', async (req, res) => {
     const id = validate(uuid, req.params.id, 'mailbox id');
     const { smtp_password, ...changes } = validate(updateMailboxSchema, req.body);
+    refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
     const update: MailboxUpdate = { ...changes, ...passwordColumns(smtp_password) };
     if (!(await updateMailbox(deps.db, id, update))) throw notFound('mailbox', id);
     res.json(present((await findMailboxById(deps.db, id, deps.daySeconds))!));

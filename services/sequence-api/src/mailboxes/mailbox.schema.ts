@@ -12,6 +12,7 @@ export const createMailboxSchema = z
     smtp_host: smtpHost,
     smtp_port: smtpPort,
     smtp_secure: z.boolean().default(false),
+    smtp_allow_insecure_auth: z.boolean().default(false),
     smtp_username: z.string().max(500).nullish(),
     smtp_password: z.string().max(1_000).nullish(),
     daily_capacity: capacity.default(30),
@@ -25,6 +26,7 @@ export const updateMailboxSchema = z
     smtp_host: smtpHost.optional(),
     smtp_port: smtpPort.optional(),
     smtp_secure: z.boolean().optional(),
+    smtp_allow_insecure_auth: z.boolean().optional(),
     smtp_username: z.string().max(500).nullable().optional(),
     /** null removes the stored password. */
     smtp_password: z.string().max(1_000).nullable().optional(),

@@ -40,6 +40,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     smtp_host: context.smtp_host,
     smtp_port: context.smtp_port,
     smtp_secure: context.smtp_secure,
+    smtp_allow_insecure_auth: context.smtp_allow_insecure_auth,
     smtp_username: context.smtp_username,
     encrypted_smtp_password: context.encrypted_smtp_password,
     smtp_password_key_id: context.smtp_password_key_id,

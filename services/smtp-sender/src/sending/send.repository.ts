@@ -72,6 +72,7 @@ export async function findSendContexts(db: Kysely<DB>, emailIds: readonly string
       'm.smtp_host',
       'm.smtp_port',
       'm.smtp_secure',
+      'm.smtp_allow_insecure_auth',
       'm.smtp_username',
       'm.encrypted_smtp_password',
       'm.smtp_password_key_id',

@@ -5,7 +5,12 @@ export interface PoolSettings {
   host: string;
   port: number;
   secure: boolean;
-  auth?: { user: string; pass: string };
+  /**
+   * Credentials travel only over TLS: implicit (`secure`), or STARTTLS, which is then required, with the
+   * server's certificate verified. A server that offers neither gets no AUTH: the connection fails (ETLS).
+   * `cleartext` sends them without TLS, for a local test server in development mode only.
+   */
+  auth?: { user: string; pass: string; cleartext?: boolean };
   size: number;
   timeoutMs: number;
   /** Shared by every mailbox's pool of the process. Default: no limit across pools. */
@@ -196,6 +201,8 @@ export class MailboxConnectionPool {
       host,
       port,
       secure,
+      requireTLS: auth !== undefined && !secure && auth.cleartext !== true,
+      tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2' },
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,
@@ -229,7 +236,7 @@ export class MailboxConnectionPool {
           resolve(connection);
         };
         if (!auth) return opened();
-        connection.login(auth, (loginError) => {
+        connection.login({ user: auth.user, pass: auth.pass }, (loginError) => {
           if (loginError) return fail(loginError);
           opened();
         });

@@ -27,6 +27,18 @@ export function classifySmtpError(error: unknown): SmtpFailure {
   const failure = error as NodemailerError;
   const code = typeof failure.responseCode === 'number' ? failure.responseCode : null;
   const message = (failure.response ?? failure.message ?? String(error)).slice(0, 2_000);
+  if (failure.code === 'ETLS') {
+    // The mailbox's server offers no usable TLS (no STARTTLS, or a certificate that does not verify): its
+    // settings are wrong, not the recipient. Retried, as an authentication failure is, and said plainly.
+    return {
+      kind: 'temporary',
+      smtpCode: code,
+      errorCode: 'ETLS',
+      message:
+        `no TLS with the mailbox's SMTP server, so its credentials were not sent (${message}); ` +
+        'use a port with TLS (smtp_secure) or STARTTLS and a certificate that verifies',
+    };
+  }
   if (code !== null && code >= 500 && code <= 599 && failure.code !== 'EAUTH') {
     return { kind: 'permanent', smtpCode: code, errorCode: String(code), message };
   }

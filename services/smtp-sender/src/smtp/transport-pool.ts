@@ -1,4 +1,4 @@
-import type { SecretBox } from '@outflow/config';
+import type { OutflowMode, SecretBox } from '@outflow/config';
 import { ConnectionBudget } from './connection-budget.js';
 import { MailboxConnectionPool } from './mailbox-connection-pool.js';
 
@@ -7,6 +7,8 @@ export interface MailboxSmtpSettings {
   smtp_host: string;
   smtp_port: number;
   smtp_secure: boolean;
+  /** Honoured in development mode only (see PoolSettings.auth). */
+  smtp_allow_insecure_auth: boolean;
   smtp_username: string | null;
   encrypted_smtp_password: string | null;
   smtp_password_key_id: string | null;
@@ -28,6 +30,7 @@ export function createTransportPool(options: {
   poolSize: number;
   maxConnections: number;
   timeoutMs: number;
+  mode: OutflowMode;
 }): TransportPool {
   const pools = new Map<string, { version: number; pool: MailboxConnectionPool }>();
   const budget = new ConnectionBudget(options.maxConnections);
@@ -45,7 +48,15 @@ export function createTransportPool(options: {
         host: mailbox.smtp_host,
         port: mailbox.smtp_port,
         secure: mailbox.smtp_secure,
-        ...(mailbox.smtp_username ? { auth: { user: mailbox.smtp_username, pass: password ?? '' } } : {}),
+        ...(mailbox.smtp_username
+          ? {
+              auth: {
+                user: mailbox.smtp_username,
+                pass: password ?? '',
+                cleartext: options.mode === 'development' && mailbox.smtp_allow_insecure_auth,
+              },
+            }
+          : {}),
         size: options.poolSize,
         timeoutMs: options.timeoutMs,
         budget,

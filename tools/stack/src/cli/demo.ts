@@ -65,6 +65,7 @@ const service = runService({
         smtp_port: stack.endpoints.smtp.port,
         smtp_username: 'demo',
         smtp_password: 'demo-password',
+        smtp_allow_insecure_auth: true, // the stack's sink offers no TLS (the stack runs in development mode)
         daily_capacity: 1_000,
       });
       const sequence = await api('POST', '/sequences', {
