@@ -20,6 +20,26 @@ describe('classifySmtpError', () => {
     });
   });
 
+  it('never keeps what a remote that is not an SMTP server sent', () => {
+    const http = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n\r\n<html>secret-instance-id</html>';
+    const failure = classifySmtpError(
+      Object.assign(new Error(`Invalid greeting. response=${http}`), { code: 'EPROTOCOL', response: http }),
+    );
+    expect(failure).toMatchObject({ kind: 'temporary', errorCode: 'EPROTOCOL' });
+    expect(failure.message).toBe('the server did not answer as an SMTP server does (its reply is not shown)');
+    const withoutResponse = classifySmtpError(
+      Object.assign(new Error(`Invalid greeting. response=${http}`), { code: 'EPROTOCOL' }),
+    );
+    expect(withoutResponse.message).toBe('Invalid greeting.');
+  });
+
+  it('keeps an SMTP reply as printable text of bounded length', () => {
+    const reply = `554 5.7.1 rejected\u0000\u001b[31m ${'x'.repeat(2_000)}`;
+    const { message } = classifySmtpError(smtpError({ responseCode: 554, response: reply }));
+    expect(message).toMatch(/^554 5\.7\.1 rejected \[31m x+$/);
+    expect(message.length).toBe(1_000);
+  });
+
   it('retries a failed login instead of bouncing the contact', () => {
     expect(classifySmtpError(smtpError({ responseCode: 535, code: 'EAUTH' })).kind).toBe('temporary');
   });

@@ -16,6 +16,25 @@ interface NodemailerError extends Error {
   afterData?: boolean;
 }
 
+const SMTP_REPLY = /^[2-5][0-9]{2}(?:[ -]|$)/;
+const notPrintable = /[^\x20-\x7e]+/g;
+
+/**
+ * The text an email's error keeps, shown by the API. An SMTP reply is kept (printable ASCII, at most 1 000
+ * characters). Anything else a remote sent is not: a mailbox pointed at a web server or a metadata service
+ * would otherwise hand its bytes (`HTTP/1.1 400 Bad Request`, headers, a body) to whoever reads the email.
+ * nodemailer's own messages are kept without the remote text it appends after `response=`.
+ */
+function describeFailure(failure: NodemailerError, error: unknown): string {
+  const printable = (text: string) => text.replace(notPrintable, ' ').trim().slice(0, 1_000);
+  if (typeof failure.response === 'string' && failure.response !== '') {
+    return SMTP_REPLY.test(failure.response)
+      ? printable(failure.response)
+      : 'the server did not answer as an SMTP server does (its reply is not shown)';
+  }
+  return printable((failure.message ?? String(error)).replace(/\s*response=[\s\S]*$/, ''));
+}
+
 /**
  * What an SMTP error means for the email. A 5xx reply is permanent (the server refused this message or
  * recipient: retrying cannot help); a 4xx reply, a timeout or a broken connection is temporary. An
@@ -26,7 +45,7 @@ interface NodemailerError extends Error {
 export function classifySmtpError(error: unknown): SmtpFailure {
   const failure = error as NodemailerError;
   const code = typeof failure.responseCode === 'number' ? failure.responseCode : null;
-  const message = (failure.response ?? failure.message ?? String(error)).slice(0, 2_000);
+  const message = describeFailure(failure, error);
   if (failure.code === 'ETLS') {
     // The mailbox's server offers no usable TLS (no STARTTLS, or a certificate that does not verify): its
     // settings are wrong, not the recipient. Retried, as an authentication failure is, and said plainly.
