@@ -8,22 +8,16 @@ import { TemplateError } from './template-error.js';
  */
 export const maxHtmlDepth = 256;
 
-/** Counts open elements as a parser walks them; throws a TemplateError past the limit. */
-export class NestingGuard {
-  private depth = 0;
-
-  open(): void {
-    this.depth += 1;
-    if (this.depth > maxHtmlDepth) throw new TemplateError(`the markup nests deeper than ${maxHtmlDepth} elements`);
-  }
-
-  close(): void {
-    this.depth -= 1;
-  }
-}
-
 /** Refuses markup nested deeper than `maxHtmlDepth`, in one streaming pass (void elements close themselves). */
 export function assertNestingDepth(markup: string): void {
-  const guard = new NestingGuard();
-  new Parser({ onopentagname: () => guard.open(), onclosetag: () => guard.close() }).end(markup);
+  let depth = 0;
+  new Parser({
+    onopentagname() {
+      depth += 1;
+      if (depth > maxHtmlDepth) throw new TemplateError(`the markup nests deeper than ${maxHtmlDepth} elements`);
+    },
+    onclosetag() {
+      depth -= 1;
+    },
+  }).end(markup);
 }

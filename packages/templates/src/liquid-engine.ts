@@ -37,10 +37,10 @@ const allowedFilters = new Set([
 export const maxPlaceholders = 1_000;
 const maxTemplateChars = 600_000;
 /** What one template may render to: a message of more would be refused by most servers anyway. */
-export const maxRenderedChars = 2_000_000;
+const maxRenderedChars = 2_000_000;
 
 /** Renders what a merge value is: text as it is, numbers and booleans as written, objects as JSON. */
-export function valueToText(value: unknown): string {
+function valueToText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
