@@ -6,6 +6,7 @@ import {
   renderEmail,
   TemplateError,
   type ContentFormat,
+  type EmailTemplate,
   type MergeContact,
 } from './index.js';
 
@@ -42,6 +43,19 @@ async function fastestRenderMs(content: string, format: ContentFormat, who = con
         if (!(error instanceof TemplateError)) throw error;
       },
     );
+    fastest = Math.min(fastest, performance.now() - started);
+  }
+  return fastest;
+}
+
+/** The fastest of three renders of a template parsed before (as the sender renders it for each email). */
+async function fastestParsedRenderMs(template: EmailTemplate, who: MergeContact): Promise<number> {
+  let fastest = Infinity;
+  for (let run = 0; run < 3; run += 1) {
+    const started = performance.now();
+    await renderEmail(template, who).catch((error: unknown) => {
+      if (!(error instanceof TemplateError)) throw error;
+    });
     fastest = Math.min(fastest, performance.now() - started);
   }
   return fastest;
@@ -100,13 +114,7 @@ describe('templates written to stall the renderer', () => {
         },
       );
       if (!parsed) continue; // refused when it was saved: never rendered
-      let fastest = Infinity;
-      for (let run = 0; run < 3; run += 1) {
-        const started = performance.now();
-        await renderEmail(template, contact);
-        fastest = Math.min(fastest, performance.now() - started);
-      }
-      expect(fastest).toBeLessThan(budgetMs);
+      expect(await fastestParsedRenderMs(template, contact)).toBeLessThan(budgetMs);
     }
   });
 
@@ -131,14 +139,13 @@ describe('templates written to stall the renderer', () => {
     expect(await fastestRenderMs(content, 'html', hostile)).toBeLessThan(budgetMs);
   });
 
-  it('refuses a template that merges large values too often, about as fast as it renders plain text', async () => {
+  it('refuses a template that merges large values too often, in < 50 ms once parsed', async () => {
     const content = '{{ f0 }}'.repeat(maxPlaceholders - 1);
     await expect(renderEmail({ subject: 's', content, format: 'html' }, hostile)).rejects.toThrow(
       /renders to more than 2000000 characters/,
     );
-    expect(await fastestRenderMs(content, 'html', hostile)).toBeLessThan(
-      Math.max(budgetMs, slowerThanPlainAtMost * plainMs.html),
-    );
+    // As the sender meets it: parsed once (above), then refused for each email.
+    expect(await fastestParsedRenderMs({ subject: 's', content, format: 'html' }, hostile)).toBeLessThan(budgetMs);
   });
 
   it('refuses more placeholders than allowed, and MJML nested too deep, with a TemplateError', async () => {

@@ -9,6 +9,13 @@ describe('escapeHtml', () => {
   });
 });
 
+describe('escapeHtml on text beyond ASCII', () => {
+  it('keeps every other character as it is, lone surrogates and astral characters included', () => {
+    expect(escapeHtml('Zoë 😀 <\ud800> & “x”')).toBe('Zoë 😀 &lt;\ud800&gt; &amp; “x”');
+    expect(escapeHtml('plain')).toBe('plain');
+  });
+});
+
 describe('neutralizeScriptUrl', () => {
   it.each([
     'javascript:alert(1)',

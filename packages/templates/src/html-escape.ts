@@ -10,20 +10,24 @@ function escapeOf(code: number): string | undefined {
 }
 
 /**
- * Escapes the five characters that matter in HTML text and attributes. A loop rather than `replace`: a callback
- * or `replaceAll` per match took 3 times as long on values made of nothing else.
+ * Escapes the five characters that matter in HTML text and attributes. The escaped text is written as UTF-16
+ * code units into one buffer and turned into a string in a few calls: appending piece by piece left a string
+ * object per piece, and escaping a template's large values (250 values of 2 000 `<`) spent 55 ms of 65 in the
+ * garbage collector. Code units are copied as they are: a lone surrogate stays one.
  */
 export function escapeHtml(value: string): string {
   if (!special.test(value)) return value;
-  let escaped = '';
-  let from = 0;
+  const escaped = new Uint16Array(value.length * 6); // `&quot;`: 6 units, the longest escape
+  let length = 0;
   for (let at = 0; at < value.length; at += 1) {
-    const replacement = escapeOf(value.charCodeAt(at));
-    if (replacement === undefined) continue;
-    escaped += value.slice(from, at) + replacement;
-    from = at + 1;
+    const code = value.charCodeAt(at);
+    const replacement = escapeOf(code);
+    if (replacement === undefined) escaped[length++] = code;
+    else for (let index = 0; index < replacement.length; index += 1) escaped[length++] = replacement.charCodeAt(index);
   }
-  return escaped + value.slice(from);
+  // A Uint16Array is in the machine's byte order, little-endian on the x86-64 and arm64 the images are built for.
+  // Node's UTF-16 decoding copies code units verbatim (TextDecoder would turn a lone surrogate into U+FFFD).
+  return Buffer.from(escaped.buffer, 0, length * 2).toString('utf16le');
 }
 
 // A browser ignores tabs and line breaks anywhere in a URL and control characters and spaces before it.
