@@ -34,11 +34,13 @@ const fill = (unit: string) => unit.repeat(Math.ceil(size / unit.length)).slice(
  * The fastest of three renders, each of a template new to the process (a parsed template is cached), so a
  * pause of the machine cannot fail the test but a render that grows faster than its input does.
  */
+let rendered = 0; // each render's template is new to the process: the parse is timed too, never a cache hit
+
 async function fastestRenderMs(content: string, format: ContentFormat, who = contact): Promise<number> {
   let fastest = Infinity;
   for (let run = 0; run < 3; run += 1) {
     const started = performance.now();
-    await renderEmail({ subject: 'Hi {{ first_name }}', content: `${content} ${run}`, format }, who).catch(
+    await renderEmail({ subject: 'Hi {{ first_name }}', content: `${content} ${(rendered += 1)}`, format }, who).catch(
       (error: unknown) => {
         if (!(error instanceof TemplateError)) throw error;
       },
@@ -82,15 +84,13 @@ describe('templates written to stall the renderer', () => {
     ['many closed elements', fill('<b>x</b>')],
   ];
 
-  let plainMs = { text: 0, html: 0 };
+  const plain = fill('lorem ipsum dolor sit amet ');
   beforeAll(async () => {
     // Every path compiled by V8 before anything is timed: a first render runs 3-5 times slower than the third.
-    for (const [, content] of shapes) {
-      await fastestRenderMs(content, 'text');
-      await fastestRenderMs(content, 'html');
+    for (const [, content] of [...shapes, ['plain', plain]]) {
+      await fastestRenderMs(content!, 'text');
+      await fastestRenderMs(content!, 'html');
     }
-    const plain = fill('lorem ipsum dolor sit amet ');
-    plainMs = { text: await fastestRenderMs(plain, 'text'), html: await fastestRenderMs(plain, 'html') };
   });
 
   it.each(shapes)(
@@ -98,7 +98,10 @@ describe('templates written to stall the renderer', () => {
     async (_shape, content) => {
       for (const format of ['text', 'html'] as const) {
         const ms = await fastestRenderMs(content, format);
-        expect(ms).toBeLessThan(Math.max(budgetMs, slowerThanPlainAtMost * plainMs[format]));
+        // Other test files share the cores: the plain template is timed again right beside the shape, so a busy
+        // moment slows both sides alike (timed once before all, it was the quiet moment's figure).
+        const besidePlainMs = await fastestRenderMs(plain, format);
+        expect(ms).toBeLessThan(Math.max(budgetMs, slowerThanPlainAtMost * besidePlainMs));
       }
     },
   );
