@@ -62,7 +62,10 @@ export function processEnv(defaultHealthPort: number) {
  * test server); production refuses such a mailbox at the API and never does it in the sender.
  */
 export const modeEnv = {
-  /** production (default) or development: the local stack, the demo and the tests run in development. */
+  /**
+   * production (default) or development: development lets mailboxes use SMTP servers on this machine or a private
+   * network, and send credentials to them without TLS. The local stack, the demo and the tests run in development.
+   */
   OUTFLOW_MODE: z.enum(['production', 'development']).default('production'),
 };
 export type OutflowMode = z.infer<typeof modeEnv.OUTFLOW_MODE>;

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { OutflowMode, SecretBox } from '@outflow/config';
 import type { Database } from '@outflow/db';
+import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import type { Logger } from '@outflow/telemetry';
 import { emailRoutes } from './emails/email.routes.js';
 import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   daySeconds: number;
   /** Default production: mailboxes may not opt out of TLS for their credentials. */
   mode?: OutflowMode;
+  /** Which SMTP hosts and ports mailboxes may be saved with. */
+  smtpTargets: SmtpTargetPolicy;
 }
 
 /** The API as an express app without a listener, so tests mount it on any port. */

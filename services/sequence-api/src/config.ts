@@ -1,9 +1,11 @@
 import { dayEnv, modeEnv, port, secretEnv, z } from '@outflow/config';
+import { smtpTargetEnv } from '@outflow/smtp-target';
 
 export const sequenceApiEnv = {
   ...dayEnv,
   ...modeEnv,
   ...secretEnv,
+  ...smtpTargetEnv,
   /** Port of the HTTP API. Default 3000. */
   API_PORT: port.default(3000),
   /** Interface the API binds. Default 127.0.0.1; containers use 0.0.0.0. */

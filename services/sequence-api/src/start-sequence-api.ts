@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { secretBoxFromEnv, type z } from '@outflow/config';
+import { smtpTargetPolicyFromEnv } from '@outflow/smtp-target';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import { createApp } from './app.js';
 import type { sequenceApiEnv } from './config.js';
@@ -18,6 +19,7 @@ export async function startSequenceApi({
     logger,
     daySeconds: config.OUTFLOW_DAY_SECONDS,
     mode: config.OUTFLOW_MODE,
+    smtpTargets: smtpTargetPolicyFromEnv(config),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) =>

@@ -16,7 +16,7 @@ describe('the API against a hostile user', () => {
   });
 
   beforeAll(async () => {
-    api = await startApiHarness('adversarial-test');
+    api = await startApiHarness('adversarial-test', { mode: 'production' });
     mailboxId = await api.createMailbox();
   });
 
@@ -81,8 +81,8 @@ describe('the API against a hostile user', () => {
     const before = await api.tableCounts();
     const created = await api.call('POST', '/mailboxes', {
       email: 'cleartext@outflow.test',
-      smtp_host: '127.0.0.1',
-      smtp_port: 2525,
+      smtp_host: '192.0.2.25',
+      smtp_port: 587,
       smtp_username: 'u',
       smtp_password: 'p',
       smtp_allow_insecure_auth: true,
@@ -94,5 +94,34 @@ describe('the API against a hostile user', () => {
     expect(await api.tableCounts()).toEqual(before);
     const mailbox = await api.call('GET', `/mailboxes/${mailboxId}`);
     expect(mailbox.body).toMatchObject({ smtp_allow_insecure_auth: false });
+  });
+
+  it.each([
+    ['169.254.169.254', 80, 'smtp_port', /^port 80 is not an SMTP port/],
+    ['169.254.169.254', 25, 'smtp_host', /^169\.254\.169\.254 is a link-local address/],
+    ['localhost', 587, 'smtp_host', /^localhost resolves to (127\.0\.0\.1|::1), a loopback address/],
+    ['[::ffff:10.0.0.1]', 587, 'smtp_host', /a private network address/],
+    ['no-such-host.invalid', 587, 'smtp_host', /^no-such-host\.invalid could not be resolved \(ENOTFOUND\)/],
+  ])('refuses a mailbox whose SMTP server is %s:%s, and one changed to it', async (host, port, path, reason) => {
+    const before = await api.tableCounts();
+    const created = await api.call('POST', '/mailboxes', {
+      email: 'internal@outflow.test',
+      smtp_host: host,
+      smtp_port: port,
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.error?.details).toEqual([{ path, message: expect.stringMatching(reason) }]);
+    const changed = await api.call('PATCH', `/mailboxes/${mailboxId}`, { smtp_host: host, smtp_port: port });
+    expect(changed.status).toBe(400);
+    expect(changed.body.error?.details).toEqual([{ path, message: expect.stringMatching(reason) }]);
+    expect(await api.tableCounts()).toEqual(before);
+    expect((await api.call('GET', `/mailboxes/${mailboxId}`)).body).toMatchObject({ smtp_host: '192.0.2.25' });
+  });
+
+  it('checks a changed port against the host already saved', async () => {
+    const changed = await api.call('PATCH', `/mailboxes/${mailboxId}`, { smtp_port: 6379 });
+    expect(changed.status).toBe(400);
+    expect(changed.body.error?.details?.[0]).toMatchObject({ path: 'smtp_port' });
+    expect((await api.call('PATCH', `/mailboxes/${mailboxId}`, { smtp_port: 465 })).status).toBe(200);
   });
 });

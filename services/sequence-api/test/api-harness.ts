@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { createSecretBox } from '@outflow/config';
+import { createSecretBox, type OutflowMode } from '@outflow/config';
 import { createApiKey } from '@outflow/db';
+import { defaultSmtpPorts, smtpTargetEnv } from '@outflow/smtp-target';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
 import { createApp } from '../src/app.js';
@@ -35,10 +36,28 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(name: string): Promise<ApiHarness> {
+/**
+ * Development mode by default, as the local stack runs: mailboxes may point at SMTP servers on this machine.
+ * Production mode applies the SMTP target policy and refuses credentials in clear.
+ */
+export async function startApiHarness(
+  name: string,
+  { mode = 'development' }: { mode?: OutflowMode } = {},
+): Promise<ApiHarness> {
   const database = await createTestDatabase();
   const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
-  const app = createApp({ db: database.db, secrets, logger: testLogger(name), daySeconds: 86_400 });
+  const app = createApp({
+    db: database.db,
+    secrets,
+    logger: testLogger(name),
+    daySeconds: 86_400,
+    mode,
+    smtpTargets: {
+      anyTarget: mode === 'development',
+      ports: new Set(defaultSmtpPorts),
+      networks: smtpTargetEnv.SMTP_ALLOWED_NETWORKS.parse('192.0.2.25/32'),
+    },
+  });
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -75,8 +94,8 @@ export async function startApiHarness(name: string): Promise<ApiHarness> {
     async createMailbox() {
       const mailbox = await harness.call('POST', '/mailboxes', {
         email: 'sender@outflow.test',
-        smtp_host: '127.0.0.1',
-        smtp_port: 2525,
+        smtp_host: '192.0.2.25', // nothing connects: no sender runs here (TEST-NET-1, allowed as a literal below)
+        smtp_port: 587,
         smtp_username: 'sender',
         smtp_password: 'hunter2-secret',
       });

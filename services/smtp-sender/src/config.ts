@@ -1,8 +1,33 @@
-import { modeEnv, positiveInt, secretEnv } from '@outflow/config';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { modeEnv, positiveInt, secretEnv, z } from '@outflow/config';
+import { smtpTargetEnv } from '@outflow/smtp-target';
+
+/** A PEM file of CA certificates, read once at start: Node's bundled roots and these. */
+const caFile = z.string().transform((path, ctx) => {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${(error as { code?: string }).code ?? error})` });
+    return z.NEVER;
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    ctx.addIssue({ code: 'custom', message: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+    return z.NEVER;
+  }
+  return [...rootCertificates, pem];
+});
 
 export const smtpSenderEnv = {
   ...secretEnv,
   ...modeEnv,
+  ...smtpTargetEnv,
+  /**
+   * A PEM file of certificate authorities the sender trusts for SMTP TLS besides Node's bundled roots: a company
+   * CA that signed an internal relay's certificate. Default none.
+   */
+  SMTP_CA_FILE: caFile.optional(),
   /** Partitions of email-jobs this process sends from in parallel. Default 4. */
   SENDER_CONCURRENCY: positiveInt.default(4),
   /**

@@ -1,4 +1,5 @@
 import { secretBoxFromEnv, type z } from '@outflow/config';
+import { smtpTargetPolicyFromEnv } from '@outflow/smtp-target';
 import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { smtpSenderEnv } from './config.js';
@@ -21,6 +22,8 @@ export async function startSmtpSender(
     maxConnections: config.SMTP_MAX_CONNECTIONS,
     timeoutMs: config.SMTP_TIMEOUT_MS,
     mode: config.OUTFLOW_MODE,
+    targets: smtpTargetPolicyFromEnv(config),
+    ...(config.SMTP_CA_FILE ? { ca: config.SMTP_CA_FILE } : {}),
   });
   const statements = createSendStatements({
     db: infra.db,

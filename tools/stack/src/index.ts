@@ -34,6 +34,7 @@ export {
   type StartSmtpSinkOptions,
 } from './smtp-sink.js';
 export { findRepoRoot } from './repo-root.js';
+export { createTestCertificates, type TestCertificates } from './testing/test-certificates.js';
 export {
   productTopics,
   startTestStack,

@@ -57,9 +57,8 @@ export interface SmtpSink {
   readonly attempts: readonly SmtpAttempt[];
   /** Client connections open now, and the most open at once since the start (or the last `clear`). */
   connections(): { open: number; peak: number };
-  /** The AUTH commands received (user names), since the start or the last `clear`. The sink offers no TLS, so
-   * any of them travelled in clear. */
-  readonly authUsers: readonly string[];
+  /** The AUTH commands received, since the start or the last `clear`, and whether each came over TLS. */
+  readonly logins: readonly { user: string; overTls: boolean }[];
   /** Adds a fault rule; returns its id for removeFault. Rules are checked in the order added. */
   addFault(rule: FaultRule): number;
   removeFault(id: number): void;
@@ -82,6 +81,11 @@ export interface StartSmtpSinkOptions {
   maxMessageBytes?: number;
   /** A tarpit: every connection waits this long for the server's greeting (220). Default 0. */
   greetingDelayMs?: number;
+  /**
+   * Offer STARTTLS with this key and certificate (PEM). AUTH is accepted with or without TLS either way, so a
+   * test sees whether a client sent its credentials in clear. Default: no TLS.
+   */
+  starttls?: { key: string; cert: string };
 }
 
 const defaultTexts: Record<number, string> = {
@@ -115,7 +119,8 @@ function parseHeaders(raw: Buffer): Record<string, string> {
 
 /**
  * A real SMTP server (smtp-server) that stores what it receives and answers faults on demand: a reply code,
- * a dropped connection or a stalled reply, per recipient or per message. Accepts any AUTH login and no TLS.
+ * a dropped connection or a stalled reply, per recipient or per message. Accepts any AUTH login; offers STARTTLS
+ * only when given a certificate.
  */
 export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise<SmtpSink> {
   const events = new EventEmitter();
@@ -177,10 +182,13 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
 
   let openConnections = 0;
   let peakConnections = 0;
-  const authUsers: string[] = [];
+  const logins: { user: string; overTls: boolean }[] = [];
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS'],
+    allowInsecureAuth: true,
+    ...(options.starttls
+      ? { key: options.starttls.key, cert: options.starttls.cert }
+      : { disabledCommands: ['STARTTLS'] }),
     logger: false,
     banner: 'Outflow SMTP sink',
     size: options.maxMessageBytes ?? 10 * 1024 * 1024,
@@ -202,8 +210,8 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     onClose() {
       openConnections -= 1;
     },
-    onAuth(auth, _session, callback) {
-      authUsers.push(auth.username ?? '');
+    onAuth(auth, session, callback) {
+      logins.push({ user: auth.username ?? '', overTls: session.secure });
       callback(null, { user: auth.username ?? 'anonymous' });
     },
     onRcptTo(address: SMTPServerAddress, session, callback) {
@@ -265,7 +273,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     messages,
     attempts,
     connections: () => ({ open: openConnections, peak: peakConnections }),
-    authUsers,
+    logins,
     addFault(rule) {
       const id = nextRuleId++;
       const stage = rule.stage ?? (rule.header ? 'data' : 'rcpt');
@@ -286,7 +294,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
       messages.length = 0;
       attempts.length = 0;
       peakConnections = openConnections;
-      authUsers.length = 0;
+      logins.length = 0;
     },
     waitForMessages(count, timeoutMs = 30_000) {
       if (messages.length >= count) return Promise.resolve(messages);

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { OutflowMode, SecretBox } from '@outflow/config';
 import type { Database, MailboxUpdate } from '@outflow/db';
+import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ApiError, notFound } from '../http/api-error.js';
 import { uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
@@ -31,11 +32,27 @@ function refuseInsecureAuthInProduction(mode: OutflowMode | undefined, allowInse
   ]);
 }
 
+/**
+ * The host and port must be an SMTP server the installation allows (public, on an SMTP port, or a configured
+ * network), checked after DNS now; the sender checks again at every connection, as DNS can change.
+ */
+async function refuseForbiddenTarget(policy: SmtpTargetPolicy, host: string, port: number): Promise<void> {
+  try {
+    await resolveSmtpTarget(host, port, policy);
+  } catch (error) {
+    if (!(error instanceof SmtpTargetRefusedError)) throw error;
+    throw new ApiError(400, 'invalid_request', 'this SMTP server is not allowed', [
+      { path: error.reason === 'port' ? 'smtp_port' : 'smtp_host', message: error.message },
+    ]);
+  }
+}
+
 export function mailboxRoutes(deps: {
   db: Database;
   secrets: SecretBox;
   daySeconds: number;
   mode?: OutflowMode;
+  smtpTargets: SmtpTargetPolicy;
 }): Router {
   const router = Router();
   const passwordColumns = (password: string | null | undefined) => {
@@ -48,6 +65,7 @@ export function mailboxRoutes(deps: {
   router.post('/', async (req, res) => {
     const { smtp_password, ...body } = validate(createMailboxSchema, req.body);
     refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
+    await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
     const created = await insertMailbox(deps.db, { ...body, ...passwordColumns(smtp_password) });
     const { id, email, daily_capacity, status, time_zone } = created;
     res.status(201).json({ id, email, daily_capacity, status, time_zone });
@@ -68,6 +86,15 @@ export function mailboxRoutes(deps: {
     const id = validate(uuid, req.params.id, 'mailbox id');
     const { smtp_password, ...changes } = validate(updateMailboxSchema, req.body);
     refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
+    if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
+      const current = await findMailboxById(deps.db, id, deps.daySeconds);
+      if (!current) throw notFound('mailbox', id);
+      await refuseForbiddenTarget(
+        deps.smtpTargets,
+        changes.smtp_host ?? current.smtp_host,
+        changes.smtp_port ?? current.smtp_port,
+      );
+    }
     const update: MailboxUpdate = { ...changes, ...passwordColumns(smtp_password) };
     if (!(await updateMailbox(deps.db, id, update))) throw notFound('mailbox', id);
     res.json(present((await findMailboxById(deps.db, id, deps.daySeconds))!));

@@ -1,4 +1,5 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { resolveSmtpTarget, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ConnectionBudget, type IdleConnection } from './connection-budget.js';
 
 export interface PoolSettings {
@@ -13,6 +14,10 @@ export interface PoolSettings {
   auth?: { user: string; pass: string; cleartext?: boolean };
   size: number;
   timeoutMs: number;
+  /** Where connections may go: checked on every connect, which goes to the address that was checked. */
+  targets: SmtpTargetPolicy;
+  /** Certificate authorities TLS trusts (PEM). Default: Node's bundled roots. */
+  ca?: readonly string[];
   /** Shared by every mailbox's pool of the process. Default: no limit across pools. */
   budget?: ConnectionBudget;
 }
@@ -195,14 +200,22 @@ export class MailboxConnectionPool {
     return next;
   }
 
-  private connect(): Promise<SMTPConnection> {
-    const { host, port, secure, auth, timeoutMs } = this.settings;
+  private async connect(): Promise<SMTPConnection> {
+    const { host, port, secure, auth, timeoutMs, targets, ca } = this.settings;
+    // Checked again at every connect, not only when the mailbox was saved: DNS may have changed since.
+    const target = await resolveSmtpTarget(host, port, targets);
     const connection = new SMTPConnection({
-      host,
+      host: target.address,
       port,
       secure,
       requireTLS: auth !== undefined && !secure && auth.cleartext !== true,
-      tls: { rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+      tls: {
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+        // SNI and the certificate check use the name the user gave, not the address connected to.
+        ...(target.servername ? { servername: target.servername } : {}),
+        ...(ca ? { ca: [...ca] } : {}),
+      },
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,

@@ -33,6 +33,18 @@ describe('classifySmtpError', () => {
     expect(withoutResponse.message).toBe('Invalid greeting.');
   });
 
+  it('says that no connection was made to a refused SMTP target, and retries (the mailbox is wrong, not the recipient)', () => {
+    const refused = Object.assign(new Error('port 80 is not an SMTP port this installation allows (25)'), {
+      code: 'ETARGET',
+    });
+    expect(classifySmtpError(refused)).toEqual({
+      kind: 'temporary',
+      smtpCode: null,
+      errorCode: 'ETARGET',
+      message: 'no connection was made: port 80 is not an SMTP port this installation allows (25)',
+    });
+  });
+
   it('keeps an SMTP reply as printable text of bounded length', () => {
     const reply = `554 5.7.1 rejected\u0000\u001b[31m ${'x'.repeat(2_000)}`;
     const { message } = classifySmtpError(smtpError({ responseCode: 554, response: reply }));

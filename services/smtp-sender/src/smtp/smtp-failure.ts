@@ -12,8 +12,18 @@ interface NodemailerError extends Error {
   responseCode?: number;
   response?: string;
   code?: string;
+  /** The socket's own code where nodemailer's is ESOCKET: UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED... */
+  originalCode?: string;
   /** Set by MailboxConnectionPool: the body was sent (the server had answered DATA with 354). */
   afterData?: boolean;
+}
+
+/** OpenSSL's certificate verification codes and Node's TLS and SSL error codes. */
+const TLS_FAILURE = /CERT|SELF_SIGNED|^UNABLE_TO_|^ERR_TLS_|^ERR_SSL_/;
+
+/** No TLS (STARTTLS required but not offered) or TLS that failed: the handshake, or the certificate's check. */
+function isTlsFailure(failure: NodemailerError): boolean {
+  return failure.code === 'ETLS' || (failure.originalCode !== undefined && TLS_FAILURE.test(failure.originalCode));
 }
 
 const SMTP_REPLY = /^[2-5][0-9]{2}(?:[ -]|$)/;
@@ -46,16 +56,23 @@ export function classifySmtpError(error: unknown): SmtpFailure {
   const failure = error as NodemailerError;
   const code = typeof failure.responseCode === 'number' ? failure.responseCode : null;
   const message = describeFailure(failure, error);
-  if (failure.code === 'ETLS') {
+  if (failure.code === 'ETARGET') {
+    // The mailbox's host resolves to an address (or uses a port) this installation refuses: saved before the
+    // policy, or its DNS changed since. Its settings are wrong, not the recipient: retried like ETLS.
+    return { kind: 'temporary', smtpCode: null, errorCode: 'ETARGET', message: `no connection was made: ${message}` };
+  }
+  if (isTlsFailure(failure)) {
     // The mailbox's server offers no usable TLS (no STARTTLS, or a certificate that does not verify): its
     // settings are wrong, not the recipient. Retried, as an authentication failure is, and said plainly.
+    const reason = failure.originalCode ? `${message}: ${failure.originalCode}` : message;
     return {
       kind: 'temporary',
       smtpCode: code,
       errorCode: 'ETLS',
       message:
-        `no TLS with the mailbox's SMTP server, so its credentials were not sent (${message}); ` +
-        'use a port with TLS (smtp_secure) or STARTTLS and a certificate that verifies',
+        `no verified TLS with the mailbox's SMTP server, so neither its credentials nor the message were sent ` +
+        `(${reason}); use a port with TLS (smtp_secure) or STARTTLS, and a certificate that verifies ` +
+        '(a private authority is trusted through SMTP_CA_FILE)',
     };
   }
   if (code !== null && code >= 500 && code <= 599 && failure.code !== 'EAUTH') {

@@ -1,4 +1,5 @@
 import type { OutflowMode, SecretBox } from '@outflow/config';
+import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ConnectionBudget } from './connection-budget.js';
 import { MailboxConnectionPool } from './mailbox-connection-pool.js';
 
@@ -31,6 +32,8 @@ export function createTransportPool(options: {
   maxConnections: number;
   timeoutMs: number;
   mode: OutflowMode;
+  targets: SmtpTargetPolicy;
+  ca?: readonly string[];
 }): TransportPool {
   const pools = new Map<string, { version: number; pool: MailboxConnectionPool }>();
   const budget = new ConnectionBudget(options.maxConnections);
@@ -59,6 +62,8 @@ export function createTransportPool(options: {
           : {}),
         size: options.poolSize,
         timeoutMs: options.timeoutMs,
+        targets: options.targets,
+        ...(options.ca ? { ca: options.ca } : {}),
         budget,
       });
       pools.set(mailbox.id, { version, pool });
