@@ -3,4 +3,11 @@ export { parseEnv, type Env } from './parse-env.js';
 export { databaseUrl, envBoolean, httpUrl, kafkaBrokers, logLevel, port, positiveInt } from './env-schemas.js';
 export { z } from 'zod';
 export { databaseEnv, dayEnv, kafkaEnv, modeEnv, processEnv, reconcileEnv, type OutflowMode } from './service-env.js';
-export { createSecretBox, secretBoxFromEnv, secretEnv, secretKeys, type SecretBox } from './secret-box.js';
+export {
+  createSecretBox,
+  secretBoxFromEnv,
+  secretEnv,
+  secretKeys,
+  smtpPasswordBinding,
+  type SecretBox,
+} from './secret-box.js';

@@ -4,37 +4,63 @@ import { z } from 'zod';
 /**
  * AES-256-GCM for secrets stored in the database (SMTP passwords). Keys come from the environment as
  * `id:base64key` pairs; new secrets use the active key and every stored secret records its key id, so keys can
- * rotate: add a new key, make it active, keep the old one until nothing uses it.
+ * rotate: add a new key, make it active, run `outflow secrets rotate`, then drop the old key.
+ *
+ * Each secret is bound to where it is stored (`boundTo`, e.g. `mailboxes.smtp_password:<mailbox id>`) through the
+ * authenticated data: a ciphertext copied to another row does not decrypt there, so write access to the table
+ * cannot make one mailbox send with another's password.
  */
 export interface SecretBox {
   activeKeyId: string;
-  encrypt(plaintext: string): { ciphertext: string; keyId: string };
-  decrypt(ciphertext: string, keyId: string): string;
+  encrypt(plaintext: string, boundTo: string): { ciphertext: string; keyId: string };
+  decrypt(ciphertext: string, keyId: string, boundTo: string): string;
+  /** Whether a stored secret is under the active key and bound to its row; if not, `secrets rotate` redoes it. */
+  isCurrent(ciphertext: string, keyId: string): boolean;
 }
+
+/** What a mailbox's SMTP password is bound to. */
+export const smtpPasswordBinding = (mailboxId: string): string => `mailboxes.smtp_password:${mailboxId}`;
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Secrets written before binding (no prefix) were authenticated with their key id alone. */
+const BOUND = 'v2:';
+
+const boundData = (keyId: string, boundTo: string) => Buffer.from(`outflow-secret/v2\0${keyId}\0${boundTo}`);
 
 export function createSecretBox(keys: ReadonlyMap<string, Buffer>, activeKeyId: string): SecretBox {
   const active = keys.get(activeKeyId);
   if (!active) throw new Error(`the active secret key "${activeKeyId}" is not among the configured keys`);
   return {
     activeKeyId,
-    encrypt(plaintext) {
+    encrypt(plaintext, boundTo) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', active, iv);
-      cipher.setAAD(Buffer.from(activeKeyId));
+      cipher.setAAD(boundData(activeKeyId, boundTo));
       const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64'), keyId: activeKeyId };
+      const sealed = Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
+      return { ciphertext: `${BOUND}${sealed}`, keyId: activeKeyId };
     },
-    decrypt(ciphertext, keyId) {
+    decrypt(ciphertext, keyId, boundTo) {
       const key = keys.get(keyId);
       if (!key) throw new Error(`secret key "${keyId}" is not configured (OUTFLOW_SECRET_KEYS); cannot decrypt`);
-      const raw = Buffer.from(ciphertext, 'base64');
+      const bound = ciphertext.startsWith(BOUND);
+      const raw = Buffer.from(bound ? ciphertext.slice(BOUND.length) : ciphertext, 'base64');
       const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(keyId));
+      decipher.setAAD(bound ? boundData(keyId, boundTo) : Buffer.from(keyId));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      try {
+        return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+      } catch {
+        // GCM says only that authentication failed; name the usual causes instead of "unsupported state".
+        throw new Error(
+          `the secret for ${boundTo} does not decrypt with key "${keyId}": altered, copied from another row, ` +
+            'or encrypted with another key under the same id',
+        );
+      }
+    },
+    isCurrent(ciphertext, keyId) {
+      return keyId === activeKeyId && ciphertext.startsWith(BOUND);
     },
   };
 }

@@ -1,12 +1,14 @@
 import { assertDatabaseReachable, createDb } from '@outflow/db';
 import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
 import { runApiKeyCommand } from './api-key.command.js';
+import { runSecretsCommand } from './secrets.command.js';
 import { runUncertainCommand } from './uncertain.command.js';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage: pnpm outflow <command>
   api-key create --name <name> | list | revoke <id>
   uncertain list | resolve <email-id> --sent|--resend
+  secrets rotate [--dry-run]        (needs OUTFLOW_SECRET_KEYS too)
 Needs DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
 
 const out: Output = {
@@ -20,7 +22,7 @@ async function main(args: string[]): Promise<void> {
     out.result(usage);
     return;
   }
-  const run = { 'api-key': runApiKeyCommand, uncertain: runUncertainCommand }[command];
+  const run = { 'api-key': runApiKeyCommand, uncertain: runUncertainCommand, secrets: runSecretsCommand }[command];
   if (!run) throw new CliError(`unknown command "${command}"\n${usage}`);
   const { DATABASE_URL } = parseEnv({ DATABASE_URL: databaseUrl });
   await assertDatabaseReachable(DATABASE_URL);

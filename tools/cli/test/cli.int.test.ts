@@ -1,4 +1,6 @@
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { findActiveApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
@@ -88,5 +90,92 @@ describe('pnpm outflow (a real process)', () => {
 
     const twice = await run(['uncertain', 'resolve', lost.email.id, '--sent']);
     expect(twice).toMatchObject({ code: 2, output: expect.stringContaining('is not uncertain') });
+  });
+
+  it('secrets rotate re-encrypts every password under the active key, bound to its mailbox, and can run again', async () => {
+    const k1 = randomBytes(32);
+    const k2 = randomBytes(32);
+    const lost = randomBytes(32);
+    const keys = (...entries: Array<[string, Buffer]>) =>
+      entries.map(([id, key]) => `${id}:${key.toString('base64')}`).join(',');
+    const mailbox = async (password: (id: string) => { ciphertext: string; keyId: string }) => {
+      const id = randomUUID();
+      const { ciphertext, keyId } = password(id);
+      await database.db
+        .insertInto('mailboxes')
+        .values({
+          id,
+          email: `${id}@outflow.test`,
+          smtp_host: '192.0.2.25',
+          smtp_port: 587,
+          encrypted_smtp_password: ciphertext,
+          smtp_password_key_id: keyId,
+        })
+        .execute();
+      return id;
+    };
+    // Written before passwords were bound to their mailbox: the key id was the only authenticated data.
+    const legacy = (plaintext: string) => () => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', k1, iv);
+      cipher.setAAD(Buffer.from('k1'));
+      const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return { ciphertext: Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64'), keyId: 'k1' };
+    };
+    const old = createSecretBox(new Map([['k1', k1]]), 'k1');
+    const unknown = createSecretBox(new Map([['gone', lost]]), 'gone');
+    const legacyId = await mailbox(legacy('legacy-pw'));
+    const boundId = await mailbox((id) => old.encrypt('bound-pw', smtpPasswordBinding(id)));
+    const orphanId = await mailbox((id) => unknown.encrypt('orphan-pw', smtpPasswordBinding(id)));
+    const env = { DATABASE_URL: database.url, OUTFLOW_SECRET_KEYS: keys(['k2', k2], ['k1', k1]) };
+    const stored = () =>
+      database.db
+        .selectFrom('mailboxes')
+        .select(['id', 'encrypted_smtp_password', 'smtp_password_key_id'])
+        .where('id', 'in', [legacyId, boundId, orphanId])
+        .execute();
+    const before = await stored();
+
+    const dry = await run(['secrets', 'rotate', '--dry-run'], env);
+    expect(dry.code).toBe(1);
+    expect(dry.output).toContain('would re-encrypt 2 SMTP password(s) with key "k2"; 1 could not be decrypted');
+    expect(dry.output).toContain(`mailbox ${orphanId}: secret key "gone" is not configured`);
+    expect(await stored()).toEqual(before);
+
+    const rotated = await run(['secrets', 'rotate'], env);
+    expect(rotated.code).toBe(1);
+    expect(rotated.output).toContain('re-encrypted 2 SMTP password(s) with key "k2"; 1 could not be decrypted');
+    const after = new Map((await stored()).map((row) => [row.id, row]));
+    const current = createSecretBox(new Map([['k2', k2]]), 'k2');
+    for (const [id, plaintext] of [
+      [legacyId, 'legacy-pw'],
+      [boundId, 'bound-pw'],
+    ] as const) {
+      const row = after.get(id)!;
+      expect(row.smtp_password_key_id).toBe('k2');
+      // Readable with the new key alone, and only as this mailbox's.
+      expect(current.decrypt(row.encrypted_smtp_password!, 'k2', smtpPasswordBinding(id))).toBe(plaintext);
+      expect(() => current.decrypt(row.encrypted_smtp_password!, 'k2', smtpPasswordBinding(orphanId))).toThrow(
+        /does not decrypt/,
+      );
+    }
+    expect(after.get(orphanId)).toEqual(before.find((row) => row.id === orphanId));
+
+    // Once the orphan's password is saved again, a second run has nothing left to do.
+    await database.db
+      .updateTable('mailboxes')
+      .set({ encrypted_smtp_password: null, smtp_password_key_id: null })
+      .where('id', '=', orphanId)
+      .execute();
+    const again = await run(['secrets', 'rotate'], env);
+    expect(again).toMatchObject({ code: 0, output: expect.stringContaining('re-encrypted 0 SMTP password(s)') });
+    expect(await run(['secrets', 'rotate', '--now'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('unexpected --now'),
+    });
+    expect(await run(['secrets', 'rotate'], { DATABASE_URL: database.url })).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('OUTFLOW_SECRET_KEYS'),
+    });
   });
 });

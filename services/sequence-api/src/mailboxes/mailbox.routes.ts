@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import type { OutflowMode, SecretBox } from '@outflow/config';
+import { smtpPasswordBinding, type OutflowMode, type SecretBox } from '@outflow/config';
 import type { Database, MailboxUpdate } from '@outflow/db';
 import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ApiError, notFound } from '../http/api-error.js';
@@ -55,10 +56,10 @@ export function mailboxRoutes(deps: {
   smtpTargets: SmtpTargetPolicy;
 }): Router {
   const router = Router();
-  const passwordColumns = (password: string | null | undefined) => {
+  const passwordColumns = (mailboxId: string, password: string | null | undefined) => {
     if (password === undefined) return {};
     if (password === null || password === '') return { encrypted_smtp_password: null, smtp_password_key_id: null };
-    const { ciphertext, keyId } = deps.secrets.encrypt(password);
+    const { ciphertext, keyId } = deps.secrets.encrypt(password, smtpPasswordBinding(mailboxId));
     return { encrypted_smtp_password: ciphertext, smtp_password_key_id: keyId };
   };
 
@@ -66,7 +67,13 @@ export function mailboxRoutes(deps: {
     const { smtp_password, ...body } = validate(createMailboxSchema, req.body);
     refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
     await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
-    const created = await insertMailbox(deps.db, { ...body, ...passwordColumns(smtp_password) });
+    // The id is chosen here: the password is bound to it before the row exists.
+    const mailboxId = randomUUID();
+    const created = await insertMailbox(deps.db, {
+      id: mailboxId,
+      ...body,
+      ...passwordColumns(mailboxId, smtp_password),
+    });
     const { id, email, daily_capacity, status, time_zone } = created;
     res.status(201).json({ id, email, daily_capacity, status, time_zone });
   });
@@ -95,7 +102,7 @@ export function mailboxRoutes(deps: {
         changes.smtp_port ?? current.smtp_port,
       );
     }
-    const update: MailboxUpdate = { ...changes, ...passwordColumns(smtp_password) };
+    const update: MailboxUpdate = { ...changes, ...passwordColumns(id, smtp_password) };
     if (!(await updateMailbox(deps.db, id, update))) throw notFound('mailbox', id);
     res.json(present((await findMailboxById(deps.db, id, deps.daySeconds))!));
   });

@@ -35,22 +35,22 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
     return;
   }
-  const pool = deps.transports.get({
-    id: context.mailbox_id,
-    smtp_host: context.smtp_host,
-    smtp_port: context.smtp_port,
-    smtp_secure: context.smtp_secure,
-    smtp_allow_insecure_auth: context.smtp_allow_insecure_auth,
-    smtp_username: context.smtp_username,
-    encrypted_smtp_password: context.encrypted_smtp_password,
-    smtp_password_key_id: context.smtp_password_key_id,
-    updated_at: context.mailbox_updated_at,
-  });
-  // A server that cannot be reached is a failed attempt of this email (recorded below, retried with backoff by
-  // the retry consumer), not a reason to hold up the partition.
+  // A server that cannot be reached, or a password that does not decrypt, is a failed attempt of this email
+  // (recorded below, retried with backoff by the retry consumer), not a reason to hold up the partition.
   let slot: ConnectionSlot | undefined;
   let connectError: unknown;
   try {
+    const pool = deps.transports.get({
+      id: context.mailbox_id,
+      smtp_host: context.smtp_host,
+      smtp_port: context.smtp_port,
+      smtp_secure: context.smtp_secure,
+      smtp_allow_insecure_auth: context.smtp_allow_insecure_auth,
+      smtp_username: context.smtp_username,
+      encrypted_smtp_password: context.encrypted_smtp_password,
+      smtp_password_key_id: context.smtp_password_key_id,
+      updated_at: context.mailbox_updated_at,
+    });
     slot = await pool.reserve();
   } catch (error) {
     connectError = error;

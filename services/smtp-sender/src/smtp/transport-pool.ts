@@ -1,4 +1,4 @@
-import type { OutflowMode, SecretBox } from '@outflow/config';
+import { smtpPasswordBinding, type OutflowMode, type SecretBox } from '@outflow/config';
 import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ConnectionBudget } from './connection-budget.js';
 import { MailboxConnectionPool } from './mailbox-connection-pool.js';
@@ -19,6 +19,22 @@ export interface MailboxSmtpSettings {
 export interface TransportPool {
   get(mailbox: MailboxSmtpSettings): MailboxConnectionPool;
   closeAll(): void;
+}
+
+/** ESECRET: the key is missing or the ciphertext is not this mailbox's; the message says which. */
+function decryptPassword(secrets: SecretBox, mailbox: MailboxSmtpSettings): string | undefined {
+  if (!mailbox.encrypted_smtp_password || !mailbox.smtp_password_key_id) return undefined;
+  try {
+    return secrets.decrypt(
+      mailbox.encrypted_smtp_password,
+      mailbox.smtp_password_key_id,
+      smtpPasswordBinding(mailbox.id),
+    );
+  } catch (error) {
+    throw Object.assign(new Error(`the mailbox's SMTP password cannot be used: ${(error as Error).message}`), {
+      code: 'ESECRET',
+    });
+  }
 }
 
 /**
@@ -43,10 +59,7 @@ export function createTransportPool(options: {
       const cached = pools.get(mailbox.id);
       if (cached && cached.version === version) return cached.pool;
       cached?.pool.close();
-      const password =
-        mailbox.encrypted_smtp_password && mailbox.smtp_password_key_id
-          ? options.secrets.decrypt(mailbox.encrypted_smtp_password, mailbox.smtp_password_key_id)
-          : undefined;
+      const password = decryptPassword(options.secrets, mailbox);
       const pool = new MailboxConnectionPool({
         host: mailbox.smtp_host,
         port: mailbox.smtp_port,
