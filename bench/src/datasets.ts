@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import { defaultWorkspaceId, type Database } from '@outflow/db';
 
 export const sizes = {
   S: { due: 10_000, history: 90_000, mailboxes: 100 },
@@ -58,6 +58,8 @@ export async function generateDataset(
           (_, n) => Math.floor(size.due / dueMailboxes) + (n < size.due % dueMailboxes ? 1 : 0),
         );
   return db.transaction().execute(async (trx) => {
+    // Every row in the default workspace, as an install from before workspaces has them.
+    await sql`select set_config('outflow.workspace_id', ${defaultWorkspaceId}, true)`.execute(trx);
     await sql`
       insert into mailboxes (email, smtp_host, smtp_port, daily_capacity)
       select 'bench-' || i || '@outflow.test', ${smtp.host}, ${smtp.port},

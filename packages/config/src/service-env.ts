@@ -12,6 +12,15 @@ export const databaseEnv = {
    * behind a pooler in transaction mode without prepared statement support (PgBouncer before 1.21).
    */
   DATABASE_PREPARED_STATEMENTS: envBoolean.default(true),
+  /**
+   * The role the service's statements run as, when its login holds several (each service has one: outflow_api,
+   * outflow_producer, outflow_sender, outflow_scheduler, outflow_retry). Default: the login's own role, for a
+   * login that is itself a member of its service's role.
+   */
+  DATABASE_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a role name (lowercase letters, digits and _)')
+    .optional(),
 };
 
 /** Kafka and schema registry settings. */

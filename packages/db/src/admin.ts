@@ -42,6 +42,15 @@ export async function createDatabase(
   return withDatabase(adminUrl, name);
 }
 
+/**
+ * Makes every new session of the database start in `workspaceId` (`outflow.workspace_id`), so rows written
+ * without naming a workspace land in it: for test databases, whose tests write rows directly.
+ */
+export async function setSessionWorkspace(adminUrl: string, name: string, workspaceId: string): Promise<void> {
+  if (!/^[0-9a-f-]{36}$/i.test(workspaceId)) throw new Error(`"${workspaceId}" is not a workspace id`);
+  await adminQuery(adminUrl, `alter database ${identifier(name)} set outflow.workspace_id = '${workspaceId}'`);
+}
+
 /** Drops a database, closing its connections first. Missing is fine. */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   await adminQuery(adminUrl, `drop database if exists ${identifier(name)} with (force)`);

@@ -18,6 +18,12 @@ export interface CreateDbOptions {
    * connection pooler in transaction mode that does not support them (PgBouncer before 1.21).
    */
   preparedStatements?: boolean;
+  /**
+   * The role every statement runs as (`-c role=...` at connection start), for a login that holds several roles.
+   * A connection whose login cannot take the role fails to open: nothing ever runs with the login's own rights
+   * by mistake. Default: the login's own role.
+   */
+  role?: string;
 }
 
 export type Database = Kysely<DB>;
@@ -43,6 +49,7 @@ export function createDb(options: CreateDbOptions): Database {
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     types: typeParsers,
+    ...(options.role ? { options: `-c role=${options.role}` } : {}),
   });
   pool.on('error', (error) => options.onPoolError?.(error));
   // The pool listens for errors only on idle clients. A connection that dies while checked out (between two
@@ -71,15 +78,20 @@ export function describeDatabaseUrl(url: string): string {
  * Fails fast with a clear message when the database cannot be reached, instead of letting the first query hang
  * in the pool. Used by every service at start-up.
  */
-export async function assertDatabaseReachable(url: string, timeoutMs = 5_000): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+export async function assertDatabaseReachable(url: string, timeoutMs = 5_000, role?: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    ...(role ? { options: `-c role=${role}` } : {}),
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('select 1');
   } catch (error) {
     const reason = error instanceof Error ? error.message || error.name : String(error);
-    throw new Error(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL): ${reason}`, {
+    const as = role ? ` as role ${role} (DATABASE_ROLE)` : '';
+    throw new Error(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL)${as}: ${reason}`, {
       cause: error,
     });
   } finally {

@@ -45,12 +45,15 @@ export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface ApiKeys {
   created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
   id: Generated<string>;
   key_hash: string;
   key_prefix: string;
   last_used_at: Timestamp | null;
   name: string;
   revoked_at: Timestamp | null;
+  scopes: string[];
+  workspace_id: Generated<string>;
 }
 
 export interface Contacts {
@@ -63,6 +66,7 @@ export interface Contacts {
   last_name: string | null;
   status: Generated<ContactStatus>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
 }
 
 export interface DeliveryEvents {
@@ -117,6 +121,7 @@ export interface EmailQueues {
   step_id: string;
   step_order: number;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
 }
 
 export interface FollowupScanProgress {
@@ -134,6 +139,7 @@ export interface IdempotencyKeys {
   request_hash: string;
   response: Json | null;
   status_code: number | null;
+  workspace_id: Generated<string>;
 }
 
 export interface KafkaBatches {
@@ -174,6 +180,7 @@ export interface Mailboxes {
   status: Generated<MailboxStatus>;
   time_zone: Generated<string>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
 }
 
 export interface Outbox {
@@ -196,6 +203,7 @@ export interface SequenceContacts {
   sequence_id: string;
   status: Generated<EnrollmentStatus>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
 }
 
 export interface SequenceMailboxes {
@@ -203,6 +211,7 @@ export interface SequenceMailboxes {
   mailbox_id: string;
   position: Generated<number>;
   sequence_id: string;
+  workspace_id: Generated<string>;
 }
 
 export interface Sequences {
@@ -214,6 +223,7 @@ export interface Sequences {
   open_tracking_enabled: Generated<boolean>;
   status: Generated<SequenceStatus>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
 }
 
 export interface Steps {
@@ -226,6 +236,13 @@ export interface Steps {
   subject: string;
   updated_at: Generated<Timestamp>;
   wait_days: number;
+  workspace_id: Generated<string>;
+}
+
+export interface Workspaces {
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  name: string;
 }
 
 export interface DB {
@@ -244,4 +261,5 @@ export interface DB {
   sequence_mailboxes: SequenceMailboxes;
   sequences: Sequences;
   steps: Steps;
+  workspaces: Workspaces;
 }

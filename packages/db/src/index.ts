@@ -21,11 +21,19 @@ export { prepared } from './prepared-statements.js';
 export { permanentDatabaseError } from './database-error.js';
 export { insertEmailEvent, insertEmailEvents, type NewEmailEvent } from './repositories/email-event.repository.js';
 export {
+  apiKeyScopes,
+  authenticateApiKey,
   createApiKey,
   findActiveApiKey,
   hashApiKey,
   listApiKeys,
   revokeApiKey,
+  scopesUpTo,
+  type ApiKeyScope,
+  type AuthenticatedKey,
+  type NewApiKey,
 } from './repositories/api-key.repository.js';
+export { defaultWorkspaceId, serviceRoles } from './migrations/2026_12_06_0019_workspaces.js';
+export { inWorkspace } from './workspace.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
 export { createDatabase, dropDatabase, listDatabases, withDatabase } from './admin.js';

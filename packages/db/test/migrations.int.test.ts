@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createDb, listMigrations, migrateDown, migrateToLatest, runKyselyCodegen } from '../src/index.js';
+import {
+  createDb,
+  defaultWorkspaceId,
+  listMigrations,
+  migrateDown,
+  migrateToLatest,
+  runKyselyCodegen,
+} from '../src/index.js';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
 
 async function userTables(database: TestDatabase): Promise<string[]> {
@@ -38,6 +45,7 @@ const allMigrations = [
   '2026_11_24_0016_enrollment_autovacuum',
   '2026_12_06_0017_liquid_templates',
   '2026_12_06_0018_insecure_auth_opt_out',
+  '2026_12_06_0019_workspaces',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -68,6 +76,7 @@ describe('migrations on a real PostgreSQL', () => {
       'sequence_mailboxes',
       'sequences',
       'steps',
+      'workspaces',
     ]);
     expect(await userTypes(empty)).toContain('email_status');
     // The two tables every send rewrites are vacuumed after 1% of their rows changed (0009, 0016).
@@ -229,8 +238,8 @@ describe('the move to Liquid templates on a real PostgreSQL', () => {
   });
 
   it('rewrites stored steps of the old syntax, and writes them back on the way down', async () => {
-    const last = ['2026_12_06_0017_liquid_templates', '2026_12_06_0018_insecure_auth_opt_out'];
-    expect(await migrateDown(database.db, 2)).toEqual([...last].reverse());
+    const last = allMigrations.slice(allMigrations.indexOf('2026_12_06_0017_liquid_templates'));
+    expect(await migrateDown(database.db, last.length)).toEqual([...last].reverse());
     const { step } = await seedEnrolledEmail(database.db);
     await sql`
       update steps set subject = 'Hi {{first_name | there}}', content = 'At {{ company|your "team" }}, {% literal'
@@ -249,12 +258,71 @@ describe('the move to Liquid templates on a real PostgreSQL', () => {
       subject: 'Hi {{ first_name | default: "there" }}',
       content: 'At {{ company | default: "your \\"team\\"" }}, {{ "{%" }} literal',
     });
-    expect(await migrateDown(database.db, 2)).toEqual([...last].reverse());
+    expect(await migrateDown(database.db, last.length)).toEqual([...last].reverse());
     expect(await stored()).toEqual({
       subject: 'Hi {{ first_name | there }}',
       content: 'At {{ company | your "team" }}, {% literal',
     });
     expect(await migrateToLatest(database.db)).toEqual(last);
+  });
+});
+
+describe('workspaces (0019) for an installation that had none, and back', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('puts every existing row and key in the default workspace, keys with every scope, and removes it all on the way down', async () => {
+    expect(await migrateDown(database.db, 1)).toEqual(['2026_12_06_0019_workspaces']);
+    const { email } = await seedEnrolledEmail(database.db, 'before@example.com');
+    await sql`insert into api_keys (name, key_hash, key_prefix) values ('old', 'hash', 'ofk_old')`.execute(database.db);
+    expect(await migrateToLatest(database.db)).toEqual(['2026_12_06_0019_workspaces']);
+
+    const { rows } = await sql<{ table: string; workspaces: string[] }>`
+      select 'api_keys' as table, array_agg(distinct workspace_id::text) as workspaces from api_keys
+      union all select 'contacts', array_agg(distinct workspace_id::text) from contacts
+      union all select 'sequences', array_agg(distinct workspace_id::text) from sequences
+      union all select 'email_queues', array_agg(distinct workspace_id::text) from email_queues where id = ${email.id}
+    `.execute(database.db);
+    for (const row of rows) expect(row).toEqual({ table: row.table, workspaces: [defaultWorkspaceId] });
+    const { rows: keys } = await sql<{ scopes: string[] }>`select scopes from api_keys`.execute(database.db);
+    expect(keys).toEqual([{ scopes: ['read', 'write', 'admin'] }]);
+
+    // One contact per address within a workspace; the same address in another workspace is another contact.
+    const { rows: other } = await sql<{
+      id: string;
+    }>`insert into workspaces (name) values ('other') returning id`.execute(database.db);
+    await sql`insert into contacts (email, workspace_id) values ('BEFORE@example.com', ${other[0]!.id})`.execute(
+      database.db,
+    );
+    await expect(
+      sql`insert into contacts (email, workspace_id) values ('Before@Example.com', ${defaultWorkspaceId})`.execute(
+        database.db,
+      ),
+    ).rejects.toThrow(/contacts_workspace_email_key/);
+    // A row written outside any workspace is refused, not filed in one.
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await sql`select set_config('outflow.workspace_id', '', true)`.execute(trx);
+        await sql`insert into sequences (name) values ('nowhere')`.execute(trx);
+      }),
+    ).rejects.toThrow(/null value in column "workspace_id"/);
+
+    await sql`delete from contacts where workspace_id = ${other[0]!.id}`.execute(database.db);
+    expect(await migrateDown(database.db, 1)).toEqual(['2026_12_06_0019_workspaces']);
+    const { rows: columns } = await sql<{ n: number }>`
+      select count(*)::int as n from information_schema.columns where column_name in ('workspace_id', 'scopes')
+    `.execute(database.db);
+    expect(columns[0]!.n).toBe(0);
+    const { rows: policies } = await sql<{ n: number }>`select count(*)::int as n from pg_policies`.execute(
+      database.db,
+    );
+    expect(policies[0]!.n).toBe(0);
+    expect(await migrateToLatest(database.db)).toEqual(['2026_12_06_0019_workspaces']);
   });
 });
 

@@ -16,6 +16,7 @@ export interface InfrastructureConfig {
   DATABASE_URL: string;
   DATABASE_POOL_SIZE: number;
   DATABASE_PREPARED_STATEMENTS: boolean;
+  DATABASE_ROLE?: string | undefined;
   KAFKA_BROKERS: string[];
   SCHEMA_REGISTRY_URL: string;
   KAFKA_TOPIC_PREFIX: string;
@@ -43,7 +44,7 @@ export async function connectInfrastructure(
   config: InfrastructureConfig,
   options: { logger: Logger; clientId: string },
 ): Promise<Infrastructure> {
-  await assertDatabaseReachable(config.DATABASE_URL);
+  await assertDatabaseReachable(config.DATABASE_URL, undefined, config.DATABASE_ROLE);
   const kafka = createKafka({
     brokers: config.KAFKA_BROKERS,
     clientId: options.clientId,
@@ -67,6 +68,7 @@ export async function connectInfrastructure(
     url: config.DATABASE_URL,
     maxConnections: config.DATABASE_POOL_SIZE,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    ...(config.DATABASE_ROLE ? { role: config.DATABASE_ROLE } : {}),
     applicationName: options.clientId,
     onPoolError: (error) => options.logger.warn({ err: error }, 'a database connection failed (the pool replaces it)'),
   });

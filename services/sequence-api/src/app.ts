@@ -5,9 +5,10 @@ import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import type { Logger } from '@outflow/telemetry';
 import { emailRoutes } from './emails/email.routes.js';
 import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
-import { requireApiKey } from './http/auth.js';
+import { requireApiKey, requireScope } from './http/auth.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { idempotencyKeys } from './http/idempotency.js';
+import { rateLimitPerKey } from './http/rate-limit.js';
 import { mailboxRoutes } from './mailboxes/mailbox.routes.js';
 import { sequenceRoutes } from './sequences/sequence.routes.js';
 
@@ -20,6 +21,8 @@ export interface AppDeps {
   mode?: OutflowMode;
   /** Which SMTP hosts and ports mailboxes may be saved with. */
   smtpTargets: SmtpTargetPolicy;
+  /** Requests per API key per minute (per API process). Default 1 200. */
+  rateLimitPerMinute?: number;
 }
 
 /** The API as an express app without a listener, so tests mount it on any port. */
@@ -30,6 +33,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '2mb' }));
   const api = express.Router();
   api.use(requireApiKey(deps.db));
+  api.use(rateLimitPerKey(deps.rateLimitPerMinute ?? 1_200));
+  api.use(requireScope());
   const idempotent = idempotencyKeys(deps.db, deps.logger);
   api.post(['/mailboxes', '/sequences', '/sequences/:id/contacts'], idempotent);
   api.use('/mailboxes', mailboxRoutes(deps));

@@ -20,6 +20,7 @@ export async function startSequenceApi({
     daySeconds: config.OUTFLOW_DAY_SECONDS,
     mode: config.OUTFLOW_MODE,
     smtpTargets: smtpTargetPolicyFromEnv(config),
+    rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.API_PORT, config.API_HOST, (error?: Error) =>

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createApiKey } from '@outflow/db';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
 
 /**
@@ -123,5 +124,32 @@ describe('the API against a hostile user', () => {
     expect(changed.status).toBe(400);
     expect(changed.body.error?.details?.[0]).toMatchObject({ path: 'smtp_port' });
     expect((await api.call('PATCH', `/mailboxes/${mailboxId}`, { smtp_port: 465 })).status).toBe(200);
+  });
+});
+
+describe('rate limits per API key', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness('rate-limit-test', { rateLimitPerMinute: 5 });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('answers 429 with Retry-After beyond the limit, to that key only', async () => {
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await api.call('GET', '/mailboxes'));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    const limited = answers[5]!;
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(limited.body.error).toEqual({
+      code: 'rate_limited',
+      message: `this API key made more than 5 requests in a minute; retry after ${retryAfter} s`,
+    });
+    expect(answers[0]!.headers.get('ratelimit')).toMatch(/r=4; t=\d+/);
+    const other = await createApiKey(api.database.db, 'other');
+    expect((await api.call('GET', '/mailboxes', undefined, other.key)).status).toBe(200);
   });
 });

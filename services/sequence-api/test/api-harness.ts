@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { createSecretBox, type OutflowMode } from '@outflow/config';
-import { createApiKey } from '@outflow/db';
+import { createApiKey, createDb, serviceRoles } from '@outflow/db';
 import { defaultSmtpPorts, smtpTargetEnv } from '@outflow/smtp-target';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
@@ -15,6 +15,7 @@ export type Json = Record<string, unknown> & {
 export interface ApiResponse {
   status: number;
   replayed: boolean;
+  headers: Headers;
   body: Json;
 }
 
@@ -42,16 +43,19 @@ export interface ApiHarness {
  */
 export async function startApiHarness(
   name: string,
-  { mode = 'development' }: { mode?: OutflowMode } = {},
+  { mode = 'development', rateLimitPerMinute }: { mode?: OutflowMode; rateLimitPerMinute?: number } = {},
 ): Promise<ApiHarness> {
   const database = await createTestDatabase();
   const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
+  // As in production: the API's statements run as its role, under the workspace policies.
+  const apiDb = createDb({ url: database.url, maxConnections: 5, role: serviceRoles.api });
   const app = createApp({
-    db: database.db,
+    db: apiDb,
     secrets,
     logger: testLogger(name),
     daySeconds: 86_400,
     mode,
+    ...(rateLimitPerMinute ? { rateLimitPerMinute } : {}),
     smtpTargets: {
       anyTarget: mode === 'development',
       ports: new Set(defaultSmtpPorts),
@@ -80,6 +84,7 @@ export async function startApiHarness(
       return {
         status: response.status,
         replayed: response.headers.get('idempotent-replayed') === 'true',
+        headers: response.headers,
         body: (await response.json()) as Json,
       };
     },
@@ -104,6 +109,7 @@ export async function startApiHarness(
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
+      await apiDb.destroy();
       await database.drop();
     },
   };

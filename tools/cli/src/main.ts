@@ -3,10 +3,12 @@ import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
 import { runApiKeyCommand } from './api-key.command.js';
 import { runSecretsCommand } from './secrets.command.js';
 import { runUncertainCommand } from './uncertain.command.js';
+import { runWorkspaceCommand } from './workspace.command.js';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage: pnpm outflow <command>
-  api-key create --name <name> | list | revoke <id>
+  workspace create --name <name> | list
+  api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>] | list | revoke <id>
   uncertain list | resolve <email-id> --sent|--resend
   secrets rotate [--dry-run]        (needs OUTFLOW_SECRET_KEYS too)
 Needs DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
@@ -22,7 +24,12 @@ async function main(args: string[]): Promise<void> {
     out.result(usage);
     return;
   }
-  const run = { 'api-key': runApiKeyCommand, uncertain: runUncertainCommand, secrets: runSecretsCommand }[command];
+  const run = {
+    workspace: runWorkspaceCommand,
+    'api-key': runApiKeyCommand,
+    uncertain: runUncertainCommand,
+    secrets: runSecretsCommand,
+  }[command];
   if (!run) throw new CliError(`unknown command "${command}"\n${usage}`);
   const { DATABASE_URL } = parseEnv({ DATABASE_URL: databaseUrl });
   await assertDatabaseReachable(DATABASE_URL);

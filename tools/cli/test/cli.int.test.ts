@@ -50,6 +50,46 @@ describe('pnpm outflow (a real process)', () => {
     expect(await findActiveApiKey(database.db, key)).toBeUndefined();
   });
 
+  it('creates workspaces and keys confined to one, with a scope and an expiry', async () => {
+    const created = await run(['workspace', 'create', '--name', 'Recruiting']);
+    expect(created.code).toBe(0);
+    const workspaceId = created.output.trim().split('\n').at(-1)!;
+    expect((await run(['workspace', 'list'])).output).toContain(`${workspaceId}  Recruiting`);
+    const key = await run([
+      'api-key',
+      'create',
+      '--name',
+      'reader',
+      '--workspace',
+      workspaceId,
+      '--scope',
+      'read',
+      '--expires-in',
+      '30',
+    ]);
+    expect(key.code).toBe(0);
+    expect(key.output).toContain('in workspace "Recruiting", scope read, expires ');
+    const stored = await database.db
+      .selectFrom('api_keys')
+      .select(['workspace_id', 'scopes', 'expires_at'])
+      .where('name', '=', 'reader')
+      .executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ workspace_id: workspaceId, scopes: ['read'] });
+    const days = (stored.expires_at!.getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
+    for (const [args, message] of [
+      [['--scope', 'root'], '--scope must be one of read, write, admin'],
+      [['--expires-in', '0'], '--expires-in must be a number of days from 1 to 3650'],
+      [['--workspace', '00000000-0000-0000-0000-0000000000ff'], 'no workspace 00000000-0000-0000-0000-0000000000ff'],
+    ] as const) {
+      expect(await run(['api-key', 'create', '--name', 'bad', ...args])).toMatchObject({
+        code: 2,
+        output: expect.stringContaining(message),
+      });
+    }
+  });
+
   it('lists uncertain emails and resolves them: --sent schedules the follow-up, --resend sends again', async () => {
     const delivered = await seedEnrolledEmail(database.db, 'maybe-got-it@example.com');
     const lost = await seedEnrolledEmail(database.db, 'maybe-not@example.com');

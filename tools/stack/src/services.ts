@@ -13,6 +13,15 @@ export const serviceNames = [
 ] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
+/** The database role each service runs as, as in production: each with only the grants it needs. */
+export const serviceDatabaseRoles: Record<ServiceName, string> = {
+  'sequence-api': 'outflow_api',
+  'cron-producer': 'outflow_producer',
+  'smtp-sender': 'outflow_sender',
+  'followup-scheduler': 'outflow_scheduler',
+  'retry-consumer': 'outflow_retry',
+};
+
 /**
  * NODE_OPTIONS of the production image (see the Dockerfile, which must say the same): services run `fromBuild`
  * get it too, so their memory figures are the container's. The young generation's semi-spaces are capped at 8 MB
@@ -92,18 +101,20 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   };
   const processes = new Map<ServiceName, RunningProcess>();
   const replicas: RunningProcess[] = [];
-  const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess =>
-    options.fromBuild
+  const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
+    const serviceEnv = { DATABASE_ROLE: serviceDatabaseRoles[name], ...env, ...extraEnv };
+    return options.fromBuild
       ? spawnProcess(
           process.execPath,
           [...(options.nodeArgs ?? []), join(root, 'services', name, 'dist', 'src', 'main.js')],
-          { env: { NODE_OPTIONS: containerNodeOptions, ...env, ...extraEnv }, cwd: root },
+          { env: { NODE_OPTIONS: containerNodeOptions, ...serviceEnv }, cwd: root },
         )
       : spawnTypeScript(join(root, 'services', name, 'src', 'main.ts'), {
-          env: { ...env, ...extraEnv },
+          env: serviceEnv,
           cwd: root,
           ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
         });
+  };
   const spawnService = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
     const process = launch(name, extraEnv);
     processes.set(name, process);

@@ -17,6 +17,7 @@ import * as timeOrderedIds from './2026_11_24_0015_time_ordered_ids.js';
 import * as enrollmentAutovacuum from './2026_11_24_0016_enrollment_autovacuum.js';
 import * as liquidTemplates from './2026_12_06_0017_liquid_templates.js';
 import * as insecureAuthOptOut from './2026_12_06_0018_insecure_auth_opt_out.js';
+import * as workspaces from './2026_12_06_0019_workspaces.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_24_0016_enrollment_autovacuum': enrollmentAutovacuum,
   '2026_12_06_0017_liquid_templates': liquidTemplates,
   '2026_12_06_0018_insecure_auth_opt_out': insecureAuthOptOut,
+  '2026_12_06_0019_workspaces': workspaces,
 };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createDatabase, dropDatabase } from '../admin.js';
+import { createDatabase, dropDatabase, setSessionWorkspace } from '../admin.js';
+import { defaultWorkspaceId } from '../migrations/2026_12_06_0019_workspaces.js';
 import { createDb, type Database } from '../create-db.js';
 
 export interface TestDatabase {
@@ -37,6 +38,8 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
+  // Tests write rows as the owner without naming a workspace: those land in the default one, as existing rows did.
+  await setSessionWorkspace(adminUrl, name, defaultWorkspaceId);
   const db = createDb({ url, maxConnections: 5, applicationName: 'outflow-test' });
   return {
     url,

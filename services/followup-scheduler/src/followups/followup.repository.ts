@@ -43,7 +43,7 @@ export async function scheduleNextSteps(
         ${events.map((event) => event.sentAt.toISOString())}::timestamptz[]
       ) with ordinality as e(email_id, sequence_contact_id, sequence_id, step_order, sent_at, n)
     ), enrollment as (
-      select sc.id, sc.status, sc.contact_id, sc.mailbox_id
+      select sc.id, sc.status, sc.contact_id, sc.mailbox_id, sc.workspace_id
       from sequence_contacts sc
       where sc.id in (select sequence_contact_id from event)
       order by sc.id
@@ -56,7 +56,7 @@ export async function scheduleNextSteps(
       order by sent.sequence_id, sent.step_order, s.step_order
     ), planned as (
       select e.n, e.sequence_contact_id, e.sequence_id, e.sent_at, en.status, en.contact_id, en.mailbox_id,
-        ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
+        en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
       from event e
       left join enrollment en on en.id = e.sequence_contact_id
       left join next_step ns on ns.sequence_id = e.sequence_id and ns.sent_order = e.step_order
@@ -71,8 +71,9 @@ export async function scheduleNextSteps(
       where status = 'active' and next_step_id is not null
       order by sequence_contact_id, next_order, n
     ), inserted as (
-      insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id, scheduled_for)
-      select sequence_contact_id, sequence_id, next_step_id, next_order, contact_id, mailbox_id,
+      insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
+        workspace_id, scheduled_for)
+      select sequence_contact_id, sequence_id, next_step_id, next_order, contact_id, mailbox_id, workspace_id,
         sent_at + make_interval(secs => wait_days * ${daySeconds})
       from scheduling
       on conflict (sequence_contact_id, step_order) do nothing

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from '@outflow/config';
 import type { Database } from '@outflow/db';
 import { notFound } from '../http/api-error.js';
+import { inRequestWorkspace } from '../http/workspace.js';
 import { uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
 import { findEmailWithHistory, listEmails } from './email.repository.js';
@@ -31,17 +32,19 @@ export function emailRoutes(deps: { db: Database }): Router {
   router.get('/', async (req, res) => {
     const query = validate(listQuery, req.query, 'query');
     res.json(
-      await listEmails(deps.db, {
-        sequenceId: query.sequence_id,
-        status: query.status,
-        limit: query.limit,
-        cursor: query.cursor,
-      }),
+      await inRequestWorkspace(deps.db, res, (db) =>
+        listEmails(db, {
+          sequenceId: query.sequence_id,
+          status: query.status,
+          limit: query.limit,
+          cursor: query.cursor,
+        }),
+      ),
     );
   });
   router.get('/:id', async (req, res) => {
     const id = validate(uuid, req.params.id, 'email id');
-    const email = await findEmailWithHistory(deps.db, id);
+    const email = await inRequestWorkspace(deps.db, res, (db) => findEmailWithHistory(db, id));
     if (!email) throw notFound('email', id);
     res.json(email);
   });

@@ -1,163 +1,199 @@
-import { sql } from 'kysely';
-import { settleReservation, type Database } from '@outflow/db';
+import { sql, type Transaction } from 'kysely';
+import { settleReservation, type Database, type DB } from '@outflow/db';
 import { ApiError, notFound } from '../http/api-error.js';
+import { conflictingValues, type ContactValues } from './contact-merge.js';
 import type { ContactInput } from './enrollment.schema.js';
 
 export interface EnrollResult {
   contacts_added: number;
   skipped: Array<{ email: string; reason: string }>;
+  /** Known contacts whose stored values were kept over different given ones (see contact-merge.ts). */
+  not_updated: Array<{ email: string; fields: string[] }>;
   enrollments: Array<{ contact_id: string; email: string; sequence_contact_id: string; mailbox_id: string }>;
 }
 
 /**
- * Enrolls contacts in one transaction: creates or updates each contact, skips those already enrolled (never
+ * Enrolls contacts within the caller's transaction (the request's, in its workspace): creates each new contact
+ * and merges known ones by the rule in contact-merge.ts, skips those already enrolled (never
  * enrolled twice) or bounced/unsubscribed, assigns each new enrollment a mailbox by rotation over the sequence's
  * active mailboxes, and schedules step 1 after its wait. The sequence row is locked for the duration, so
  * concurrent requests for one sequence rotate mailboxes correctly and cannot enroll a contact twice.
  */
 export async function enrollContacts(
-  db: Database,
+  trx: Transaction<DB>,
   sequenceId: string,
   contacts: ContactInput[],
   daySeconds: number,
+  updateContacts = false,
 ): Promise<EnrollResult> {
-  return db.transaction().execute(async (trx) => {
-    const sequence = await trx
-      .selectFrom('sequences')
-      .select(['id', 'status', 'mailbox_rotation'])
-      .where('id', '=', sequenceId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!sequence) throw notFound('sequence', sequenceId);
-    if (sequence.status !== 'active') {
-      throw new ApiError(
-        409,
-        'sequence_not_active',
-        `sequence ${sequenceId} is ${sequence.status}; resume it to enroll contacts`,
-      );
-    }
-    const mailboxes = await trx
-      .selectFrom('sequence_mailboxes as sm')
-      .innerJoin('mailboxes as m', 'm.id', 'sm.mailbox_id')
-      .select('m.id')
-      .where('sm.sequence_id', '=', sequenceId)
-      .where('m.status', '=', 'active')
-      .orderBy('sm.position')
-      .execute();
-    if (mailboxes.length === 0) {
-      throw new ApiError(409, 'no_active_mailbox', `sequence ${sequenceId} has no active mailbox to send from`);
-    }
-    const firstStep = await trx
-      .selectFrom('steps')
-      .select(['id', 'step_order', 'wait_days'])
-      .where('sequence_id', '=', sequenceId)
-      .orderBy('step_order')
-      .limit(1)
-      .executeTakeFirstOrThrow();
-
-    const skipped: EnrollResult['skipped'] = [];
-    const unique = new Map<string, ContactInput>();
-    for (const contact of contacts) {
-      const key = contact.email.toLowerCase();
-      if (unique.has(key)) skipped.push({ email: contact.email, reason: 'duplicate in this request' });
-      else unique.set(key, contact);
-    }
-    // Sorted by key so concurrent upserts of overlapping contact lists lock rows in one order (no deadlock).
-    const ordered = [...unique.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, contact]) => contact);
-    const upserted = await trx
-      .insertInto('contacts')
-      .values(
-        ordered.map((contact) => ({
-          email: contact.email,
-          first_name: contact.first_name ?? null,
-          last_name: contact.last_name ?? null,
-          company: contact.company ?? null,
-          fields: JSON.stringify(contact.fields ?? {}),
-        })),
-      )
-      .onConflict((conflict) =>
-        conflict.expression(sql`lower(email)`).doUpdateSet({
-          first_name: sql`coalesce(excluded.first_name, contacts.first_name)`,
-          last_name: sql`coalesce(excluded.last_name, contacts.last_name)`,
-          company: sql`coalesce(excluded.company, contacts.company)`,
-          fields: sql`contacts.fields || excluded.fields`,
-        }),
-      )
-      .returning(['id', 'email', 'status'])
-      .execute();
-
-    const enrolled = new Set(
-      (
-        await trx
-          .selectFrom('sequence_contacts')
-          .select('contact_id')
-          .where('sequence_id', '=', sequenceId)
-          .where(
-            'contact_id',
-            'in',
-            upserted.map((contact) => contact.id),
-          )
-          .execute()
-      ).map((row) => row.contact_id),
+  const sequence = await trx
+    .selectFrom('sequences')
+    .select(['id', 'status', 'mailbox_rotation'])
+    .where('id', '=', sequenceId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!sequence) throw notFound('sequence', sequenceId);
+  if (sequence.status !== 'active') {
+    throw new ApiError(
+      409,
+      'sequence_not_active',
+      `sequence ${sequenceId} is ${sequence.status}; resume it to enroll contacts`,
     );
-    const toEnroll = upserted.filter((contact) => {
-      if (enrolled.has(contact.id)) skipped.push({ email: contact.email, reason: 'already enrolled in this sequence' });
-      else if (contact.status !== 'active')
-        skipped.push({ email: contact.email, reason: `contact is ${contact.status}` });
-      else return true;
-      return false;
-    });
-    if (toEnroll.length === 0) return { contacts_added: 0, skipped, enrollments: [] };
+  }
+  const mailboxes = await trx
+    .selectFrom('sequence_mailboxes as sm')
+    .innerJoin('mailboxes as m', 'm.id', 'sm.mailbox_id')
+    .select('m.id')
+    .where('sm.sequence_id', '=', sequenceId)
+    .where('m.status', '=', 'active')
+    .orderBy('sm.position')
+    .execute();
+  if (mailboxes.length === 0) {
+    throw new ApiError(409, 'no_active_mailbox', `sequence ${sequenceId} has no active mailbox to send from`);
+  }
+  const firstStep = await trx
+    .selectFrom('steps')
+    .select(['id', 'step_order', 'wait_days'])
+    .where('sequence_id', '=', sequenceId)
+    .orderBy('step_order')
+    .limit(1)
+    .executeTakeFirstOrThrow();
 
-    const enrollments = await trx
-      .insertInto('sequence_contacts')
-      .values(
-        toEnroll.map((contact, index) => ({
-          sequence_id: sequenceId,
-          contact_id: contact.id,
-          mailbox_id: mailboxes[(sequence.mailbox_rotation + index) % mailboxes.length]!.id,
-        })),
-      )
-      .returning(['id', 'contact_id', 'mailbox_id'])
-      .execute();
-    await trx
-      .insertInto('email_queues')
-      .values(
-        enrollments.map((enrollment) => ({
-          sequence_contact_id: enrollment.id,
-          sequence_id: sequenceId,
-          step_id: firstStep.id,
-          step_order: firstStep.step_order,
-          contact_id: enrollment.contact_id,
-          mailbox_id: enrollment.mailbox_id,
-          scheduled_for: sql`now() + make_interval(secs => ${firstStep.wait_days * daySeconds})`,
-        })),
-      )
-      .execute();
-    await trx
-      .updateTable('sequences')
-      .set({ mailbox_rotation: sequence.mailbox_rotation + enrollments.length })
-      .where('id', '=', sequenceId)
-      .execute();
-    const emailById = new Map(toEnroll.map((contact) => [contact.id, contact.email]));
-    return {
-      contacts_added: enrollments.length,
-      skipped,
-      enrollments: enrollments.map((enrollment) => ({
-        contact_id: enrollment.contact_id,
-        email: emailById.get(enrollment.contact_id)!,
-        sequence_contact_id: enrollment.id,
-        mailbox_id: enrollment.mailbox_id,
+  const skipped: EnrollResult['skipped'] = [];
+  const unique = new Map<string, ContactInput>();
+  for (const contact of contacts) {
+    const key = contact.email.toLowerCase();
+    if (unique.has(key)) skipped.push({ email: contact.email, reason: 'duplicate in this request' });
+    else unique.set(key, contact);
+  }
+  // Sorted by key so concurrent upserts of overlapping contact lists lock rows in one order (no deadlock).
+  const ordered = [...unique.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, contact]) => contact);
+  // The known ones, locked in the same order, to tell the caller which given values were not applied.
+  const stored = await trx
+    .selectFrom('contacts')
+    .select(['email', 'first_name', 'last_name', 'company', 'fields'])
+    .where(
+      sql`lower(email)`,
+      'in',
+      ordered.map((contact) => contact.email.toLowerCase()),
+    )
+    .orderBy(sql`lower(email)`)
+    .forUpdate()
+    .execute();
+  const storedByEmail = new Map(stored.map((row) => [row.email.toLowerCase(), row]));
+  const notUpdated: EnrollResult['not_updated'] = [];
+  for (const contact of ordered) {
+    const known = storedByEmail.get(contact.email.toLowerCase());
+    const fields = known ? conflictingValues(known as ContactValues, contact) : [];
+    if (fields.length > 0) notUpdated.push({ email: contact.email, fields });
+  }
+  const upserted = await trx
+    .insertInto('contacts')
+    .values(
+      ordered.map((contact) => ({
+        email: contact.email,
+        first_name: contact.first_name ?? null,
+        last_name: contact.last_name ?? null,
+        company: contact.company ?? null,
+        fields: JSON.stringify(contact.fields ?? {}),
       })),
-    };
+    )
+    .onConflict((conflict) =>
+      conflict.expression(sql`workspace_id, lower(email)`).doUpdateSet(
+        updateContacts
+          ? {
+              first_name: sql`coalesce(excluded.first_name, contacts.first_name)`,
+              last_name: sql`coalesce(excluded.last_name, contacts.last_name)`,
+              company: sql`coalesce(excluded.company, contacts.company)`,
+              fields: sql`contacts.fields || excluded.fields`,
+            }
+          : {
+              first_name: sql`coalesce(contacts.first_name, excluded.first_name)`,
+              last_name: sql`coalesce(contacts.last_name, excluded.last_name)`,
+              company: sql`coalesce(contacts.company, excluded.company)`,
+              fields: sql`excluded.fields || contacts.fields`,
+            },
+      ),
+    )
+    .returning(['id', 'email', 'status'])
+    .execute();
+
+  const enrolled = new Set(
+    (
+      await trx
+        .selectFrom('sequence_contacts')
+        .select('contact_id')
+        .where('sequence_id', '=', sequenceId)
+        .where(
+          'contact_id',
+          'in',
+          upserted.map((contact) => contact.id),
+        )
+        .execute()
+    ).map((row) => row.contact_id),
+  );
+  const toEnroll = upserted.filter((contact) => {
+    if (enrolled.has(contact.id)) skipped.push({ email: contact.email, reason: 'already enrolled in this sequence' });
+    else if (contact.status !== 'active')
+      skipped.push({ email: contact.email, reason: `contact is ${contact.status}` });
+    else return true;
+    return false;
   });
+  const not_updated = updateContacts ? [] : notUpdated;
+  if (toEnroll.length === 0) return { contacts_added: 0, skipped, not_updated, enrollments: [] };
+
+  const enrollments = await trx
+    .insertInto('sequence_contacts')
+    .values(
+      toEnroll.map((contact, index) => ({
+        sequence_id: sequenceId,
+        contact_id: contact.id,
+        mailbox_id: mailboxes[(sequence.mailbox_rotation + index) % mailboxes.length]!.id,
+      })),
+    )
+    .returning(['id', 'contact_id', 'mailbox_id'])
+    .execute();
+  await trx
+    .insertInto('email_queues')
+    .values(
+      enrollments.map((enrollment) => ({
+        sequence_contact_id: enrollment.id,
+        sequence_id: sequenceId,
+        step_id: firstStep.id,
+        step_order: firstStep.step_order,
+        contact_id: enrollment.contact_id,
+        mailbox_id: enrollment.mailbox_id,
+        scheduled_for: sql`now() + make_interval(secs => ${firstStep.wait_days * daySeconds})`,
+      })),
+    )
+    .execute();
+  await trx
+    .updateTable('sequences')
+    .set({ mailbox_rotation: sequence.mailbox_rotation + enrollments.length })
+    .where('id', '=', sequenceId)
+    .execute();
+  const emailById = new Map(toEnroll.map((contact) => [contact.id, contact.email]));
+  return {
+    contacts_added: enrollments.length,
+    skipped,
+    not_updated,
+    enrollments: enrollments.map((enrollment) => ({
+      contact_id: enrollment.contact_id,
+      email: emailById.get(enrollment.contact_id)!,
+      sequence_contact_id: enrollment.id,
+      mailbox_id: enrollment.mailbox_id,
+    })),
+  };
 }
 
+/** The sequence's enrollments, a page at a time; undefined when there is no such sequence. */
 export async function listEnrollments(
   db: Database,
   sequenceId: string,
   page: { limit: number; cursor?: string | undefined },
 ) {
+  const exists = await db.selectFrom('sequences').select('id').where('id', '=', sequenceId).executeTakeFirst();
+  if (!exists) return undefined;
   let query = db
     .selectFrom('sequence_contacts as sc')
     .innerJoin('contacts as c', 'c.id', 'sc.contact_id')
@@ -194,33 +230,31 @@ export async function listEnrollments(
  * Unenrolls a contact: the enrollment is cancelled and every email not yet handed to SMTP is cancelled with it
  * (a claimed one gives its capacity reservation back). Returns undefined when the contact is not enrolled.
  */
-export async function unenrollContact(db: Database, sequenceId: string, contactId: string) {
-  return db.transaction().execute(async (trx) => {
-    const enrollment = await trx
-      .selectFrom('sequence_contacts')
-      .select(['id', 'status'])
-      .where('sequence_id', '=', sequenceId)
-      .where('contact_id', '=', contactId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!enrollment) return undefined;
-    if (enrollment.status === 'active') {
-      await trx.updateTable('sequence_contacts').set({ status: 'cancelled' }).where('id', '=', enrollment.id).execute();
-    }
-    const cancelled = await trx
-      .updateTable('email_queues')
-      .set({ status: 'cancelled', lease_expires_at: null })
-      .where('sequence_contact_id', '=', enrollment.id)
-      .where('status', 'in', ['scheduled', 'queued', 'retry_pending'])
-      .returning(['mailbox_id', 'capacity_day', 'claim_token'])
-      .execute();
-    const releases = cancelled.filter((row) => row.claim_token && row.capacity_day);
-    for (const release of releases) {
-      await settleReservation(trx, { mailboxId: release.mailbox_id, day: release.capacity_day!, sent: false });
-    }
-    return {
-      status: enrollment.status === 'active' ? 'cancelled' : enrollment.status,
-      cancelled_emails: cancelled.length,
-    };
-  });
+export async function unenrollContact(trx: Transaction<DB>, sequenceId: string, contactId: string) {
+  const enrollment = await trx
+    .selectFrom('sequence_contacts')
+    .select(['id', 'status'])
+    .where('sequence_id', '=', sequenceId)
+    .where('contact_id', '=', contactId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!enrollment) return undefined;
+  if (enrollment.status === 'active') {
+    await trx.updateTable('sequence_contacts').set({ status: 'cancelled' }).where('id', '=', enrollment.id).execute();
+  }
+  const cancelled = await trx
+    .updateTable('email_queues')
+    .set({ status: 'cancelled', lease_expires_at: null })
+    .where('sequence_contact_id', '=', enrollment.id)
+    .where('status', 'in', ['scheduled', 'queued', 'retry_pending'])
+    .returning(['mailbox_id', 'capacity_day', 'claim_token'])
+    .execute();
+  const releases = cancelled.filter((row) => row.claim_token && row.capacity_day);
+  for (const release of releases) {
+    await settleReservation(trx, { mailboxId: release.mailbox_id, day: release.capacity_day!, sent: false });
+  }
+  return {
+    status: enrollment.status === 'active' ? 'cancelled' : enrollment.status,
+    cancelled_emails: cancelled.length,
+  };
 }

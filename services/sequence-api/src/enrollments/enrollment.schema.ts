@@ -28,6 +28,8 @@ export const contactInputSchema = z
 export const enrollSchema = z
   .object({
     contacts: z.array(contactInputSchema).min(1, 'needs at least one contact').max(1_000, 'at most 1000 per request'),
+    /** Overwrite the stored values of known contacts with the given ones (default: stored values stay). */
+    update_contacts: z.boolean().default(false),
   })
   .strict();
 

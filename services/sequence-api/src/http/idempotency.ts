@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import { sql, type Transaction } from 'kysely';
+import { inWorkspace, type Database, type DB } from '@outflow/db';
 import type { Logger } from '@outflow/telemetry';
 import { ApiError } from './api-error.js';
+import { requestWorkspace } from './workspace.js';
 
 /**
  * Idempotency-Key for create calls. The first request with a key is processed and its answer stored (unless it
@@ -28,48 +29,58 @@ export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
       throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1 to 255 characters');
     }
     const apiKeyId = res.locals['apiKeyId'] as string;
+    const workspaceId = requestWorkspace(res);
     const path = req.originalUrl.split('?')[0]!;
     const requestHash = createHash('sha256')
       .update(`${req.method} ${path}\n${JSON.stringify(req.body ?? null)}`)
       .digest('hex');
-    const claimed = await db
-      .insertInto('idempotency_keys')
-      .values({ api_key_id: apiKeyId, key, method: req.method, path, request_hash: requestHash })
-      .onConflict((conflict) =>
-        conflict
-          .columns(['api_key_id', 'key'])
-          .doUpdateSet({
-            method: req.method,
-            path,
-            request_hash: requestHash,
-            status_code: null,
-            response: null,
-            created_at: sql<Date>`now()`,
-          })
-          .where((row) =>
-            row.or([
-              row('idempotency_keys.created_at', '<', sql<Date>`now() - make_interval(secs => ${keyLifetimeSeconds})`),
-              row.and([
-                row('idempotency_keys.status_code', 'is', null),
+    const claimed = await inWorkspace(db, workspaceId, async (trx) => {
+      const row = await trx
+        .insertInto('idempotency_keys')
+        .values({ api_key_id: apiKeyId, key, method: req.method, path, request_hash: requestHash })
+        .onConflict((conflict) =>
+          conflict
+            .columns(['api_key_id', 'key'])
+            .doUpdateSet({
+              method: req.method,
+              path,
+              request_hash: requestHash,
+              status_code: null,
+              response: null,
+              created_at: sql<Date>`now()`,
+            })
+            .where((row) =>
+              row.or([
                 row(
                   'idempotency_keys.created_at',
                   '<',
-                  sql<Date>`now() - make_interval(secs => ${abandonedAfterSeconds})`,
+                  sql<Date>`now() - make_interval(secs => ${keyLifetimeSeconds})`,
                 ),
+                row.and([
+                  row('idempotency_keys.status_code', 'is', null),
+                  row(
+                    'idempotency_keys.created_at',
+                    '<',
+                    sql<Date>`now() - make_interval(secs => ${abandonedAfterSeconds})`,
+                  ),
+                ]),
               ]),
-            ]),
-          ),
-      )
-      .returning('key')
-      .executeTakeFirst();
-    if (claimed) await deleteSomeExpiredKeys(db);
-    if (!claimed) {
-      const first = await db
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'status_code', 'response'])
-        .where('api_key_id', '=', apiKeyId)
-        .where('key', '=', key)
+            ),
+        )
+        .returning('key')
         .executeTakeFirst();
+      if (row) await deleteSomeExpiredKeys(trx);
+      return row;
+    });
+    if (!claimed) {
+      const first = await inWorkspace(db, workspaceId, (trx) =>
+        trx
+          .selectFrom('idempotency_keys')
+          .select(['request_hash', 'status_code', 'response'])
+          .where('api_key_id', '=', apiKeyId)
+          .where('key', '=', key)
+          .executeTakeFirst(),
+      );
       if (!first)
         throw new ApiError(409, 'request_in_progress', 'a request with this Idempotency-Key just failed; retry it');
       if (first.request_hash !== requestHash) {
@@ -86,15 +97,16 @@ export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
     const send = res.json.bind(res);
     res.json = (body: unknown) => {
       const status = res.statusCode;
-      const store =
+      const store = inWorkspace(db, workspaceId, async (trx): Promise<unknown> =>
         status >= 500
-          ? db.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('key', '=', key).execute()
-          : db
+          ? trx.deleteFrom('idempotency_keys').where('api_key_id', '=', apiKeyId).where('key', '=', key).execute()
+          : trx
               .updateTable('idempotency_keys')
               .set({ status_code: status, response: JSON.stringify(body) })
               .where('api_key_id', '=', apiKeyId)
               .where('key', '=', key)
-              .execute();
+              .execute(),
+      );
       store.then(
         () => send(body),
         (error: unknown) => {
@@ -108,7 +120,7 @@ export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {
   };
 }
 
-async function deleteSomeExpiredKeys(db: Database): Promise<void> {
+async function deleteSomeExpiredKeys(db: Database | Transaction<DB>): Promise<void> {
   await sql`
     delete from idempotency_keys where ctid = any (array(
       select ctid from idempotency_keys

@@ -6,6 +6,7 @@ import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from
 import { ApiError, notFound } from '../http/api-error.js';
 import { uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
+import { inRequestWorkspace } from '../http/workspace.js';
 import { createMailboxSchema, updateMailboxSchema } from './mailbox.schema.js';
 import { findMailboxById, insertMailbox, listMailboxes, updateMailbox } from './mailbox.repository.js';
 
@@ -69,22 +70,20 @@ export function mailboxRoutes(deps: {
     await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
     // The id is chosen here: the password is bound to it before the row exists.
     const mailboxId = randomUUID();
-    const created = await insertMailbox(deps.db, {
-      id: mailboxId,
-      ...body,
-      ...passwordColumns(mailboxId, smtp_password),
-    });
+    const created = await inRequestWorkspace(deps.db, res, (db) =>
+      insertMailbox(db, { id: mailboxId, ...body, ...passwordColumns(mailboxId, smtp_password) }),
+    );
     const { id, email, daily_capacity, status, time_zone } = created;
     res.status(201).json({ id, email, daily_capacity, status, time_zone });
   });
 
   router.get('/', async (_req, res) => {
-    res.json({ mailboxes: await listMailboxes(deps.db) });
+    res.json({ mailboxes: await inRequestWorkspace(deps.db, res, (db) => listMailboxes(db)) });
   });
 
   router.get('/:id', async (req, res) => {
     const id = validate(uuid, req.params.id, 'mailbox id');
-    const mailbox = await findMailboxById(deps.db, id, deps.daySeconds);
+    const mailbox = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
     if (!mailbox) throw notFound('mailbox', id);
     res.json(present(mailbox));
   });
@@ -94,7 +93,7 @@ export function mailboxRoutes(deps: {
     const { smtp_password, ...changes } = validate(updateMailboxSchema, req.body);
     refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
     if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
-      const current = await findMailboxById(deps.db, id, deps.daySeconds);
+      const current = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
       if (!current) throw notFound('mailbox', id);
       await refuseForbiddenTarget(
         deps.smtpTargets,
@@ -103,8 +102,11 @@ export function mailboxRoutes(deps: {
       );
     }
     const update: MailboxUpdate = { ...changes, ...passwordColumns(id, smtp_password) };
-    if (!(await updateMailbox(deps.db, id, update))) throw notFound('mailbox', id);
-    res.json(present((await findMailboxById(deps.db, id, deps.daySeconds))!));
+    const updated = await inRequestWorkspace(deps.db, res, async (trx) =>
+      (await updateMailbox(trx, id, update)) ? findMailboxById(trx, id, deps.daySeconds) : undefined,
+    );
+    if (!updated) throw notFound('mailbox', id);
+    res.json(present(updated));
   });
 
   return router;

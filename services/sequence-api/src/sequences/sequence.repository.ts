@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import { sql, type Transaction } from 'kysely';
+import type { Database, DB } from '@outflow/db';
 import type { z } from '@outflow/config';
 import type { createSequenceSchema } from './sequence.schema.js';
 
@@ -14,44 +14,42 @@ export async function findUnknownMailboxIds(db: Database, ids: string[]): Promis
 
 /** The sequence, its steps (numbered from 1 in the given order) and its mailboxes, in one transaction. */
 export async function insertSequence(
-  db: Database,
+  trx: Transaction<DB>,
   sequence: NewSequence,
 ): Promise<{ id: string; name: string; step_count: number }> {
-  return db.transaction().execute(async (trx) => {
-    const created = await trx
-      .insertInto('sequences')
-      .values({
-        name: sequence.name,
-        open_tracking_enabled: sequence.open_tracking_enabled,
-        click_tracking_enabled: sequence.click_tracking_enabled,
-      })
-      .returning(['id', 'name'])
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('steps')
-      .values(
-        sequence.steps.map((step, index) => ({
-          sequence_id: created.id,
-          step_order: index + 1,
-          subject: step.subject,
-          content: step.content,
-          content_format: step.content_format,
-          wait_days: step.wait_days,
-        })),
-      )
-      .execute();
-    await trx
-      .insertInto('sequence_mailboxes')
-      .values(
-        sequence.mailbox_ids.map((mailboxId, position) => ({
-          sequence_id: created.id,
-          mailbox_id: mailboxId,
-          position,
-        })),
-      )
-      .execute();
-    return { ...created, step_count: sequence.steps.length };
-  });
+  const created = await trx
+    .insertInto('sequences')
+    .values({
+      name: sequence.name,
+      open_tracking_enabled: sequence.open_tracking_enabled,
+      click_tracking_enabled: sequence.click_tracking_enabled,
+    })
+    .returning(['id', 'name'])
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('steps')
+    .values(
+      sequence.steps.map((step, index) => ({
+        sequence_id: created.id,
+        step_order: index + 1,
+        subject: step.subject,
+        content: step.content,
+        content_format: step.content_format,
+        wait_days: step.wait_days,
+      })),
+    )
+    .execute();
+  await trx
+    .insertInto('sequence_mailboxes')
+    .values(
+      sequence.mailbox_ids.map((mailboxId, position) => ({
+        sequence_id: created.id,
+        mailbox_id: mailboxId,
+        position,
+      })),
+    )
+    .execute();
+  return { ...created, step_count: sequence.steps.length };
 }
 
 export async function findSequenceDetail(db: Database, id: string) {

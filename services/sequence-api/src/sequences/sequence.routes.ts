@@ -5,6 +5,7 @@ import { renderEmail, TemplateError } from '@outflow/templates';
 import { ApiError, notFound } from '../http/api-error.js';
 import { uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
+import { inRequestWorkspace } from '../http/workspace.js';
 import { createSequenceSchema } from './sequence.schema.js';
 import { findSequenceDetail, findUnknownMailboxIds, insertSequence, setSequenceStatus } from './sequence.repository.js';
 
@@ -21,7 +22,7 @@ export function sequenceRoutes(deps: { db: Database }): Router {
 
   router.post('/', async (req, res) => {
     const body = validate(createSequenceSchema, req.body);
-    const unknown = await findUnknownMailboxIds(deps.db, body.mailbox_ids);
+    const unknown = await inRequestWorkspace(deps.db, res, (db) => findUnknownMailboxIds(db, body.mailbox_ids));
     if (unknown.length > 0) {
       throw new ApiError(
         400,
@@ -49,12 +50,13 @@ export function sequenceRoutes(deps: { db: Database }): Router {
       }
     }
     if (problems.length > 0) throw new ApiError(400, 'invalid_request', 'a step does not render', problems);
-    res.status(201).json(await insertSequence(deps.db, body));
+    // Checked again by the insert's policy: a mailbox of another workspace cannot be linked even by a race.
+    res.status(201).json(await inRequestWorkspace(deps.db, res, (trx) => insertSequence(trx, body)));
   });
 
   router.get('/:id', async (req, res) => {
     const id = validate(uuid, req.params.id, 'sequence id');
-    const sequence = await findSequenceDetail(deps.db, id);
+    const sequence = await inRequestWorkspace(deps.db, res, (db) => findSequenceDetail(db, id));
     if (!sequence) throw notFound('sequence', id);
     res.json(sequence);
   });
@@ -65,8 +67,11 @@ export function sequenceRoutes(deps: { db: Database }): Router {
   ] as const) {
     router.post(`/:id/${action}`, async (req, res) => {
       const id = validate(uuid, req.params.id, 'sequence id');
-      if (!(await setSequenceStatus(deps.db, id, status))) throw notFound('sequence', id);
-      res.json(await findSequenceDetail(deps.db, id));
+      const changed = await inRequestWorkspace(deps.db, res, async (trx) =>
+        (await setSequenceStatus(trx, id, status)) ? findSequenceDetail(trx, id) : undefined,
+      );
+      if (!changed) throw notFound('sequence', id);
+      res.json(changed);
     });
   }
 
