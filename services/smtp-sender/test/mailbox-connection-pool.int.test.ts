@@ -10,6 +10,16 @@ import { classifySmtpError } from '../src/smtp/smtp-failure.js';
 /** These tests' SMTP servers run on this machine: development's policy, which allows them. */
 const anyTarget = { anyTarget: true, ports: new Set<number>(), networks: [] };
 
+/** A pool of one plain connection to a sink, without credentials. */
+const oneConnectionTo = (sink: SmtpSink, timeoutMs: number) => ({
+  host: sink.host,
+  port: sink.port,
+  secure: false,
+  targets: anyTarget,
+  size: 1,
+  timeoutMs,
+});
+
 describe('MailboxConnectionPool against a real SMTP server', () => {
   let sink: SmtpSink;
   let pool: MailboxConnectionPool;
@@ -123,14 +133,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
     const quiet = await startSmtpSink();
     // A short socket timeout: the reserved connection sits idle (as while the email is marked sending) and the
     // client closes it.
-    const shortLived = new MailboxConnectionPool({
-      host: quiet.host,
-      port: quiet.port,
-      secure: false,
-      targets: anyTarget,
-      size: 1,
-      timeoutMs: 200,
-    });
+    const shortLived = new MailboxConnectionPool(oneConnectionTo(quiet, 200));
     try {
       const slot = await shortLived.reserve();
       expect(quiet.connections().open).toBe(1);
@@ -149,15 +152,7 @@ describe('MailboxConnectionPool against a real SMTP server', () => {
   it('fails that send as before when no other connection comes within the SMTP timeout (its lease is running)', async () => {
     const quiet = await startSmtpSink();
     const budget = new ConnectionBudget(1);
-    const settings = {
-      host: quiet.host,
-      port: quiet.port,
-      secure: false,
-      targets: anyTarget,
-      size: 1,
-      timeoutMs: 200,
-      budget,
-    };
+    const settings = { ...oneConnectionTo(quiet, 200), budget };
     const first = new MailboxConnectionPool(settings);
     // The other mailbox's connection outlives the test's waits: its slot stays taken until it is released.
     const other = new MailboxConnectionPool({ ...settings, timeoutMs: 10_000 });
