@@ -42,6 +42,11 @@ const typeParsers = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/** The connection option that starts every session as `role` (fails to connect when the login may not take it). */
+function startAs(role: string | undefined): { options?: string } {
+  return role ? { options: `-c role=${role}` } : {};
+}
+
 export function createDb(options: CreateDbOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -49,7 +54,7 @@ export function createDb(options: CreateDbOptions): Database {
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     types: typeParsers,
-    ...(options.role ? { options: `-c role=${options.role}` } : {}),
+    ...startAs(options.role),
   });
   pool.on('error', (error) => options.onPoolError?.(error));
   // The pool listens for errors only on idle clients. A connection that dies while checked out (between two
@@ -82,7 +87,7 @@ export async function assertDatabaseReachable(url: string, timeoutMs = 5_000, ro
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: timeoutMs,
-    ...(role ? { options: `-c role=${role}` } : {}),
+    ...startAs(role),
   });
   client.on('error', () => undefined);
   try {

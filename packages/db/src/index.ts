@@ -24,7 +24,6 @@ export {
   apiKeyScopes,
   authenticateApiKey,
   createApiKey,
-  findActiveApiKey,
   hashApiKey,
   listApiKeys,
   revokeApiKey,

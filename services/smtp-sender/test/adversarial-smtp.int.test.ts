@@ -3,7 +3,12 @@ import { rootCertificates } from 'node:tls';
 import { defaultSmtpPorts, smtpTargetEnv, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { createTestCertificates, startSmtpSink, type SmtpSink, type TestCertificates } from '@outflow/stack';
 import { composeMessage } from '../src/smtp/compose-message.js';
-import { MailboxConnectionPool, type PoolSettings, type SendError } from '../src/smtp/mailbox-connection-pool.js';
+import {
+  MailboxConnectionPool,
+  trustingAuthorities,
+  type PoolSettings,
+  type SendError,
+} from '../src/smtp/mailbox-connection-pool.js';
 import { classifySmtpError } from '../src/smtp/smtp-failure.js';
 
 /**
@@ -75,7 +80,7 @@ describe('the SMTP connection refuses what it must not do', () => {
         host: 'localhost',
         port: tlsSink.port,
         auth: { user: 'careful', pass: 'secret' },
-        ca: [...rootCertificates, certificates.ca],
+        secureContext: trustingAuthorities([...rootCertificates, certificates.ca]),
       },
       'trusted@example.com',
     );
@@ -95,7 +100,7 @@ describe('the SMTP connection refuses what it must not do', () => {
           host: '127.0.0.1',
           port: misnamed.port,
           auth: { user: 'careful', pass: 'secret' },
-          ca: [...rootCertificates, elsewhere.ca],
+          secureContext: trustingAuthorities([...rootCertificates, elsewhere.ca]),
         },
         'wrong-name@example.com',
       );
@@ -132,7 +137,12 @@ describe('the SMTP connection refuses what it must not do', () => {
       networks: smtpTargetEnv.SMTP_ALLOWED_NETWORKS.parse('127.0.0.1/32'),
     };
     const outcome = await attempt(
-      { host: '127.0.0.1', port: tlsSink.port, targets: relay, ca: [...rootCertificates, certificates.ca] },
+      {
+        host: '127.0.0.1',
+        port: tlsSink.port,
+        targets: relay,
+        secureContext: trustingAuthorities([...rootCertificates, certificates.ca]),
+      },
       'relay@example.com',
     );
     expect(outcome.error).toBeUndefined();

@@ -2,7 +2,7 @@ import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findActiveApiKey } from '@outflow/db';
+import { authenticateApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { spawnTypeScript } from '@outflow/stack';
 
@@ -41,13 +41,17 @@ describe('pnpm outflow (a real process)', () => {
     expect(created.code).toBe(0);
     const key = created.output.trim().split('\n').at(-1)!;
     expect(key).toMatch(/^ofk_[A-Za-z0-9_-]{43}$/);
-    const stored = await findActiveApiKey(database.db, key);
+    const stored = await database.db
+      .selectFrom('api_keys')
+      .select(['id', 'name'])
+      .where('id', '=', (await authenticateApiKey(database.db, key))!.id)
+      .executeTakeFirst();
     expect(stored?.name).toBe('ci');
     const listed = await run(['api-key', 'list']);
     expect(listed.output).toContain(`${stored!.id}  ${key.slice(0, 10)}…  ci`);
     expect(listed.output).not.toContain(key);
     expect((await run(['api-key', 'revoke', stored!.id])).code).toBe(0);
-    expect(await findActiveApiKey(database.db, key)).toBeUndefined();
+    expect(await authenticateApiKey(database.db, key)).toBeUndefined();
   });
 
   it('creates workspaces and keys confined to one, with a scope and an expiry', async () => {

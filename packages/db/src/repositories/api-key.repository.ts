@@ -74,17 +74,6 @@ export async function authenticateApiKey(db: Kysely<DB>, key: string): Promise<A
   return row && { id: row.id, workspaceId: row.workspace_id, scopes: row.scopes, expired: row.expired };
 }
 
-/** The active (not revoked) key with this value, if any. */
-export async function findActiveApiKey(db: Kysely<DB>, key: string): Promise<{ id: string; name: string } | undefined> {
-  if (!key.startsWith(KEY_PREFIX)) return undefined;
-  return db
-    .selectFrom('api_keys')
-    .select(['id', 'name'])
-    .where('key_hash', '=', hashApiKey(key))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-}
-
 export async function listApiKeys(db: Kysely<DB>) {
   return db
     .selectFrom('api_keys')

@@ -68,25 +68,7 @@ export async function enrollContacts(
   }
   // Sorted by key so concurrent upserts of overlapping contact lists lock rows in one order (no deadlock).
   const ordered = [...unique.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, contact]) => contact);
-  // The known ones, locked in the same order, to tell the caller which given values were not applied.
-  const stored = await trx
-    .selectFrom('contacts')
-    .select(['email', 'first_name', 'last_name', 'company', 'fields'])
-    .where(
-      sql`lower(email)`,
-      'in',
-      ordered.map((contact) => contact.email.toLowerCase()),
-    )
-    .orderBy(sql`lower(email)`)
-    .forUpdate()
-    .execute();
-  const storedByEmail = new Map(stored.map((row) => [row.email.toLowerCase(), row]));
-  const notUpdated: EnrollResult['not_updated'] = [];
-  for (const contact of ordered) {
-    const known = storedByEmail.get(contact.email.toLowerCase());
-    const fields = known ? conflictingValues(known as ContactValues, contact) : [];
-    if (fields.length > 0) notUpdated.push({ email: contact.email, fields });
-  }
+  const not_updated = updateContacts ? [] : await valuesKeptOver(trx, ordered);
   const upserted = await trx
     .insertInto('contacts')
     .values(
@@ -139,7 +121,6 @@ export async function enrollContacts(
     else return true;
     return false;
   });
-  const not_updated = updateContacts ? [] : notUpdated;
   if (toEnroll.length === 0) return { contacts_added: 0, skipped, not_updated, enrollments: [] };
 
   const enrollments = await trx
@@ -184,6 +165,30 @@ export async function enrollContacts(
       mailbox_id: enrollment.mailbox_id,
     })),
   };
+}
+
+/**
+ * The given values that known contacts' stored ones will win over (contact-merge.ts), reading those contacts
+ * locked in the order of `ordered` (the upsert's order, so concurrent requests cannot deadlock).
+ */
+async function valuesKeptOver(trx: Transaction<DB>, ordered: ContactInput[]): Promise<EnrollResult['not_updated']> {
+  const stored = await trx
+    .selectFrom('contacts')
+    .select(['email', 'first_name', 'last_name', 'company', 'fields'])
+    .where(
+      sql`lower(email)`,
+      'in',
+      ordered.map((contact) => contact.email.toLowerCase()),
+    )
+    .orderBy(sql`lower(email)`)
+    .forUpdate()
+    .execute();
+  const storedByEmail = new Map(stored.map((row) => [row.email.toLowerCase(), row]));
+  return ordered.flatMap((contact) => {
+    const known = storedByEmail.get(contact.email.toLowerCase());
+    const fields = known ? conflictingValues(known as ContactValues, contact) : [];
+    return fields.length > 0 ? [{ email: contact.email, fields }] : [];
+  });
 }
 
 /** The sequence's enrollments, a page at a time; undefined when there is no such sequence. */

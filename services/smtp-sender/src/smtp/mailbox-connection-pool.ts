@@ -1,3 +1,4 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { resolveSmtpTarget, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ConnectionBudget, type IdleConnection } from './connection-budget.js';
@@ -16,8 +17,8 @@ export interface PoolSettings {
   timeoutMs: number;
   /** Where connections may go: checked on every connect, which goes to the address that was checked. */
   targets: SmtpTargetPolicy;
-  /** Certificate authorities TLS trusts (PEM). Default: Node's bundled roots. */
-  ca?: readonly string[];
+  /** The authorities TLS trusts (see trustingAuthorities). Default: Node's bundled roots. */
+  secureContext?: SecureContext;
   /** Shared by every mailbox's pool of the process. Default: no limit across pools. */
   budget?: ConnectionBudget;
 }
@@ -36,6 +37,14 @@ export interface ConnectionSlot {
   send(envelope: { from: string; to: string[] }, raw: Buffer): Promise<{ response: string }>;
   /** Gives the connection back unused (a no-op once send was called). */
   release(): void;
+}
+
+/**
+ * A TLS context that trusts these certificate authorities (PEM), built once for every connection: given as `ca`
+ * to each connect instead, Node would parse all of them again for every connection.
+ */
+export function trustingAuthorities(ca: readonly string[]): SecureContext {
+  return createSecureContext({ ca: [...ca], minVersion: 'TLSv1.2' });
 }
 
 /** How many times one send may move to another connection because its own had closed before the send. */
@@ -201,7 +210,7 @@ export class MailboxConnectionPool {
   }
 
   private async connect(): Promise<SMTPConnection> {
-    const { host, port, secure, auth, timeoutMs, targets, ca } = this.settings;
+    const { host, port, secure, auth, timeoutMs, targets, secureContext } = this.settings;
     // Checked again at every connect, not only when the mailbox was saved: DNS may have changed since.
     const target = await resolveSmtpTarget(host, port, targets);
     const connection = new SMTPConnection({
@@ -214,7 +223,7 @@ export class MailboxConnectionPool {
         minVersion: 'TLSv1.2',
         // SNI and the certificate check use the name the user gave, not the address connected to.
         ...(target.servername ? { servername: target.servername } : {}),
-        ...(ca ? { ca: [...ca] } : {}),
+        ...(secureContext ? { secureContext } : {}),
       },
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,

@@ -1,7 +1,7 @@
 import { smtpPasswordBinding, type OutflowMode, type SecretBox } from '@outflow/config';
 import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ConnectionBudget } from './connection-budget.js';
-import { MailboxConnectionPool } from './mailbox-connection-pool.js';
+import { MailboxConnectionPool, trustingAuthorities } from './mailbox-connection-pool.js';
 
 export interface MailboxSmtpSettings {
   id: string;
@@ -53,6 +53,7 @@ export function createTransportPool(options: {
 }): TransportPool {
   const pools = new Map<string, { version: number; pool: MailboxConnectionPool }>();
   const budget = new ConnectionBudget(options.maxConnections);
+  const secureContext = options.ca ? trustingAuthorities(options.ca) : undefined;
   return {
     get(mailbox) {
       const version = mailbox.updated_at.getTime();
@@ -76,7 +77,7 @@ export function createTransportPool(options: {
         size: options.poolSize,
         timeoutMs: options.timeoutMs,
         targets: options.targets,
-        ...(options.ca ? { ca: options.ca } : {}),
+        ...(secureContext ? { secureContext } : {}),
         budget,
       });
       pools.set(mailbox.id, { version, pool });
