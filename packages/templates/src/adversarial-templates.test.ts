@@ -31,6 +31,18 @@ const slowerThanPlainAtMost = 4;
 const fill = (unit: string) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
 /**
+ * The CPU time `work` took in this process (every thread: V8's collector too), not the wall time: the test files
+ * run side by side on two cores, and there a render waited for a core for as long as it ran (54.6 ms measured for
+ * a 15 ms render in a fresh-clone CI run). CPU time is what the sender pays per email.
+ */
+async function cpuMs(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1_000;
+}
+
+/**
  * The fastest of three renders, each of a template new to the process (a parsed template is cached), so a
  * pause of the machine cannot fail the test but a render that grows faster than its input does.
  */
@@ -39,13 +51,14 @@ let rendered = 0; // each render's template is new to the process: the parse is 
 async function fastestRenderMs(content: string, format: ContentFormat, who = contact): Promise<number> {
   let fastest = Infinity;
   for (let run = 0; run < 3; run += 1) {
-    const started = performance.now();
-    await renderEmail({ subject: 'Hi {{ first_name }}', content: `${content} ${(rendered += 1)}`, format }, who).catch(
-      (error: unknown) => {
-        if (!(error instanceof TemplateError)) throw error;
-      },
+    const ms = await cpuMs(() =>
+      renderEmail({ subject: 'Hi {{ first_name }}', content: `${content} ${(rendered += 1)}`, format }, who).catch(
+        (error: unknown) => {
+          if (!(error instanceof TemplateError)) throw error;
+        },
+      ),
     );
-    fastest = Math.min(fastest, performance.now() - started);
+    fastest = Math.min(fastest, ms);
   }
   return fastest;
 }
@@ -54,11 +67,12 @@ async function fastestRenderMs(content: string, format: ContentFormat, who = con
 async function fastestParsedRenderMs(template: EmailTemplate, who: MergeContact): Promise<number> {
   let fastest = Infinity;
   for (let run = 0; run < 3; run += 1) {
-    const started = performance.now();
-    await renderEmail(template, who).catch((error: unknown) => {
-      if (!(error instanceof TemplateError)) throw error;
-    });
-    fastest = Math.min(fastest, performance.now() - started);
+    const ms = await cpuMs(() =>
+      renderEmail(template, who).catch((error: unknown) => {
+        if (!(error instanceof TemplateError)) throw error;
+      }),
+    );
+    fastest = Math.min(fastest, ms);
   }
   return fastest;
 }
