@@ -26,6 +26,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // A migration is frozen history: it never imports another one (whose code may change) or the package's code.
+    files: ['packages/db/src/migrations/2*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['./*', '../*'], message: 'a migration stands alone: write out what it runs' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

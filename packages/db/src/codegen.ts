@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The committed output of kysely-codegen: the kysely `DB` type, generated from the migrated schema. */
@@ -10,10 +12,9 @@ export const generatedTypesPath = fileURLToPath(new URL('./database.generated.ts
  */
 export function runKyselyCodegen(url: string, options: { verify: boolean }): { ok: boolean; output: string } {
   const result = spawnSync(
-    'pnpm',
+    process.execPath,
     [
-      'exec',
-      'kysely-codegen',
+      kyselyCodegenBin(),
       '--dialect',
       'postgres',
       '--url',
@@ -29,4 +30,14 @@ export function runKyselyCodegen(url: string, options: { verify: boolean }): { o
     { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' },
   );
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+/** The kysely-codegen CLI of this package's dev dependencies, run with this Node.js: no pnpm on PATH needed. */
+function kyselyCodegenBin(): string {
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('kysely-codegen/package.json');
+  const manifest = require(manifestPath) as { bin: Record<string, string> };
+  const bin = manifest.bin['kysely-codegen'];
+  if (!bin) throw new Error(`kysely-codegen at ${manifestPath} declares no kysely-codegen command`);
+  return join(dirname(manifestPath), bin);
 }

@@ -14,6 +14,7 @@ export {
   type MigrationState,
 } from './migrator.js';
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
+export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';
 export type * from './rows.js';
 export { mailboxLocalDay } from './mailbox-day.js';

@@ -44,6 +44,22 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+// A group coordinator that is still loading or moving: normal while a cluster starts or fails over, and kafkajs
+// asks again on its own.
+const coordinatorSettling = /coordinator is (not available|loading)|not the correct coordinator/i;
+
+/**
+ * The level we log a kafkajs entry at. kafkajs logs as errors what it then retries itself (a coordinator still
+ * loading on a new cluster, the consumer restarting after such an error): those are warnings, so an error line
+ * in our logs means something needs a person.
+ */
+export function kafkaLogLevel(level: number, entry: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
+  const mapped = levels[level] ?? 'info';
+  if (mapped !== 'error') return mapped;
+  const retried = typeof entry['retryTime'] === 'number' || coordinatorSettling.test(String(entry['error'] ?? ''));
+  return retried ? 'warn' : 'error';
+}
+
 /** The one kafkajs factory: every service and tool builds its client here. */
 export function createKafka(options: CreateKafkaOptions): KafkaHandle {
   const log = options.logger.child({ component: 'kafkajs' });
@@ -58,7 +74,7 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[levels[level] ?? 'info'](rest, message);
+        log[kafkaLogLevel(level, entry)](rest, message);
       },
   };
   const kafka = new Kafka(config);

@@ -10,11 +10,11 @@ import {
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage:
-  pnpm outflow api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>]
+  outflow api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>]
         create a key; the key is printed as the last line, once. Default: the default workspace, scope admin
         (read: every GET; write: also sequences and enrollments; admin: also mailboxes), no expiry
-  pnpm outflow api-key list                   list keys (workspace, scopes, prefix, expiry, last use, revoked)
-  pnpm outflow api-key revoke <id>            revoke a key; requests with it get 401 from then on`;
+  outflow api-key list                   list keys (workspace, scopes, prefix, expiry, last use, revoked)
+  outflow api-key revoke <id>            revoke a key; requests with it get 401 from then on`;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -6,7 +6,7 @@ import { runUncertainCommand } from './uncertain.command.js';
 import { runWorkspaceCommand } from './workspace.command.js';
 import { CliError, type Output } from './cli-error.js';
 
-const usage = `usage: pnpm outflow <command>
+const usage = `usage: outflow <command>   (from a checkout: npm run outflow -- <command>; in the image: node tools/cli/dist/src/main.js <command>)
   workspace create --name <name> | list
   api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>] | list | revoke <id>
   uncertain list | resolve <email-id> --sent|--resend

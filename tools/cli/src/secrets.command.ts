@@ -3,7 +3,7 @@ import type { Database } from '@outflow/db';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage:
-  pnpm outflow secrets rotate [--dry-run]   re-encrypt every stored SMTP password with the active key
+  outflow secrets rotate [--dry-run]   re-encrypt every stored SMTP password with the active key
                                             (OUTFLOW_SECRET_KEY_ID, else the first of OUTFLOW_SECRET_KEYS),
                                             bound to its mailbox; --dry-run only counts
 Needs OUTFLOW_SECRET_KEYS holding the old keys and the new one.`;

@@ -5,9 +5,9 @@ import { enqueueOutbox } from '@outflow/kafka';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage:
-  pnpm outflow uncertain list                     emails whose send outcome is unknown (never resent automatically)
-  pnpm outflow uncertain resolve <email-id> --sent     the recipient got it: mark sent, schedule the follow-up
-  pnpm outflow uncertain resolve <email-id> --resend   it did not arrive: send it again`;
+  outflow uncertain list                     emails whose send outcome is unknown (never resent automatically)
+  outflow uncertain resolve <email-id> --sent     the recipient got it: mark sent, schedule the follow-up
+  outflow uncertain resolve <email-id> --resend   it did not arrive: send it again`;
 
 export async function runUncertainCommand(db: Database, args: string[], out: Output): Promise<void> {
   const [action, id, how] = args;
@@ -90,7 +90,7 @@ export async function runUncertainCommand(db: Database, args: string[], out: Out
     ]);
     return true;
   });
-  if (!resolved) throw new CliError(`email ${id} is not uncertain (see: pnpm outflow uncertain list)`);
+  if (!resolved) throw new CliError(`email ${id} is not uncertain (see: outflow uncertain list)`);
   out.result(
     how === '--sent' ? `marked ${id} sent; its follow-up will be scheduled` : `rescheduled ${id} to send again now`,
   );

@@ -2,8 +2,8 @@ import type { Database } from '@outflow/db';
 import { CliError, type Output } from './cli-error.js';
 
 const usage = `usage:
-  pnpm outflow workspace create --name <name>   create a workspace; its id is printed as the last line
-  pnpm outflow workspace list                   list workspaces (id, name, created)`;
+  outflow workspace create --name <name>   create a workspace; its id is printed as the last line
+  outflow workspace list                   list workspaces (id, name, created)`;
 
 export async function runWorkspaceCommand(db: Database, args: string[], out: Output): Promise<void> {
   const [action, ...rest] = args;

@@ -8,7 +8,7 @@ import { spawnTypeScript } from '@outflow/stack';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
-describe('pnpm outflow (a real process)', () => {
+describe('npm run outflow (a real process)', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase();

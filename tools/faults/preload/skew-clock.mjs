@@ -1,4 +1,4 @@
-// Fault injection only (`pnpm test:faults`, scenario clock-skew): loaded with `node --import` into a service
+// Fault injection only (`npm run test:faults`, scenario clock-skew): loaded with `node --import` into a service
 // process, it moves that process's wall clock by OUTFLOW_CLOCK_SKEW_MS (Date.now() and `new Date()`), the way a
 // host whose NTP drifted would. Monotonic timers (setTimeout, performance.now) are untouched, as on a real host.
 // Plain JavaScript: it runs before any TypeScript loader is registered.

@@ -6,7 +6,7 @@ import { renderReport } from './report.js';
 import { startScenarioPostgres } from './scenario-postgres.js';
 import { runScenario, scenarioNames, type ScenarioResult } from './scenarios.js';
 
-// `pnpm test:faults [--size quick|full] [--scenario name,...]`: runs the fault-injection scenarios against the
+// `npm run test:faults [--size quick|full] [--scenario name,...]`: runs the fault-injection scenarios against the
 // real services and writes faults/results/<date>-<size>.json and .md. Exit 1 when a scenario that ran failed.
 async function main(args: string[]): Promise<number> {
   const size = args.includes('--size') ? args[args.indexOf('--size') + 1] : 'full';

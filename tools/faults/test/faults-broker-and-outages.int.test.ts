@@ -4,7 +4,7 @@ import { expectGuaranteeHeld, scenarioTimeoutMs } from './expect-guarantee.js';
 /**
  * The CI summary of the fault suite, third part: Kafka itself failing (a leader of three killed, the broker frozen,
  * killed and restarted on its data), the schema registry gone, SMTP tarpits, and a backlog drained by a dying
- * sender (`pnpm test:faults` runs the full sizes and writes the report).
+ * sender (`npm run test:faults` runs the full sizes and writes the report).
  */
 describe('fault injection, quick size: the broker and outages', () => {
   it.each([

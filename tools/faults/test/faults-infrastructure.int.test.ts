@@ -3,7 +3,7 @@ import { expectGuaranteeHeld, scenarioTimeoutMs } from './expect-guarantee.js';
 
 /**
  * The CI summary of the fault suite, second half: the broker, PostgreSQL, the SMTP server and the messages
- * misbehaving (`pnpm test:faults` runs the full sizes and writes the report).
+ * misbehaving (`npm run test:faults` runs the full sizes and writes the report).
  */
 describe('fault injection, quick size: infrastructure faults', () => {
   it.each([

@@ -3,7 +3,7 @@ import { expectGuaranteeHeld, scenarioTimeoutMs } from './expect-guarantee.js';
 
 /**
  * The CI summary of the fault suite, first half: processes dying, restarting, multiplying, and their clocks wrong
- * (`pnpm test:faults` runs the full sizes and writes the report).
+ * (`npm run test:faults` runs the full sizes and writes the report).
  */
 describe('fault injection, quick size: process faults', () => {
   it.each([

@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
 import type { Stopper } from '@outflow/runtime';
@@ -41,6 +42,8 @@ export interface StackEndpoints {
 
 export interface Stack {
   endpoints: StackEndpoints;
+  /** OUTFLOW_SECRET_KEYS for services on this stack (kept in the state folder). */
+  secretKeys: string;
   smtp: SmtpSink;
   /** In stop order. */
   stoppers: Stopper[];
@@ -55,17 +58,48 @@ async function withFallbackPort<T>(preferred: number, start: (port: number) => P
   }
 }
 
-export function stackEnvFile(endpoints: StackEndpoints): string {
+/**
+ * stack.env: every variable a service needs to start against this stack, as shell assignments. Each service also
+ * wants its own DATABASE_ROLE (see the comment in the file) and, to run beside others, its defaults for ports.
+ */
+export function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): string {
   return [
-    '# Written by `pnpm stack`; load with: set -a; . .outflow/stack.env; set +a',
+    '# Written by `npm run stack`; load with: set -a; . .outflow/stack.env; set +a',
+    '# Then start a service with its role, e.g.: DATABASE_ROLE=outflow_sender npm run service smtp-sender',
+    '# (roles: outflow_api, outflow_producer, outflow_sender, outflow_scheduler, outflow_retry)',
     `DATABASE_URL=${endpoints.databaseUrl}`,
     `KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}`,
     `SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`,
+    '# Kept in .outflow/secret-keys across runs, so stored SMTP passwords stay readable.',
+    `OUTFLOW_SECRET_KEYS=${secretKeys}`,
+    "# The stack's SMTP sink is on this machine and offers no TLS: development mode allows it.",
+    'OUTFLOW_MODE=development',
+    '# Seconds in a day; lower it (the demo uses 5) to watch follow-ups arrive. Every service must agree.',
+    'OUTFLOW_DAY_SECONDS=86400',
     `STACK_SMTP_HOST=${endpoints.smtp.host}`,
     `STACK_SMTP_PORT=${endpoints.smtp.port}`,
     `STACK_MAIL_VIEWER_URL=${endpoints.mailViewerUrl}`,
     '',
   ].join('\n');
+}
+
+/** The local stack's OUTFLOW_SECRET_KEYS: made once per state folder, then read back on every start. */
+export async function localSecretKeys(stateDir: string): Promise<string> {
+  const keyFile = join(stateDir, 'secret-keys');
+  const read = async (path: string): Promise<string | undefined> => {
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return undefined;
+    }
+  };
+  const existing = await read(keyFile);
+  if (existing) return existing;
+  // Earlier versions kept the demo's key in demo-secret-keys: its mailboxes' passwords stay readable.
+  const keys = (await read(join(stateDir, 'demo-secret-keys'))) ?? `local:${randomBytes(32).toString('base64')}`;
+  await writeFile(keyFile, `${keys}\n`, { mode: 0o600, flag: 'wx' });
+  return keys;
 }
 
 /**
@@ -138,7 +172,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const jsonPath = join(options.stateDir, 'stack.json');
     const envPath = join(options.stateDir, 'stack.env');
     await writeFile(jsonPath, `${JSON.stringify(endpoints, null, 2)}\n`);
-    await writeFile(envPath, stackEnvFile(endpoints));
+    const secretKeys = await localSecretKeys(options.stateDir);
+    await writeFile(envPath, stackEnvFile(endpoints, secretKeys));
     stoppers.push({
       name: 'state-files',
       stop: async () => {
@@ -146,7 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await rm(envPath, { force: true });
       },
     });
-    return { endpoints, smtp, stoppers: [...stoppers].reverse() };
+    return { endpoints, secretKeys, smtp, stoppers: [...stoppers].reverse() };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +6,30 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { isProcessAlive, spawnTypeScript, type StackEndpoints } from '../src/index.js';
+import { isProcessAlive, spawnProcess, spawnTypeScript, type StackEndpoints } from '../src/index.js';
 
 const entry = fileURLToPath(new URL('../src/cli/stack.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-describe('pnpm stack (a real process, embedded defaults)', () => {
+/** PATH without any folder that holds pnpm: the documented commands must not need it. */
+function withoutPnpm(path: string): string {
+  return path
+    .split(':')
+    .filter((dir) => dir && !existsSync(join(dir, 'pnpm')))
+    .join(':');
+}
+
+/** stack.env's assignments, as `set -a; . .outflow/stack.env; set +a` would export them. */
+function readEnvFile(path: string): Record<string, string> {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  return Object.fromEntries(
+    lines
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+describe('npm run stack (a real process, embedded defaults)', () => {
   let stateDir: string;
 
   beforeAll(async () => {
@@ -60,6 +79,24 @@ describe('pnpm stack (a real process, embedded defaults)', () => {
     expect(messages.map((message) => message.subject)).toEqual(['stack check']);
     const page = await (await fetch(endpoints.mailViewerUrl)).text();
     expect(page).toContain('stack check');
+
+    // As documented: load stack.env, start a service with its role through npm (no pnpm on PATH), Ctrl-C it.
+    const service = spawnProcess('npm', ['run', 'service', 'smtp-sender'], {
+      env: {
+        PATH: withoutPnpm(process.env['PATH'] ?? ''),
+        ...readEnvFile(join(stateDir, 'stack.env')),
+        DATABASE_ROLE: 'outflow_sender',
+        HEALTH_PORT: '0',
+      },
+      cwd: repoRoot,
+      processGroup: true,
+    });
+    await service.waitForOutput(/"msg":"started"/, 60_000);
+    service.kill('SIGINT');
+    // npm ends by the signal it got (a shell shows 130), silently, once the service has exited 0.
+    expect(await service.waitForExit(30_000)).toBe('SIGINT');
+    expect(service.output()).toMatch(/"exitCode":0,"msg":"stopped"/);
+    expect(service.output()).not.toMatch(/ERR_|npm error|"level":"(error|fatal)"/);
 
     expect(isProcessAlive(endpoints.pids.broker!)).toBe(true);
     expect(isProcessAlive(postgresPid)).toBe(true);

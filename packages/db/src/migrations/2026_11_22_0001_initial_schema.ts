@@ -13,8 +13,8 @@ import { sql, type Kysely } from 'kysely';
  *   and every change of it is written to delivery_events by another trigger, so no code path can skip the audit.
  */
 
-/** The deliveries table as this migration creates it (migration 0010's down builds it again from this). */
-export const deliveriesTable = sql`
+/** The deliveries table as this migration creates it (migration 0010's down builds it again). */
+const deliveriesTable = sql`
     create table deliveries (
       id uuid primary key default gen_random_uuid(),
       email_queue_id uuid not null unique references email_queues (id) on delete cascade,
@@ -34,8 +34,8 @@ export const deliveriesTable = sql`
     create index deliveries_recipient_updated_idx on deliveries (recipient, updated_at);
 `;
 
-/** The deliveries audit trail's function and triggers as this migration creates them (also 0010's down). */
-export const deliveriesAudit = sql`
+/** The deliveries audit trail's function and triggers as this migration creates them (0010's down creates them again). */
+const deliveriesAudit = sql`
     -- The audit trail: one row on every status change of a delivery, whoever made it.
     create function record_delivery_event() returns trigger language plpgsql as $$
     begin

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
-/** The delivery sync function as this migration defines it (migration 0010's down defines it again from this). */
-export const syncDeliveryFromEmail = sql`
+/** The delivery sync function as this migration defines it (migration 0010's down defines it again). */
+const syncDeliveryFromEmail = sql`
     create or replace function sync_delivery_from_email() returns trigger language plpgsql as $$
     declare
       next_status delivery_status := delivery_status_for(new.status, new.retry_count);

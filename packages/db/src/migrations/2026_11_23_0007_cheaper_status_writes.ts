@@ -15,7 +15,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
  */
 
 /** The email's delivery status, as delivery_status_for() computes it, for the row `row` (a trigger row or an alias). */
-export function deliveryStatusOf(row: string) {
+function deliveryStatusOf(row: string) {
   const of = (column: string) => sql.raw(`${row}.${column}`);
   return sql`(case ${of('status')}
     when 'scheduled' then (case when ${of('retry_count')} > 0 then 'retrying' else 'queued' end)::delivery_status
@@ -33,7 +33,7 @@ export function deliveryStatusOf(row: string) {
  * The delivery trigger, firing when `deliveryStatusChanged` holds or any other column the delivery shows changed.
  * Up and down differ only in how the status change is computed; migration 0010's down creates it again with up's.
  */
-export function syncUpdateTrigger(deliveryStatusChanged: RawBuilder<unknown>) {
+function syncUpdateTrigger(deliveryStatusChanged: RawBuilder<unknown>) {
   return sql`
     create trigger email_queues_sync_delivery_update after update on email_queues
     for each row
@@ -58,7 +58,7 @@ async function replaceSyncTrigger(db: Kysely<any>, deliveryStatusChanged: RawBui
 }
 
 /** The status condition this migration installs (migration 0010's down installs it again). */
-export const deliveryStatusChanged = sql`${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}`;
+const deliveryStatusChanged = sql`${deliveryStatusOf('old')} is distinct from ${deliveryStatusOf('new')}`;
 
 export async function up(db: Kysely<any>): Promise<void> {
   await replaceSyncTrigger(db, deliveryStatusChanged);

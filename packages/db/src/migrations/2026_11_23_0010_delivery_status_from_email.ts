@@ -1,7 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import { deliveriesAudit, deliveriesTable } from './2026_11_22_0001_initial_schema.js';
-import { syncDeliveryFromEmail } from './2026_11_23_0005_cheaper_delivery_sync.js';
-import { deliveryStatusChanged, deliveryStatusOf, syncUpdateTrigger } from './2026_11_23_0007_cheaper_status_writes.js';
 
 /**
  * The delivery status is read from the email itself; the `deliveries` table that mirrored it is gone.
@@ -18,20 +15,11 @@ import { deliveryStatusChanged, deliveryStatusOf, syncUpdateTrigger } from './20
  * (re)send shows `dead_letter`, and any other status (sending, sent, failed, ...) shows as itself, as before.
  */
 
-/**
- * email_delivery_status() of the trigger row `row`, spelled out. A trigger's WHEN and the trigger function's
- * insert do not inline SQL functions: every call would start an executor (see 0007), and the first version of this
- * migration, which called the function there, made each audit insert three times dearer.
- */
-export function emailDeliveryStatusOf(row: string) {
-  const status = deliveryStatusOf(row);
-  return sql`(case
-    when ${sql.raw(row)}.dead_lettered_at is not null and ${status} in ('queued', 'retrying')
-      then 'dead_letter'::delivery_status
-    else ${status}
-  end)`;
-}
-
+// The SQL is written out as this migration ran it: a migration is frozen history, so it never imports another.
+// The delivery status of a trigger row is email_delivery_status() spelled out as CASE expressions: a trigger's WHEN
+// and the trigger function's insert do not inline SQL functions, so every call would start an executor (see 0007),
+// and the first version of this migration, which called the function there, made each audit insert three times
+// dearer.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     drop trigger email_queues_sync_delivery_insert on email_queues;
@@ -60,19 +48,58 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     drop table deliveries;
 
-    ${rowAuditTrail}
-  `.execute(db);
-}
-
-/** The audit trail: one row on every change of an email's delivery status, whoever made it (row by row). */
-export const rowAuditTrail = sql`
+    
     create or replace function record_delivery_event() returns trigger language plpgsql as $$
     begin
       insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
       values (
         new.id,
-        case when tg_op = 'UPDATE' then ${emailDeliveryStatusOf('old')} end,
-        ${emailDeliveryStatusOf('new')},
+        case when tg_op = 'UPDATE' then (case
+    when old.dead_lettered_at is not null and (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end) end,
+        (case
+    when new.dead_lettered_at is not null and (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end),
         new.attempts, new.error_code, new.error_message
       );
       return null;
@@ -84,9 +111,54 @@ export const rowAuditTrail = sql`
 
     create trigger email_queues_audit_update after update on email_queues
     for each row
-    when (${emailDeliveryStatusOf('old')} is distinct from ${emailDeliveryStatusOf('new')})
+    when ((case
+    when old.dead_lettered_at is not null and (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end) is distinct from (case
+    when new.dead_lettered_at is not null and (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end))
     execute function record_delivery_event();
-`;
+  `.execute(db);
+}
 
 /** Rebuilds `deliveries` from the emails (as migration 0007 left it) and points the audit trail back at it. */
 export async function down(db: Kysely<any>): Promise<void> {
@@ -94,7 +166,25 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop trigger email_queues_audit_insert on email_queues;
     drop trigger email_queues_audit_update on email_queues;
 
-    ${deliveriesTable}
+    
+    create table deliveries (
+      id uuid primary key default gen_random_uuid(),
+      email_queue_id uuid not null unique references email_queues (id) on delete cascade,
+      recipient text not null,
+      status delivery_status not null default 'queued',
+      attempts integer not null default 0 check (attempts >= 0),
+      last_error_code text,
+      last_error_message text,
+      queued_at timestamptz not null default now(),
+      last_attempted_at timestamptz,
+      sent_at timestamptz,
+      metadata jsonb not null default '{}',
+      created_at timestamptz not null default now(),
+      updated_at timestamptz not null default now()
+    );
+    create index deliveries_status_updated_idx on deliveries (status, updated_at);
+    create index deliveries_recipient_updated_idx on deliveries (recipient, updated_at);
+
     create trigger deliveries_set_updated_at before update on deliveries
     for each row execute function set_updated_at();
 
@@ -114,15 +204,110 @@ export async function down(db: Kysely<any>): Promise<void> {
 
     -- The email-keyed version from up is replaced by the initial schema's, keyed by the delivery.
     drop function record_delivery_event();
-    ${deliveriesAudit}
+    
+    -- The audit trail: one row on every status change of a delivery, whoever made it.
+    create function record_delivery_event() returns trigger language plpgsql as $$
+    begin
+      insert into delivery_events (delivery_id, from_status, to_status, attempts, error_code, error_message)
+      values (
+        new.id,
+        case when tg_op = 'UPDATE' then old.status end,
+        new.status, new.attempts, new.last_error_code, new.last_error_message
+      );
+      return null;
+    end
+    $$;
+
+    create trigger deliveries_audit_insert after insert on deliveries
+    for each row execute function record_delivery_event();
+
+    create trigger deliveries_audit_update after update of status on deliveries
+    for each row when (old.status is distinct from new.status)
+    execute function record_delivery_event();
+
 
     drop function email_delivery_status(email_status, integer, timestamptz);
     alter table email_queues drop column dead_lettered_at;
 
-    ${syncDeliveryFromEmail}
+    
+    create or replace function sync_delivery_from_email() returns trigger language plpgsql as $$
+    declare
+      next_status delivery_status := delivery_status_for(new.status, new.retry_count);
+    begin
+      if tg_op = 'UPDATE' then
+        update deliveries d set
+          -- dead_letter is set on the delivery directly; a later email change that is not terminal keeps it.
+          status = case
+            when d.status = 'dead_letter' and next_status in ('queued', 'retrying') then d.status
+            else next_status
+          end,
+          attempts = new.attempts,
+          last_error_code = new.error_code,
+          last_error_message = new.error_message,
+          last_attempted_at = new.last_attempt_at,
+          sent_at = new.sent_at
+        where d.email_queue_id = new.id;
+        if found then
+          return null;
+        end if;
+      end if;
+      insert into deliveries as d (
+        email_queue_id, recipient, status, attempts, last_error_code, last_error_message,
+        queued_at, last_attempted_at, sent_at
+      )
+      values (
+        new.id,
+        (select email from contacts where id = new.contact_id),
+        next_status,
+        new.attempts, new.error_code, new.error_message,
+        new.created_at, new.last_attempt_at, new.sent_at
+      )
+      on conflict (email_queue_id) do update set
+        status = case
+          when d.status = 'dead_letter' and excluded.status in ('queued', 'retrying') then d.status
+          else excluded.status
+        end,
+        attempts = excluded.attempts,
+        last_error_code = excluded.last_error_code,
+        last_error_message = excluded.last_error_message,
+        last_attempted_at = excluded.last_attempted_at,
+        sent_at = excluded.sent_at;
+      return null;
+    end
+    $$;
+
 
     create trigger email_queues_sync_delivery_insert after insert on email_queues
     for each row execute function sync_delivery_from_email();
-    ${syncUpdateTrigger(deliveryStatusChanged)}
+    
+    create trigger email_queues_sync_delivery_update after update on email_queues
+    for each row
+    when (
+      (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) is distinct from (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+      or old.attempts is distinct from new.attempts
+      or old.error_code is distinct from new.error_code
+      or old.error_message is distinct from new.error_message
+      or old.sent_at is distinct from new.sent_at
+      or old.last_attempt_at is distinct from new.last_attempt_at
+    )
+    execute function sync_delivery_from_email();
   `.execute(db);
 }

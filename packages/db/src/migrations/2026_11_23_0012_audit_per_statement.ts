@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import { emailDeliveryStatusOf, rowAuditTrail } from './2026_11_23_0010_delivery_status_from_email.js';
 
 /**
  * The audit trail is written once per statement instead of once per row: the same events, fewer executions.
@@ -14,6 +13,9 @@ import { emailDeliveryStatusOf, rowAuditTrail } from './2026_11_23_0010_delivery
  * A statement trigger fires also for a statement that changes no row or no delivery status (a claim): it then
  * inserts nothing.
  */
+
+// The SQL is written out as this migration ran it: a migration is frozen history, so it never imports another
+// (the status expressions of migration 0007 appear spelled out, as a trigger's WHEN does not inline functions).
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     drop trigger email_queues_audit_insert on email_queues;
@@ -23,7 +25,29 @@ export async function up(db: Kysely<any>): Promise<void> {
     create function record_delivery_events_inserted() returns trigger language plpgsql as $$
     begin
       insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
-      select n.id, null, ${emailDeliveryStatusOf('n')}, n.attempts, n.error_code, n.error_message
+      select n.id, null, (case
+    when n.dead_lettered_at is not null and (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end), n.attempts, n.error_code, n.error_message
       from inserted_emails n;
       return null;
     end
@@ -35,10 +59,98 @@ export async function up(db: Kysely<any>): Promise<void> {
     set enable_nestloop = off as $$
     begin
       insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
-      select n.id, ${emailDeliveryStatusOf('o')}, ${emailDeliveryStatusOf('n')}, n.attempts, n.error_code,
+      select n.id, (case
+    when o.dead_lettered_at is not null and (case o.status
+    when 'scheduled' then (case when o.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case o.status
+    when 'scheduled' then (case when o.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end), (case
+    when n.dead_lettered_at is not null and (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end), n.attempts, n.error_code,
         n.error_message
       from updated_emails n join previous_emails o on o.id = n.id
-      where ${emailDeliveryStatusOf('o')} is distinct from ${emailDeliveryStatusOf('n')};
+      where (case
+    when o.dead_lettered_at is not null and (case o.status
+    when 'scheduled' then (case when o.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case o.status
+    when 'scheduled' then (case when o.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end) is distinct from (case
+    when n.dead_lettered_at is not null and (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case n.status
+    when 'scheduled' then (case when n.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end);
       return null;
     end
     $$;
@@ -60,6 +172,114 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop trigger email_queues_audit_update on email_queues;
     drop function record_delivery_events_inserted();
     drop function record_delivery_events_updated();
-    ${rowAuditTrail}
+    
+    create or replace function record_delivery_event() returns trigger language plpgsql as $$
+    begin
+      insert into delivery_events (email_queue_id, from_status, to_status, attempts, error_code, error_message)
+      values (
+        new.id,
+        case when tg_op = 'UPDATE' then (case
+    when old.dead_lettered_at is not null and (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end) end,
+        (case
+    when new.dead_lettered_at is not null and (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end),
+        new.attempts, new.error_code, new.error_message
+      );
+      return null;
+    end
+    $$;
+
+    create trigger email_queues_audit_insert after insert on email_queues
+    for each row execute function record_delivery_event();
+
+    create trigger email_queues_audit_update after update on email_queues
+    for each row
+    when ((case
+    when old.dead_lettered_at is not null and (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case old.status
+    when 'scheduled' then (case when old.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end) is distinct from (case
+    when new.dead_lettered_at is not null and (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end) in ('queued', 'retrying')
+      then 'dead_letter'::delivery_status
+    else (case new.status
+    when 'scheduled' then (case when new.retry_count > 0 then 'retrying' else 'queued' end)::delivery_status
+    when 'queued' then 'queued'::delivery_status
+    when 'sending' then 'in_progress'::delivery_status
+    when 'retry_pending' then 'retrying'::delivery_status
+    when 'sent' then 'sent'::delivery_status
+    when 'permanent_failure' then 'failed'::delivery_status
+    when 'uncertain' then 'uncertain'::delivery_status
+    when 'cancelled' then 'cancelled'::delivery_status
+  end)
+  end))
+    execute function record_delivery_event();
   `.execute(db);
 }

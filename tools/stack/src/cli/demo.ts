@@ -1,11 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { parseEnv, port, positiveInt } from '@outflow/config';
 import { createApiKey, createDb } from '@outflow/db';
 import { runService } from '@outflow/runtime';
 import { createLogger } from '@outflow/telemetry';
-import { startPipeline, testSecretKeys } from '../services.js';
+import { startPipeline } from '../services.js';
 import { stackEnv, startStackFromEnv } from './stack-env.js';
 
 // `npm run demo`: the local stack, all five services as processes, and a demo sequence that runs to the end.
@@ -22,19 +20,16 @@ const service = runService({
       DEMO_CONTACTS: positiveInt.max(10_000).default(30),
       API_PORT: port.default(3000),
     });
-    const { stack, stateDir } = await startStackFromEnv(env, logger, () => service);
+    const { stack } = await startStackFromEnv(env, logger, () => service);
     const stoppers = [...stack.stoppers];
     try {
-      // Keep the secret key across runs so stored SMTP passwords stay readable.
-      const keyFile = join(stateDir, 'demo-secret-keys');
-      if (!existsSync(keyFile)) writeFileSync(keyFile, testSecretKeys(), { mode: 0o600 });
       say('starting the five services…');
       const pipeline = await startPipeline({
         databaseUrl: stack.endpoints.databaseUrl,
         kafkaBrokers: stack.endpoints.kafkaBrokers,
         schemaRegistryUrl: stack.endpoints.schemaRegistryUrl,
         env: {
-          OUTFLOW_SECRET_KEYS: readFileSync(keyFile, 'utf8').trim(),
+          OUTFLOW_SECRET_KEYS: stack.secretKeys,
           OUTFLOW_DAY_SECONDS: String(env.DEMO_DAY_SECONDS),
           PRODUCER_TICK_MS: '500',
           RETRY_BASE_DELAY_MS: String(env.DEMO_DAY_SECONDS * 200),

@@ -5,7 +5,7 @@ import { createLogger } from '@outflow/telemetry';
 import type { StackEndpoints } from '../stack.js';
 import { stackEnv, startStackFromEnv } from './stack-env.js';
 
-// `pnpm stack`: the local stack for development, demos, tests and benchmarks. Ctrl-C stops all of it.
+// `npm run stack`: the local stack for development, demos, tests and benchmarks. Ctrl-C stops all of it.
 const logger = createLogger({ service: 'stack', level: process.env['LOG_LEVEL'] === 'debug' ? 'debug' : 'info' });
 
 function describe(endpoints: StackEndpoints, stateDir: string): string {

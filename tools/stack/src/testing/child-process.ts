@@ -8,10 +8,11 @@ export interface RunningProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or the signal name) once the process exits; rejects after `timeoutMs`. */
   waitForExit(timeoutMs?: number): Promise<number | string>;
+  /** Signals the process (with `processGroup`, its whole group, as a terminal's Ctrl-C does). */
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** A TypeScript entry point run the way `pnpm` scripts run it: workspace packages from source via tsx. */
+/** A TypeScript entry point run the way the npm scripts run it: workspace packages from source via tsx. */
 export function spawnTypeScript(
   entry: string,
   options: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string; nodeArgs?: string[] } = {},
@@ -33,12 +34,14 @@ process.once('exit', () => {
 export function spawnProcess(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; processGroup?: boolean } = {},
 ): RunningProcess {
   const child = spawn(command, args, {
     env: options.env ?? process.env,
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group, so kill() can reach the command and everything it started, like a terminal does.
+    detached: options.processGroup ?? false,
   });
   live.add(child);
   child.once('exit', () => live.delete(child));
@@ -99,7 +102,8 @@ export function spawnProcess(
       return withTimeout(exited, timeoutMs, 'the process did not exit');
     },
     kill(signal = 'SIGTERM') {
-      child.kill(signal);
+      if (options.processGroup && child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, signal);
+      else child.kill(signal);
     },
   };
 }
