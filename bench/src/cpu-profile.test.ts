@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+
 import { originOf, summarizeProfile, type CpuProfile } from './cpu-profile.js';
 
 const frame = (id: number, functionName: string, url: string, hitCount: number) => ({

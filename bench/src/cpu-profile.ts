@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 
 /** The parts of a V8 `.cpuprofile` (written by `node --cpu-prof`) that the summary needs. */

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import { defaultWorkspaceId, type Database } from '@outflow/db';
 
 export const sizes = {

@@ -1,103 +1,38 @@
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
+
 import { startPipeline, type Arrival, type KafkaCluster } from '@outflow/stack';
+
 import { generateDataset, sizes, startArrivals, type CapacityProfile, type Size } from './datasets.js';
-import { summarizeProfilesOf, type ProfileSummary } from './cpu-profile.js';
+
+import { summarizeProfilesOf } from './cpu-profile.js';
+
 import { readJitCpuSeconds, readProcessStats, readProcessTreeCpuSeconds } from './process-stats.js';
-import { readStatementStats, resetStatementStats, type StatementStat } from './statement-stats.js';
+
+import { readStatementStats, resetStatementStats } from './statement-stats.js';
+
 import { withRunEnvironment } from './run-environment.js';
-import { readWalCounters, readWalSettings, walFigures, type WalFigures } from './wal-stats.js';
-import { percentiles } from './summary.js';
+
+import { readWalCounters, readWalSettings, walFigures } from './wal-stats.js';
+
 import { waitForSentCount } from './sent-count.js';
+import {
+  type DrainRun,
+  type FailedAttempts,
+  type LagStages,
+  percentiles,
+  type TimelineSample,
+  type VacuumStats,
+} from './run-figures.js';
 
 /** What the services run with during a drain (recorded in the results, so figures come with their settings). */
 export const drainSettings = { PRODUCER_TICK_MS: '250', SENDER_CONCURRENCY: '12', SMTP_POOL_SIZE: '3' };
-
-/** Per error code: how many attempts failed with it, and one of their error messages. */
-export type FailedAttempts = Record<string, { count: number; example: string }>;
-
-export interface DrainRun {
-  generationMs: number;
-  drainSeconds: number;
-  emailsPerSecond: number;
-  firstToLastArrivalSeconds: number;
-  /** The most SMTP connections the sink had open at once (absent in results written before it was counted). */
-  smtpConnectionsPeak?: number;
-  /** Send attempts that failed (and were retried or ended the email), by error code; none in a clean run. */
-  failedAttempts?: FailedAttempts;
-  /** Emails the mailboxes' capacity allows today: all the due ones, unless the capacity profile is realistic. */
-  sendable: number;
-  correctness: {
-    duplicatesAtSink: number;
-    sentInDatabase: number;
-    lost: number;
-    /** Mailboxes with more emails claimed or sent today than their daily capacity (must be 0). */
-    overCapacity: number;
-  };
-  /** Steady state only: the arrival rate the emails came due at. */
-  ratePerSecond?: number;
-  /** Scheduling lag, ms: arrival at the sink minus scheduled_for (in a drain: how long the backlog waited). */
-  lagMs?: Percentiles;
-  /** Follow-up latency, ms: step 2 scheduled (its row created) minus step 1 sent, both on the database clock. */
-  followupMs?: Percentiles;
-  /** Where the scheduling lag goes, ms per stage (absent in results written before it was measured). */
-  lagStagesMs?: LagStages;
-  /** cpuSeconds: CPU time used during the drain (absent in results written before it was recorded). */
-  processes: Record<string, { cpuPercent: number; cpuSeconds?: number; peakRssMb: number | null }>;
-  /** CPU of what the services run on: PostgreSQL (every backend), the broker, the bench itself (sink, registry). */
-  infrastructure?: Record<string, { cpuPercent: number; cpuSeconds?: number }>;
-  /** Of the broker's CPU, what its JIT compiler threads used (near 0 on a warm broker). */
-  brokerJitCpuSeconds?: number;
-  /** The statements that took the most PostgreSQL time during the drain (absent without pg_stat_statements). */
-  statements?: StatementStat[];
-  /** With `timelineEveryMs`: samples taken during the run. */
-  timeline?: TimelineSample[];
-  /** Per table every email rewrites: autovacuum runs during the drain, and dead row versions at its end. */
-  vacuum?: VacuumStats[];
-  /** What the drain wrote to the write-ahead log (absent when the server hides its statistics). */
-  wal?: WalFigures;
-  /** With `profileDir`: where each service spent its CPU time. */
-  profiles?: Record<string, ProfileSummary>;
-}
 
 /** This process's CPU so far (the SMTP sink and the registry run in it). */
 export function benchCpuSeconds(): number {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
-}
-
-type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
-
-/**
- * The scheduling lag cut at the times the database records, each stage's percentiles over the emails that
- * reached the sink. The database and the sink share this machine's clock.
- */
-export interface LagStages {
-  /** Due until claimed: waiting for the producer's tick and claim (claimed_at - scheduled_for). */
-  toClaim: Percentiles | undefined;
-  /**
-   * Claimed until the send started: Kafka, the sender's fetch, its context read and its wait for a connection of
-   * the mailbox (last_attempt_at - claimed_at).
-   */
-  toStart: Percentiles | undefined;
-  /** Send started until the message was at the sink: rendering and SMTP (arrival - last_attempt_at). */
-  toSink: Percentiles | undefined;
-}
-
-export interface TimelineSample {
-  /** Seconds since the services started. */
-  atSeconds: number;
-  /** Emails at the sink so far. */
-  arrived: number;
-  rssMb: Record<string, number | null>;
-  /** Dead tuples of the tables every email rewrites (autovacuum keeping up or not). */
-  deadTuples: Record<string, number>;
-}
-
-export interface VacuumStats {
-  table: string;
-  autovacuums: number;
-  deadTuples: number;
 }
 
 const rewrittenTables = ['email_queues'];

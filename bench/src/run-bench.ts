@@ -1,20 +1,34 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+
 import { cpus, tmpdir } from 'node:os';
+
 import { join } from 'node:path';
+
 import { createDb } from '@outflow/db';
+
 import { buildWorkspace, findRepoRoot, pinnedKafkaVersion, startPostgres } from '@outflow/stack';
+
 import { createLogger } from '@outflow/telemetry';
+
 import { capacityProfiles, sizes, type CapacityProfile, type Size } from './datasets.js';
-import { drainSettings, runDrain, type DrainRun } from './drain-run.js';
+
+import { drainSettings, runDrain } from './drain-run.js';
 import { benchServerSettings, describeServer } from './server-settings.js';
+
 import { medianTick, renderTickSummary } from './tick-summary.js';
 import { renderSoakSummary } from './soak-summary.js';
+
 import { timelineFigures } from './timeline-table.js';
-import { runTicks, tickSettings, type TickRun } from './tick-run.js';
+
+import { runTicks, tickSettings } from './tick-run.js';
 import { compare, renderComparison } from './references/comparison.js';
+
 import { referenceSettings, runReference, type ReferenceKind, type ReferenceRun } from './references/reference-run.js';
+
 import { startSittingBroker } from './warm-broker.js';
-import { median, renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
+
+import { renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
+import { type DrainRun, median, type TickRun } from './run-figures.js';
 
 const scenarios = ['drain', 'steady', 'tick', 'soak', 'compare'] as const;
 type Scenario = (typeof scenarios)[number];
@@ -80,7 +94,7 @@ function parseOptions(args: string[]) {
 
 // `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak] [--runs N] [--loads 20,50,80] [--drain-rate N]
 // [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile] [--set KEY=VALUE]...`
-// runs the real services (compiled) as processes on the local stack and writes bench/results/<date>-<size>.json
+// runs the real services (compiled) as processes on the local stack and writes bench/results/runs/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
 // - drain: everything due at once, N times: emails/s end to end, drain time, follow-up latency.
 // - steady: emails come due at each load level's rate (a share of --drain-rate, or of a drain measured first),
@@ -103,7 +117,7 @@ async function main(args: string[]): Promise<void> {
   const { size, scenario, runCount } = options;
   const label = scenario === 'tick' ? options.tickSizes.join('') : size;
   const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${label}${scenario === 'drain' ? '' : `-${scenario}`}${options.capacity === 'unlimited' ? '' : `-${options.capacity}`}`;
-  const directory = join(findRepoRoot(), 'bench', 'results');
+  const directory = join(findRepoRoot(), 'bench', 'results', 'runs');
   // The services run compiled, as in production; build first so the figures are of this checkout's code.
   buildWorkspace();
   const logger = createLogger({ service: 'bench', level: 'warn' });
@@ -291,7 +305,7 @@ async function main(args: string[]): Promise<void> {
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
     await writeFile(join(directory, `${stamp}.md`), markdown);
-    process.stdout.write(`${markdown}\nwrote bench/results/${stamp}.json and .md\n`);
+    process.stdout.write(`${markdown}\nwrote bench/results/runs/${stamp}.json and .md\n`);
   } finally {
     await cluster.stop();
     await server.stop();

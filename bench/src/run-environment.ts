@@ -1,4 +1,5 @@
 import { createDatabase, createDb, dropDatabase, migrateToLatest, type Database } from '@outflow/db';
+
 import { startArrivalSink, startTestStack, type ArrivalSink, type KafkaCluster, type TestStack } from '@outflow/stack';
 
 /**

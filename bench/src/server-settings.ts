@@ -1,6 +1,9 @@
 import { totalmem } from 'node:os';
+
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
+
 import { statementStatsSettings } from './statement-stats.js';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DrainRun } from './drain-run.js';
+
 import { renderSoakSummary } from './soak-summary.js';
+import type { DrainRun } from './run-figures.js';
 
 const sample = (atSeconds: number, senderRss: number) => ({
   atSeconds,

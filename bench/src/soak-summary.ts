@@ -1,6 +1,6 @@
-import type { DrainRun } from './drain-run.js';
 import { settingsLine } from './summary.js';
 import { renderTimeline, showGrowth, timelineFigures } from './timeline-table.js';
+import type { DrainRun } from './run-figures.js';
 
 export function renderSoakSummary(result: {
   size: string;

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
 
 /** Server settings the bench's embedded PostgreSQL runs with, so statement statistics can be read. */

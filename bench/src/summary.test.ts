@@ -1,14 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DrainRun } from './drain-run.js';
+
 import { zipfShares } from './datasets.js';
-import {
-  cpuMsPerEmail,
-  median,
-  percentiles,
-  renderDrainSummary,
-  renderSteadySummary,
-  summarizeDrains,
-} from './summary.js';
+
+import { cpuMsPerEmail, renderDrainSummary, renderSteadySummary, summarizeDrains } from './summary.js';
+import { type DrainRun, median, percentiles } from './run-figures.js';
 
 const run = (emailsPerSecond: number, duplicates = 0, cpu = 50): DrainRun => ({
   generationMs: 1,

@@ -1,13 +1,5 @@
-import type { DrainRun, FailedAttempts } from './drain-run.js';
 import { renderTimeline, showGrowth, timelineFigures } from './timeline-table.js';
-
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: number[]): number {
-  if (values.length === 0) throw new Error('median of nothing');
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+import { type DrainRun, type FailedAttempts, median, type Percentiles } from './run-figures.js';
 
 /** "Label: key value, key value." for the setup lines every summary starts with. */
 export function settingsLine(label: string, entries: Record<string, unknown>, separator = ' '): string {
@@ -15,16 +7,6 @@ export function settingsLine(label: string, entries: Record<string, unknown>, se
     .map(([key, value]) => `${key}${separator}${String(value)}`)
     .join(', ')}.`;
 }
-
-/** Percentiles (nearest rank) and the maximum of a sample, rounded to whole units; undefined for an empty sample. */
-export function percentiles(values: number[]): { p50: number; p95: number; p99: number; max: number } | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
-  return { p50: at(50), p95: at(95), p99: at(99), max: Math.round(sorted.at(-1)!) };
-}
-
-type Percentiles = NonNullable<ReturnType<typeof percentiles>>;
 
 /** Each percentile as its median over the runs that measured it. */
 function medianPercentiles(values: (Percentiles | undefined)[]): Percentiles | undefined {

@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
+
 import { startPipeline, type KafkaCluster, type TestStack } from '@outflow/stack';
+
 import { generateDataset, sizes, type Size } from './datasets.js';
+
 import { withRunEnvironment } from './run-environment.js';
+
 import { resetStatementStats } from './statement-stats.js';
-import { tickTotals } from './tick-summary.js';
+import { type TickRun, type TickStatement, tickTotals } from './run-figures.js';
 
 /** The statement every tick that claimed something runs exactly once: its calls count the ticks. */
 const reserveCapacity = 'reserve capacity';
@@ -20,35 +25,6 @@ const tickStatements = [
 
 /** What the producer runs with while ticks are measured: many small ticks, one email per mailbox each. */
 export const tickSettings = { PRODUCER_TICK_MS: '20', PRODUCER_MAX_PER_MAILBOX: '1' };
-
-export interface TickStatement {
-  label: string;
-  calls: number;
-  meanMs: number;
-  planMs: number;
-  rowsPerCall: number;
-  buffersPerCall: number;
-}
-
-export interface TickRun {
-  size: Size;
-  /** Rows in email_queues (history plus due) and mailboxes, and how many were due. */
-  tableRows: number;
-  mailboxes: number;
-  due: number;
-  generationMs: number;
-  /** Claim transactions that claimed something. */
-  ticks: number;
-  /**
-   * Per statement of a tick: calls, mean execution and planning time, rows and shared buffers (hit + read) per
-   * call. A statement may run more than once per tick (the lock, when it wraps round to the lowest ids).
-   */
-  statements: TickStatement[];
-  /** Every call's execution and planning time over the ticks: the database side of one tick. */
-  tickMs: number;
-  /** The planning part of tickMs (0 when the server does not track planning). */
-  tickPlanMs: number;
-}
 
 /**
  * Tick scaling: the same due count (S's, on S's 100 mailboxes) in tables of a given size's total, claimed by the

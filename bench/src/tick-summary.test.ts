@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { tickTotals } from './tick-summary.js';
+import { tickTotals } from './run-figures.js';
 
 const statement = (label: string, calls: number, meanMs: number, planMs: number) => ({
   label,

@@ -1,21 +1,5 @@
-import { median, settingsLine } from './summary.js';
-import type { TickRun, TickStatement } from './tick-run.js';
-
-/**
- * The database side of one tick: every call of the tick's statements, execution and planning, divided by the
- * `ticks` (the claims that reserved something). A statement that runs twice in a tick counts twice.
- */
-export function tickTotals(statements: TickStatement[], ticks: number): Pick<TickRun, 'tickMs' | 'tickPlanMs'> {
-  const perTick = (pick: (statement: TickStatement) => number) =>
-    ticks === 0
-      ? 0
-      : Math.round((statements.reduce((sum, statement) => sum + pick(statement) * statement.calls, 0) / ticks) * 100) /
-        100;
-  return {
-    tickMs: perTick((statement) => statement.meanMs + statement.planMs),
-    tickPlanMs: perTick((statement) => statement.planMs),
-  };
-}
+import { settingsLine } from './summary.js';
+import { median, type TickRun } from './run-figures.js';
 
 /** Each figure of a tick as its median over the runs. */
 export function medianTick(runs: TickRun[]): TickRun {

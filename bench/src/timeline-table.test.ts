@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+
 import { renderTimeline, spreadSamples, timelineFigures } from './timeline-table.js';
 
 const sample = (atSeconds: number, arrived: number, senderRss: number) => ({

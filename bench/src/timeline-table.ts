@@ -1,4 +1,4 @@
-import type { TimelineSample } from './drain-run.js';
+import type { TimelineSample } from './run-figures.js';
 
 /** The share of a run whose first samples are its warm-up: the services' heaps and pools are still filling. */
 const warmUpShare = 0.1;

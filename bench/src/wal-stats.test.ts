@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+
 import { walFigures, type WalCounters } from './wal-stats.js';
 
 const counters = (bytes: number, records: number, fpi: number, timed: number, requested: number): WalCounters => ({

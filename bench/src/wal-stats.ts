@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
 
 /** The server's write-ahead log counters (cluster-wide) at one moment. */

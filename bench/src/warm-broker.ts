@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+
 import { createKafkaTopics, deleteKafkaTopics, startKafkaCluster, type KafkaCluster } from '@outflow/stack';
 
 /**
@@ -24,7 +25,7 @@ export async function startSittingBroker(): Promise<KafkaCluster> {
  * compiling its request paths (measured here: 2.2 ms of broker CPU per single-message send and fetch cold, 0.9 ms
  * after 20 000), which would be counted against whichever run came first.
  */
-export async function warmBroker(brokers: string[], messages = 20_000): Promise<void> {
+async function warmBroker(brokers: string[], messages = 20_000): Promise<void> {
   const topic = 'bench-warm-up';
   await createKafkaTopics(brokers, [{ name: topic, partitions: 12 }]);
   const kafka = new Kafka({ clientId: 'bench-warm-up', brokers, logLevel: logLevel.NOTHING });

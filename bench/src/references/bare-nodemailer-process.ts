@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
+
 import { createInterface } from 'node:readline';
+
 import type { RenderedMessage } from './due-messages.js';
+
 import { mailboxTransports } from './mailbox-transports.js';
 
 // The transport's own cost: pre-rendered messages (a JSON file, argv[2]) sent by nodemailer's pools straight to

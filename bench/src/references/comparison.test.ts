@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DrainRun } from '../drain-run.js';
+
 import { compare, renderComparison } from './comparison.js';
+
 import type { ReferenceRun } from './reference-run.js';
+import type { DrainRun } from '../run-figures.js';
 
 const drain = (emailsPerSecond: number, senderCpuSeconds: number): DrainRun => ({
   generationMs: 1,

@@ -1,9 +1,9 @@
-import type { DrainRun } from '../drain-run.js';
-import { brokerJitLine, median, settingsLine } from '../summary.js';
+import { brokerJitLine, settingsLine } from '../summary.js';
 import type { ReferenceKind, ReferenceRun } from './reference-run.js';
+import { type DrainRun, median } from '../run-figures.js';
 
 /** One contender's figures: medians over its runs, and correctness summed over them. */
-export interface ContenderFigures {
+interface ContenderFigures {
   name: string;
   runs: number;
   emailsPerSecond: number;
@@ -24,7 +24,7 @@ export interface Comparison {
 }
 
 const outflowName = 'Outflow (5 services, Kafka)';
-export const referenceNames: Record<ReferenceKind, string> = {
+const referenceNames: Record<ReferenceKind, string> = {
   'bare-nodemailer': 'bare nodemailer pools (pre-rendered, no database)',
   'job-queue': 'graphile-worker, one job per email',
 };
@@ -37,7 +37,7 @@ function byProcessMedians(perRun: Record<string, number>[]): Record<string, numb
 }
 
 /** CPU ms per email of every process of an Outflow drain: the five services and what they run on. */
-export function outflowCpuByProcess(run: DrainRun): Record<string, number> {
+function outflowCpuByProcess(run: DrainRun): Record<string, number> {
   const all = {
     ...Object.fromEntries(Object.entries(run.processes).map(([name, stats]) => [name, stats.cpuSeconds ?? 0])),
     ...Object.fromEntries(

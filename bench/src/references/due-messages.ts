@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+
 import type { Database } from '@outflow/db';
+
 import { renderEmail, type ContentFormat } from '@outflow/templates';
 
 /** What sending one due email needs, read with one query: the references start from the same rows Outflow does. */

@@ -1,6 +1,9 @@
 import { createInterface } from 'node:readline';
+
 import { Logger, run, type Task } from 'graphile-worker';
+
 import { dueEmailSelect, renderDueEmail, type DueEmail } from './due-messages.js';
+
 import { mailboxTransports } from './mailbox-transports.js';
 
 // The alternative a Node team would build instead of Outflow: one graphile-worker job per email (added before this

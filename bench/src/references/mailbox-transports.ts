@@ -1,4 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
+
 import type { RenderedMessage } from './due-messages.js';
 
 /**

@@ -1,18 +1,27 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+
 import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
+
 import { sql } from 'kysely';
+
 import { makeWorkerUtils } from 'graphile-worker';
+
 import { createDatabase, createDb, dropDatabase, migrateToLatest } from '@outflow/db';
+
 import { findRepoRoot, spawnProcess, startArrivalSink, type RunningProcess } from '@outflow/stack';
+
 import { generateDataset, sizes, type Size } from '../datasets.js';
+
 import { benchCpuSeconds, drainSettings } from '../drain-run.js';
 import { readProcessStats, readProcessTreeCpuSeconds } from '../process-stats.js';
+
 import { waitForSentCount } from '../sent-count.js';
+
 import { loadDueEmails, renderDueEmail } from './due-messages.js';
 
-export const referenceKinds = ['bare-nodemailer', 'job-queue'] as const;
-export type ReferenceKind = (typeof referenceKinds)[number];
+export type ReferenceKind = 'bare-nodemailer' | 'job-queue';
 
 /** What a reference is run with, recorded beside its figures. */
 export const referenceSettings = {

@@ -66,7 +66,7 @@ export function createSecretBox(keys: ReadonlyMap<string, Buffer>, activeKeyId: 
 }
 
 /** OUTFLOW_SECRET_KEYS: `id:base64key[,id:base64key...]`, each key 32 bytes (e.g. `openssl rand -base64 32`). */
-export const secretKeys = z.string().transform((value, ctx) => {
+const secretKeys = z.string().transform((value, ctx) => {
   const keys = new Map<string, Buffer>();
   for (const entry of value
     .split(',')

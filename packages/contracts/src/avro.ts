@@ -2,9 +2,9 @@
  * Just enough of Avro's schema language, as TypeScript literal types, to derive each message's TypeScript type
  * from its schema: the schema is the single source of truth, so the type and the bytes cannot drift apart.
  */
-export type AvroPrimitive = 'null' | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'string' | 'bytes';
+type AvroPrimitive = 'null' | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'string' | 'bytes';
 
-export interface AvroField {
+interface AvroField {
   readonly name: string;
   readonly type: AvroSchema;
   readonly doc?: string;
@@ -19,30 +19,29 @@ export interface AvroRecord {
   readonly fields: readonly AvroField[];
 }
 
-export interface AvroEnum {
+interface AvroEnum {
   readonly type: 'enum';
   readonly name: string;
   readonly symbols: readonly string[];
 }
 
-export interface AvroArray {
+interface AvroArray {
   readonly type: 'array';
   readonly items: AvroSchema;
 }
 
-export interface AvroMap {
+interface AvroMap {
   readonly type: 'map';
   readonly values: AvroSchema;
 }
 
 /** A primitive with a logical type annotation; values keep the primitive's representation. */
-export interface AvroLogical {
+interface AvroLogical {
   readonly type: 'int' | 'long' | 'string';
   readonly logicalType: string;
 }
 
-export type AvroSchema =
-  AvroPrimitive | AvroRecord | AvroEnum | AvroArray | AvroMap | AvroLogical | readonly AvroSchema[];
+type AvroSchema = AvroPrimitive | AvroRecord | AvroEnum | AvroArray | AvroMap | AvroLogical | readonly AvroSchema[];
 
 /** The JavaScript value avsc reads and writes for a schema (unions unwrapped, longs as numbers). */
 export type AvroValue<S> = S extends 'null'

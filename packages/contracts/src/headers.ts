@@ -2,7 +2,7 @@
  * Headers every message carries. W3C trace context keeps its standard names so any OpenTelemetry propagator
  * reads it; ours are prefixed.
  */
-export const headerNames = {
+const headerNames = {
   messageId: 'outflow-message-id',
   attempt: 'outflow-attempt',
   producedAt: 'outflow-produced-at',

@@ -1,10 +1,8 @@
-export type { AvroRecord, AvroSchema, AvroValue } from './avro.js';
 export { emailJobMessageId, parseEmailJobMessageId } from './email-job-id.js';
-export { isUuid, uuidText } from './uuid.js';
+export { isUuid } from './uuid.js';
 export { emailEventTypes } from './schemas/email-event.v1.js';
 export {
   deadLetterTopic,
-  isTopicName,
   physicalTopic,
   subjectOf,
   topicContracts,
@@ -17,11 +15,5 @@ export {
   type PayloadOf,
   type TopicName,
 } from './topics.js';
-export {
-  decodeHeaders,
-  encodeHeaders,
-  headerNames,
-  headersAsText,
-  InvalidHeadersError,
-  type MessageHeaders,
-} from './headers.js';
+export { decodeHeaders, encodeHeaders, headersAsText, InvalidHeadersError, type MessageHeaders } from './headers.js';
+export { consumerGroupOf } from './consumer-groups.js';

@@ -63,10 +63,6 @@ export function subjectOf(topic: TopicName): string {
   return `${topic}-value`;
 }
 
-export function isTopicName(value: string): value is TopicName {
-  return Object.hasOwn(topicContracts, value);
-}
-
 /**
  * Topic names with a prefix, for tests and parallel environments that share one broker. The contracts (schema,
  * key) stay those of the logical topic.

@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 /** The URL of another database on the same server. */
-export function withDatabase(url: string, database: string): string {
+function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();

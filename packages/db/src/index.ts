@@ -1,18 +1,5 @@
-export {
-  assertDatabaseReachable,
-  createDb,
-  describeDatabaseUrl,
-  type CreateDbOptions,
-  type Database,
-} from './create-db.js';
-export {
-  createMigrator,
-  listMigrations,
-  migrateDown,
-  migrateToLatest,
-  MigrationError,
-  type MigrationState,
-} from './migrator.js';
+export { assertDatabaseReachable, createDb, type Database } from './create-db.js';
+export { listMigrations, migrateDown, migrateToLatest } from './migrator.js';
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';
@@ -25,15 +12,11 @@ export {
   apiKeyScopes,
   authenticateApiKey,
   createApiKey,
-  hashApiKey,
   listApiKeys,
   revokeApiKey,
-  scopesUpTo,
   type ApiKeyScope,
-  type AuthenticatedKey,
-  type NewApiKey,
 } from './repositories/api-key.repository.js';
 export { defaultWorkspaceId, serviceRoles } from './migrations/2026_12_06_0019_workspaces.js';
 export { inWorkspace } from './workspace.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
-export { createDatabase, dropDatabase, listDatabases, withDatabase } from './admin.js';
+export { createDatabase, dropDatabase, listDatabases } from './admin.js';

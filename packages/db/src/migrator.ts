@@ -5,7 +5,7 @@ import { migrations } from './migrations/index.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 type AnyKysely = Kysely<any>;
 
-export function createMigrator(db: AnyKysely): Migrator {
+function createMigrator(db: AnyKysely): Migrator {
   return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
@@ -13,7 +13,7 @@ export function createMigrator(db: AnyKysely): Migrator {
 }
 
 /** Thrown when a migration run fails; names the migration and keeps the database error as `cause`. */
-export class MigrationError extends Error {
+class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 

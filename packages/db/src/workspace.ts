@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './create-db.js';
+import { sql, type Transaction } from 'kysely';
 import type { DB } from './database.generated.js';
 
 /**
@@ -7,7 +8,7 @@ import type { DB } from './database.generated.js';
  * to the next request, and a statement outside such a transaction sees no tenant row at all.
  */
 export async function inWorkspace<T>(
-  db: Kysely<DB>,
+  db: Database,
   workspaceId: string,
   work: (trx: Transaction<DB>) => Promise<T>,
 ): Promise<T> {

@@ -1,12 +1,12 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
-import { prepared, type DB } from '@outflow/db';
+import { prepared, type Database } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import type { TypedProducer } from './typed-producer.js';
 
 /** Topics whose payloads are plain JSON (no bytes), so they survive a round trip through jsonb. */
-export type OutboxTopic = Exclude<TopicName, typeof deadLetterTopic>;
+type OutboxTopic = Exclude<TopicName, typeof deadLetterTopic>;
 
 export interface OutboxMessage<T extends OutboxTopic = OutboxTopic> {
   topic: T;
@@ -24,7 +24,7 @@ export type AnyOutboxMessage = { [T in OutboxTopic]: OutboxMessage<T> }[OutboxTo
  * messages announce, so both commit or neither does. Returns the row ids for publishOutbox, in the messages'
  * order. One array per column keeps the text the same for any count, so the statement is prepared once.
  */
-export async function enqueueOutbox(db: Kysely<DB>, messages: readonly AnyOutboxMessage[]): Promise<string[]> {
+export async function enqueueOutbox(db: Database, messages: readonly AnyOutboxMessage[]): Promise<string[]> {
   if (messages.length === 0) return [];
   const { rows } = await prepared(
     'enqueue-outbox',
@@ -60,9 +60,9 @@ interface OutboxRow {
  * produce but before the commit publishes them again later, which consumers tolerate (same message ids).
  */
 async function publishRows(
-  db: Kysely<DB>,
+  db: Database,
   producer: TypedProducer,
-  select: (trx: Kysely<DB>) => Promise<OutboxRow[]>,
+  select: (trx: Database) => Promise<OutboxRow[]>,
 ): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const rows = await select(trx);
@@ -88,7 +88,7 @@ async function publishRows(
 }
 
 /** The fast path right after a commit: publish these rows now (rows another relay holds are left to it). */
-export async function publishOutbox(db: Kysely<DB>, producer: TypedProducer, ids: readonly string[]): Promise<number> {
+export async function publishOutbox(db: Database, producer: TypedProducer, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   return publishRows(db, producer, async (trx) => {
     const { rows } = await prepared(
@@ -107,7 +107,7 @@ export async function publishOutbox(db: Kysely<DB>, producer: TypedProducer, ids
  * between its commit and its produce, or whose produce failed). Stop waits for a running pass.
  */
 export function startOutboxRelay(options: {
-  db: Kysely<DB>;
+  db: Database;
   producer: TypedProducer;
   logger: Logger;
   /** Default 1 000 ms. */

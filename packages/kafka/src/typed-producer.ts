@@ -4,7 +4,7 @@ import { encodeHeaders, topicContracts, type PayloadOf, type TopicName } from '@
 import type { KafkaHandle } from './kafka-client.js';
 import type { SchemaCodec } from './schema-codec.js';
 
-export interface OutgoingMessage<T extends TopicName> {
+interface OutgoingMessage<T extends TopicName> {
   payload: PayloadOf<T>;
   /** Default: a new UUID. Pass the original id when republishing a logical message, so consumers de-duplicate. */
   messageId?: string;

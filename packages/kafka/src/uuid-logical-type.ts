@@ -8,7 +8,7 @@ import { isUuid } from '@outflow/contracts';
  * a handler whose first query fails on the cast and is retried forever in place, holding up its partition.
  * Values stay plain strings.
  */
-export class UuidType extends avro.types.LogicalType {
+class UuidType extends avro.types.LogicalType {
   override _fromValue(value: unknown): string {
     if (!isUuid(value)) {
       throw new Error(`not a UUID: ${JSON.stringify(value)}`);

@@ -27,8 +27,3 @@ export class AppError extends Error {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
-
-/** True only for errors that say they are retryable; unknown errors are treated by callers as they choose. */
-export function isRetryable(error: unknown): boolean {
-  return error instanceof AppError && error.retryable;
-}

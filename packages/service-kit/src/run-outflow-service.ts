@@ -5,7 +5,7 @@ import { connectInfrastructure, type Infrastructure } from './connect-infrastruc
 
 const baseShape = (defaultHealthPort: number) => ({ ...databaseEnv, ...kafkaEnv, ...processEnv(defaultHealthPort) });
 
-export type BaseConfig = z.infer<z.ZodObject<ReturnType<typeof baseShape>>>;
+type BaseConfig = z.infer<z.ZodObject<ReturnType<typeof baseShape>>>;
 
 export interface ServiceContext<Extra> {
   config: BaseConfig & Extra;
@@ -39,13 +39,11 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
   options: RunOutflowServiceOptions<Shape>,
 ): RunningService {
   const environment = options.environment ?? process.env;
-  const level = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(environment['LOG_LEVEL'] ?? '')
-    ? (environment['LOG_LEVEL'] as 'info')
-    : 'info';
-  const logger = createLogger({ service: options.name, level });
-  let graceMs = 25_000;
-  const graceFromEnv = Number(environment['SHUTDOWN_GRACE_MS']);
-  if (Number.isInteger(graceFromEnv) && graceFromEnv > 0) graceMs = graceFromEnv;
+  // The logger and the grace period exist before the full parse, which reports a bad value through them: both are
+  // read with their own schemas here, a bad value falling back to the default until the full parse names it.
+  const { LOG_LEVEL, SHUTDOWN_GRACE_MS } = processEnv(options.defaultHealthPort);
+  const logger = createLogger({ service: options.name, level: orDefault(LOG_LEVEL, environment['LOG_LEVEL']) });
+  const graceMs = orDefault(SHUTDOWN_GRACE_MS, environment['SHUTDOWN_GRACE_MS']);
 
   return runService({
     logger,
@@ -74,4 +72,10 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
       }
     },
   });
+}
+
+/** The value a schema parses from `raw`, or the schema's default when `raw` is invalid. */
+function orDefault<T>(schema: z.ZodType<T>, raw: string | undefined): T {
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : schema.parse(undefined);
 }

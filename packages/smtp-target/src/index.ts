@@ -1,12 +1,9 @@
 export {
-  checkSmtpPort,
   defaultSmtpPorts,
-  refusalOf,
   resolveSmtpTarget,
   SmtpTargetRefusedError,
+  /** @public named by the services' inferred env types */
   type CidrRange,
-  type LookupAll,
-  type ResolvedSmtpTarget,
   type SmtpTargetPolicy,
 } from './smtp-target-policy.js';
 export { smtpTargetEnv, smtpTargetPolicyFromEnv } from './smtp-target-env.js';

@@ -9,7 +9,7 @@ const commaList = (value: string): string[] =>
     .filter((part) => part !== '');
 
 /** SMTP_ALLOWED_PORTS: comma-separated ports. */
-export const portList = z.string().transform((value, ctx) => {
+const portList = z.string().transform((value, ctx) => {
   const ports = new Set<number>();
   for (const part of commaList(value)) {
     const port = Number(part);
@@ -27,7 +27,7 @@ export const portList = z.string().transform((value, ctx) => {
 });
 
 /** SMTP_ALLOWED_NETWORKS: comma-separated CIDRs (10.1.2.3/32, fd00:1::/64). */
-export const cidrList = z.string().transform((value, ctx) => {
+const cidrList = z.string().transform((value, ctx) => {
   const networks: CidrRange[] = [];
   for (const part of commaList(value)) {
     try {

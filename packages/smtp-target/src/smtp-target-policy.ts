@@ -14,6 +14,11 @@ export interface SmtpTargetPolicy {
   networks: readonly CidrRange[];
 }
 
+/**
+ * A network as ipaddr.js parses a CIDR. Exported from the package because the services' env schemas infer it and
+ * their declarations must name it.
+ * @public
+ */
 export type CidrRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 /** The SMTP ports in use on the Internet: relay, implicit TLS submission, submission, and the common alternative. */
@@ -67,7 +72,7 @@ export function refusalOf(address: string, policy: SmtpTargetPolicy): string | u
   return rangeNames[range] ?? `a special-purpose address (${range})`;
 }
 
-export function checkSmtpPort(port: number, policy: SmtpTargetPolicy): void {
+function checkSmtpPort(port: number, policy: SmtpTargetPolicy): void {
   if (policy.anyTarget || policy.ports.has(port)) return;
   throw new SmtpTargetRefusedError(
     `port ${port} is not an SMTP port this installation allows (${[...policy.ports].join(', ')}; see SMTP_ALLOWED_PORTS)`,

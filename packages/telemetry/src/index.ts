@@ -1,1 +1,1 @@
-export { createLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, flushLogger, type Logger } from './logger.js';

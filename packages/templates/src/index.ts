@@ -1,6 +1,5 @@
-export { escapeHtml } from './html-escape.js';
 export { maxHtmlDepth } from './html-depth.js';
 export { maxPlaceholders } from './liquid-engine.js';
 export { type MergeContact } from './merge-scope.js';
-export { renderEmail, type ContentFormat, type EmailTemplate, type RenderedEmail } from './render-email.js';
+export { renderEmail, type ContentFormat, type EmailTemplate } from './render-email.js';
 export { TemplateError } from './template-error.js';

@@ -111,7 +111,7 @@ function explain(error: LiquidError): string {
 }
 
 /** Parses a template once per process and text; a TemplateError says what is wrong and where. */
-export function parseTemplate(template: string, escaping: Escaping): Template[] {
+function parseTemplate(template: string, escaping: Escaping): Template[] {
   const cache = parsedTemplates[escaping];
   const cached = cache.get(template);
   if (cached) return cached;

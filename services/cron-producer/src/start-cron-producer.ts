@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { z } from '@outflow/config';
-import { createProducerTick } from './claims/publish-claims.service.js';
+import { createProducerTick } from './claims/producer.tick.js';
 import type { cronProducerEnv } from './config.js';
 
 export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, seedEnrolledEmail, seedMoreEnrolledEmails, type TestDatabase } from '@outflow/db/testing';
 import { createKafka, createSchemaCodec, createTypedProducer, type TypedProducer } from '@outflow/kafka';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
-import { createProducerTick } from '../src/claims/publish-claims.service.js';
+import { createProducerTick } from '../src/claims/producer.tick.js';
 
 const logger = testLogger('recovery-cadence-test');
 

@@ -1,8 +1,10 @@
 import type { z } from '@outflow/config';
+import { consumerGroupOf } from '@outflow/contracts';
 import { startConsumerLoop } from '@outflow/kafka';
 import { createCoalescer, startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { followupSchedulerEnv } from './config.js';
+import { handleFollowupEvent } from './followups/followup-event.handler.js';
 import { scheduleNextSteps, type SentStep } from './followups/followup.repository.js';
 import { reconcileFollowups } from './followups/reconcile-followups.js';
 
@@ -23,22 +25,13 @@ export async function startFollowupScheduler(
     codec: infra.codec,
     producer: infra.producer,
     logger,
-    groupId: 'followup-scheduler',
+    groupId: consumerGroupOf['followup-events'],
     topic: 'followup-events',
     partitionsConsumedConcurrently: 3,
     // Events of one partition are for different enrollments (an enrollment's next event only exists once this
     // one was handled), so their order does not matter.
     messageConcurrency: config.SCHEDULER_MESSAGE_CONCURRENCY,
-    handle: async ({ payload }) => {
-      const outcome = await schedule({
-        emailId: payload.email_id,
-        sequenceContactId: payload.sequence_contact_id,
-        sequenceId: payload.sequence_id,
-        stepOrder: payload.step_order,
-        sentAt: new Date(payload.sent_at),
-      });
-      logger.debug({ emailId: payload.email_id, outcome }, 'follow-up handled');
-    },
+    handle: (message) => handleFollowupEvent({ schedule, logger }, message),
     onFatal,
   });
   const reconciler = startTicker({

@@ -1,11 +1,12 @@
 import type { z } from '@outflow/config';
+import { consumerGroupOf } from '@outflow/contracts';
 import { startConsumerLoop } from '@outflow/kafka';
 import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { retryConsumerEnv } from './config.js';
 import { retryDelayMs } from './retries/backoff.js';
 import { reconcileRetries } from './retries/reconcile-retries.js';
-import { applyRetryDecision } from './retries/retry.repository.js';
+import { handleEmailRetry } from './retries/email-retry.handler.js';
 
 export type RetryConsumerConfig = z.infer<z.ZodObject<typeof retryConsumerEnv>>;
 
@@ -19,22 +20,16 @@ export async function startRetryConsumer(
     jitter: config.RETRY_JITTER,
   };
   const delayFor = (retryCount: number) => retryDelayMs(retryCount, settings);
+  const deps = { db: infra.db, logger, delayFor };
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,
     producer: infra.producer,
     logger,
-    groupId: 'retry-consumer',
+    groupId: consumerGroupOf['email-retries'],
     topic: 'email-retries',
     partitionsConsumedConcurrently: 3,
-    handle: async ({ payload }) => {
-      const outcome = await applyRetryDecision(
-        infra.db,
-        { emailId: payload.email_id, claimToken: payload.claim_token, kind: payload.failure_kind },
-        delayFor,
-      );
-      logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
-    },
+    handle: (message) => handleEmailRetry(deps, message),
     onFatal,
   });
   const reconciler = startTicker({

@@ -8,11 +8,11 @@ import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
 import { createApp } from '../src/app.js';
 
-export type Json = Record<string, unknown> & {
+type Json = Record<string, unknown> & {
   error?: { code: string; message: string; details?: Array<Record<string, unknown>> };
 };
 
-export interface ApiResponse {
+interface ApiResponse {
   status: number;
   replayed: boolean;
   headers: Headers;

@@ -1,4 +1,5 @@
 import { secretBoxFromEnv, type z } from '@outflow/config';
+import { consumerGroupOf } from '@outflow/contracts';
 import { smtpTargetPolicyFromEnv } from '@outflow/smtp-target';
 import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
@@ -9,8 +10,6 @@ import { createSendStatements } from './sending/send-statements.js';
 import { createTransportPool } from './smtp/transport-pool.js';
 
 export type SmtpSenderConfig = z.infer<z.ZodObject<typeof smtpSenderEnv>>;
-
-export const smtpSenderGroup = 'smtp-sender';
 
 export async function startSmtpSender(
   { config, logger, infra }: ServiceContext<SmtpSenderConfig>,
@@ -37,7 +36,7 @@ export async function startSmtpSender(
     codec: infra.codec,
     producer: infra.producer,
     logger,
-    groupId: smtpSenderGroup,
+    groupId: consumerGroupOf['email-jobs'],
     topic: 'email-jobs',
     partitionsConsumedConcurrently: config.SENDER_CONCURRENCY,
     // Emails of one partition do not depend on each other's order; their statements coalesce into batches.

@@ -11,7 +11,7 @@ Needs OUTFLOW_SECRET_KEYS holding the old keys and the new one.`;
 /** Rows read and rewritten per round: each round is one short statement per row, no long transaction. */
 const batchSize = 100;
 
-export interface RotationResult {
+interface RotationResult {
   rotated: number;
   /** Changed by someone else between the read and the write (a new password saved): already current. */
   skipped: number;
@@ -24,7 +24,7 @@ export interface RotationResult {
  * the services run and to run again: a row is rewritten only if it still holds what was read, and a current row
  * is left alone. The sender reads the old and the new form alike, so no send waits on it.
  */
-export async function rotateSecrets(db: Database, box: SecretBox, dryRun: boolean): Promise<RotationResult> {
+async function rotateSecrets(db: Database, box: SecretBox, dryRun: boolean): Promise<RotationResult> {
   const result: RotationResult = { rotated: 0, skipped: 0, failed: [] };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {

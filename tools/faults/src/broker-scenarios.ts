@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { physicalTopic } from '@outflow/contracts';
 import type { KafkaCluster, KafkaNode } from '@outflow/stack';
 import type { FaultEnvironment } from './fault-environment.js';
 import { faultsDuringFlow, sizes, type Scenario } from './scenario-kit.js';
@@ -126,7 +127,9 @@ export const brokerScenarios: Scenario[] = [
       const cluster = ownCluster(environment);
       const node = cluster.nodes[0]!;
       const times = options.size === 'quick' ? 1 : 3;
-      const topics = ['email-jobs', 'followup-events'].map((name) => `${environment.stack.topicPrefix}${name}`);
+      const topics = (['email-jobs', 'followup-events'] as const).map((name) =>
+        physicalTopic(name, environment.stack.topicPrefix),
+      );
       const restarts: Array<{ restartMs: number; before: number[]; after: number[] }> = [];
       const { sequenceId, lastFaultAt } = await faultsDuringFlow(
         environment,

@@ -27,7 +27,7 @@ export interface FaultEnvironment {
 }
 
 /** Settings that make failures surface in seconds: short leases, quick republish, quick retries. */
-export const faultServiceEnv: Record<string, string> = {
+const faultServiceEnv: Record<string, string> = {
   PRODUCER_TICK_MS: '100',
   SEND_LEASE_MS: '2000',
   PRODUCER_REPUBLISH_AFTER_MS: '2000',

@@ -1,3 +1,1 @@
-export { holds, measure, type Measurement } from './invariants.js';
-export { renderReport } from './report.js';
-export { runScenario, scenarioNames, type ScenarioOptions, type ScenarioResult } from './scenarios.js';
+export { runScenario, type ScenarioResult } from './scenarios.js';

@@ -7,7 +7,7 @@ import { startScenarioPostgres } from './scenario-postgres.js';
 import { runScenario, scenarioNames, type ScenarioResult } from './scenarios.js';
 
 // `npm run test:faults [--size quick|full] [--scenario name,...]`: runs the fault-injection scenarios against the
-// real services and writes faults/results/<date>-<size>.json and .md. Exit 1 when a scenario that ran failed.
+// real services and writes tools/faults/results/<date>-<size>.json and .md. Exit 1 when a scenario that ran failed.
 async function main(args: string[]): Promise<number> {
   const size = args.includes('--size') ? args[args.indexOf('--size') + 1] : 'full';
   if (size !== 'quick' && size !== 'full') throw new Error('--size must be quick or full');
@@ -15,7 +15,7 @@ async function main(args: string[]): Promise<number> {
   const logger = createLogger({ service: 'faults', level: 'warn' });
   const postgres = await startScenarioPostgres({ logger, databaseUrl: process.env['DATABASE_URL'] });
   const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${size}`;
-  const directory = join(findRepoRoot(), 'faults', 'results');
+  const directory = join(findRepoRoot(), 'tools', 'faults', 'results');
   const results: ScenarioResult[] = [];
   try {
     for (const name of only) {
@@ -43,7 +43,7 @@ async function main(args: string[]): Promise<number> {
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, `${stamp}.json`), `${JSON.stringify({ size, results }, null, 2)}\n`);
   await writeFile(join(directory, `${stamp}.md`), renderReport(size, results));
-  process.stdout.write(`report: faults/results/${stamp}.md\n`);
+  process.stdout.write(`report: tools/faults/results/${stamp}.md\n`);
   return results.some((result) => result.ran && !result.passed) ? 1 : 0;
 }
 

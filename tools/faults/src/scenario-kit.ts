@@ -33,7 +33,7 @@ export interface Scenario {
 export const sizes = { quick: { contacts: 60, kills: 4 }, full: { contacts: 1_000, kills: 20 } };
 
 /** What every SMTP server of the scenario received: the stack's sink and any the scenario added. */
-export function receivedMessages(environment: FaultEnvironment): ReceivedMessage[] {
+function receivedMessages(environment: FaultEnvironment): ReceivedMessage[] {
   return [environment.stack.smtp, ...environment.extraSinks].flatMap((sink: SmtpSink) => sink.messages);
 }
 

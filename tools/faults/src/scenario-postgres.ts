@@ -14,7 +14,7 @@ export interface ScenarioPostgres {
 }
 
 /** Migrated databases on `adminUrl`'s server, one per call, named after this process. */
-export function migratedDatabases(adminUrl: string): () => Promise<ScenarioDatabase> {
+function migratedDatabases(adminUrl: string): () => Promise<ScenarioDatabase> {
   let counter = 0;
   return async () => {
     const name = `outflow_faults_${process.pid}_${counter++}`;

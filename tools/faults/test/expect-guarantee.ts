@@ -2,7 +2,7 @@ import { expect } from '@jest/globals';
 import { createTestDatabase } from '@outflow/db/testing';
 import { runScenario, type ScenarioResult } from '../src/index.js';
 
-export const quickOptions = { createDatabase: () => createTestDatabase(), size: 'quick' as const };
+const quickOptions = { createDatabase: () => createTestDatabase(), size: 'quick' as const };
 
 /**
  * Runs a scenario at the quick size and checks the guarantee: no duplicate beyond uncertain, none lost, no

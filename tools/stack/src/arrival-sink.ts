@@ -44,7 +44,7 @@ const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
  * The value of header `name` (lower-case) in a message's header block, unfolded; undefined when absent. `data`
  * starts with CRLF (see readData), so every header line, the first one too, is found after a CRLF.
  */
-export function headerValue(data: Buffer, name: string): string | undefined {
+function headerValue(data: Buffer, name: string): string | undefined {
   const headerEnd = data.indexOf(HEADER_END);
   const block = data.toString('latin1', 0, headerEnd === -1 ? data.length : headerEnd + 2).toLowerCase();
   const at = block.indexOf(`\r\n${name}:`);

@@ -25,7 +25,7 @@ const DEBIAN_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'outflow';
 
 /** Where the binaries are: OUTFLOW_PG_BINDIR, else the newest version under Debian's /usr/lib/postgresql. */
-export function findInstalledPostgres(env: NodeJS.ProcessEnv = process.env): { binDir: string; majorVersion: number } {
+function findInstalledPostgres(env: NodeJS.ProcessEnv = process.env): { binDir: string; majorVersion: number } {
   const candidates = env.OUTFLOW_PG_BINDIR
     ? [env.OUTFLOW_PG_BINDIR]
     : existsSync(DEBIAN_ROOT)

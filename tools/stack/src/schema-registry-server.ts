@@ -52,7 +52,7 @@ class RegistryError extends Error {
   }
 }
 
-export function createSchemaRegistryState(defaultCompatibility: Compatibility = 'BACKWARD') {
+function createSchemaRegistryState(defaultCompatibility: Compatibility = 'BACKWARD') {
   const schemas: StoredSchema[] = [];
   const subjects = new Map<string, SubjectVersion[]>();
   const subjectConfig = new Map<string, Compatibility>();

@@ -14,7 +14,7 @@ export const serviceNames = [
 export type ServiceName = (typeof serviceNames)[number];
 
 /** The database role each service runs as, as in production: each with only the grants it needs. */
-export const serviceDatabaseRoles: Record<ServiceName, string> = {
+const serviceDatabaseRoles: Record<ServiceName, string> = {
   'sequence-api': 'outflow_api',
   'cron-producer': 'outflow_producer',
   'smtp-sender': 'outflow_sender',
@@ -73,7 +73,7 @@ export function buildWorkspace(): void {
 }
 
 /** A fixed-format secret key for a test run: `test:<32 random bytes>`. */
-export function testSecretKeys(): string {
+function testSecretKeys(): string {
   return `test:${randomBytes(32).toString('base64')}`;
 }
 

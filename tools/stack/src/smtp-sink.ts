@@ -18,7 +18,7 @@ export interface ReceivedMessage {
 }
 
 /** One answer the sink gave to a RCPT TO or DATA, including rejections: what a client saw. */
-export interface SmtpAttempt {
+interface SmtpAttempt {
   at: Date;
   stage: 'rcpt' | 'data';
   recipients: string[];
@@ -26,7 +26,7 @@ export interface SmtpAttempt {
   outcome: number | 'drop' | 'stall';
 }
 
-export type FaultAction =
+type FaultAction =
   { type: 'reply'; code: number; message?: string } | { type: 'drop' } | { type: 'stall'; ms?: number };
 
 export interface FaultRule {

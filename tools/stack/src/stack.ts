@@ -62,7 +62,7 @@ async function withFallbackPort<T>(preferred: number, start: (port: number) => P
  * stack.env: every variable a service needs to start against this stack, as shell assignments. Each service also
  * wants its own DATABASE_ROLE (see the comment in the file) and, to run beside others, its defaults for ports.
  */
-export function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): string {
+function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): string {
   return [
     '# Written by `npm run stack`; load with: set -a; . .outflow/stack.env; set +a',
     '# Then start a service with its role, e.g.: DATABASE_ROLE=outflow_sender npm run service smtp-sender',
@@ -84,7 +84,7 @@ export function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): str
 }
 
 /** The local stack's OUTFLOW_SECRET_KEYS: made once per state folder, then read back on every start. */
-export async function localSecretKeys(stateDir: string): Promise<string> {
+async function localSecretKeys(stateDir: string): Promise<string> {
   const keyFile = join(stateDir, 'secret-keys');
   const read = async (path: string): Promise<string | undefined> => {
     try {

@@ -1,11 +1,11 @@
+import type { Database } from '../create-db.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../database.generated.js';
+import { sql } from 'kysely';
 import { defaultWorkspaceId } from '../migrations/2026_12_06_0019_workspaces.js';
 
 const KEY_PREFIX = 'ofk_';
 
-export function hashApiKey(key: string): string {
+function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
@@ -17,7 +17,7 @@ export const apiKeyScopes = ['read', 'write', 'admin'] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
 /** The scopes a key created with `scope` holds: that one and every one below it. */
-export function scopesUpTo(scope: ApiKeyScope): ApiKeyScope[] {
+function scopesUpTo(scope: ApiKeyScope): ApiKeyScope[] {
   return apiKeyScopes.slice(0, apiKeyScopes.indexOf(scope) + 1);
 }
 
@@ -31,7 +31,7 @@ export interface NewApiKey {
 }
 
 /** Creates a key and returns it; only its hash is stored, so this is the only time it can be shown. */
-export async function createApiKey(db: Kysely<DB>, options: NewApiKey | string): Promise<{ id: string; key: string }> {
+export async function createApiKey(db: Database, options: NewApiKey | string): Promise<{ id: string; key: string }> {
   const {
     name,
     workspaceId = defaultWorkspaceId,
@@ -65,7 +65,7 @@ export interface AuthenticatedKey {
  * The active key with this value, through authenticate_api_key() (the API's role cannot read api_keys): its
  * workspace and scopes, and whether it expired. Records its use (last_used_at, at most once a minute).
  */
-export async function authenticateApiKey(db: Kysely<DB>, key: string): Promise<AuthenticatedKey | undefined> {
+export async function authenticateApiKey(db: Database, key: string): Promise<AuthenticatedKey | undefined> {
   if (!key.startsWith(KEY_PREFIX)) return undefined;
   const { rows } = await sql<{ id: string; workspace_id: string; scopes: ApiKeyScope[]; expired: boolean }>`
     select id, workspace_id, scopes, expired from authenticate_api_key(${hashApiKey(key)})
@@ -74,7 +74,7 @@ export async function authenticateApiKey(db: Kysely<DB>, key: string): Promise<A
   return row && { id: row.id, workspaceId: row.workspace_id, scopes: row.scopes, expired: row.expired };
 }
 
-export async function listApiKeys(db: Kysely<DB>) {
+export async function listApiKeys(db: Database) {
   return db
     .selectFrom('api_keys')
     .select([
@@ -93,7 +93,7 @@ export async function listApiKeys(db: Kysely<DB>) {
 }
 
 /** Returns false when no active key has this id. */
-export async function revokeApiKey(db: Kysely<DB>, id: string): Promise<boolean> {
+export async function revokeApiKey(db: Database, id: string): Promise<boolean> {
   const result = await db
     .updateTable('api_keys')
     .set({ revoked_at: new Date() })

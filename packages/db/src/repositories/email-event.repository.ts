@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { DB, EmailEventType, Json } from '../database.generated.js';
+import type { Database } from '../create-db.js';
+import { sql } from 'kysely';
+import type { EmailEventType, Json } from '../database.generated.js';
 import { prepared } from '../prepared-statements.js';
 
 export interface NewEmailEvent {
@@ -14,7 +15,7 @@ export interface NewEmailEvent {
 }
 
 /** Records an email event; callers pass their transaction so the event commits with the change it describes. */
-export async function insertEmailEvent(db: Kysely<DB>, event: NewEmailEvent): Promise<void> {
+export async function insertEmailEvent(db: Database, event: NewEmailEvent): Promise<void> {
   await insertEmailEvents(db, [event]);
 }
 
@@ -23,7 +24,7 @@ export async function insertEmailEvent(db: Kysely<DB>, event: NewEmailEvent): Pr
  * column, so the text is the same for any count and the statement is prepared once per connection (a VALUES list
  * would be parsed and planned again for every count).
  */
-export async function insertEmailEvents(db: Kysely<DB>, events: readonly NewEmailEvent[]): Promise<void> {
+export async function insertEmailEvents(db: Database, events: readonly NewEmailEvent[]): Promise<void> {
   if (events.length === 0) return;
   await prepared(
     'insert-email-events',

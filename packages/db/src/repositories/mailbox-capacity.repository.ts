@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { DB } from '../database.generated.js';
+import type { Database } from '../create-db.js';
+import { sql } from 'kysely';
 import { prepared } from '../prepared-statements.js';
 
 /**
@@ -8,7 +8,7 @@ import { prepared } from '../prepared-statements.js';
  * claim goes through here, so reserved + sent never drifts from what was claimed.
  */
 export async function settleReservation(
-  db: Kysely<DB>,
+  db: Database,
   reservation: { mailboxId: string; day: string; count?: number; sent: boolean },
 ): Promise<void> {
   const count = reservation.count ?? 1;
@@ -28,7 +28,7 @@ export async function settleReservation(
  * concurrent settlers and the producer's reservations queue up instead of deadlocking.
  */
 export async function settleReservations(
-  db: Kysely<DB>,
+  db: Database,
   reservations: readonly { mailboxId: string; day: string; count: number }[],
   sent: boolean,
 ): Promise<void> {

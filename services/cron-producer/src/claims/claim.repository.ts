@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import { mailboxLocalDay, prepared, type DB } from '@outflow/db';
+import { sql, type Transaction } from 'kysely';
+import { mailboxLocalDay, prepared, type Database, type DB } from '@outflow/db';
 import { claimLimits } from './claim-limits.js';
 
 export interface ClaimedEmail {
@@ -151,7 +151,7 @@ export interface ClaimResult {
  * emails, it locks and reads a hundred mailboxes, not a thousand, and the next claim goes on with the next ones.
  */
 export async function claimDueEmails(
-  db: Kysely<DB>,
+  db: Database,
   options: { claimToken: string; daySeconds: number; maxPerMailbox: number; maxQueued: number; after: string | null },
 ): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
@@ -227,7 +227,7 @@ export async function claimDueEmails(
 
 /** Records a produced batch (before publishing) so operators can see what was handed to Kafka. */
 export async function insertKafkaBatch(
-  db: Kysely<DB>,
+  db: Database,
   batch: { topic: string; claimToken: string; emailIds: string[]; producerId: string },
 ): Promise<string> {
   const row = await db
@@ -245,7 +245,7 @@ export async function insertKafkaBatch(
 }
 
 export async function markKafkaBatch(
-  db: Kysely<DB>,
+  db: Database,
   id: string,
   outcome: { published: true } | { published: false; error: string },
 ): Promise<void> {
@@ -266,7 +266,7 @@ export async function markKafkaBatch(
  * 64 times: a claim that is only waiting behind a backlog gets a few copies, not one per pass. Returned with a
  * fresh claimed_at; the token is kept, so if the old message does turn up, only one of the copies can send.
  */
-export async function reclaimStaleEmails(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<ClaimedEmail[]> {
+export async function reclaimStaleEmails(db: Database, olderThanMs: number, limit: number): Promise<ClaimedEmail[]> {
   const { rows } = await sql<ClaimedEmail>`
     update email_queues e set claimed_at = now(), republish_count = e.republish_count + 1
     from (
@@ -291,7 +291,7 @@ export async function reclaimStaleEmails(db: Kysely<DB>, olderThanMs: number, li
  * outcome. It may have been delivered, so it becomes `uncertain` (never resent automatically) and counts as
  * sent against the mailbox's capacity.
  */
-export async function expireSendingLeases(db: Kysely<DB>, limit: number): Promise<number> {
+export async function expireSendingLeases(db: Database, limit: number): Promise<number> {
   const { rows } = await sql<{ id: string }>`
     with expired as (
       update email_queues e

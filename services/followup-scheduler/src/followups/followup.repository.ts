@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import { prepared, type DB } from '@outflow/db';
+import { sql } from 'kysely';
+import { prepared, type Database } from '@outflow/db';
 
 export type FollowupOutcome = 'scheduled' | 'completed' | 'already-done' | 'enrollment-inactive';
 
@@ -26,7 +26,7 @@ export interface SentStep {
  * first is the one that schedules it.
  */
 export async function scheduleNextSteps(
-  db: Kysely<DB>,
+  db: Database,
   events: readonly SentStep[],
   daySeconds: number,
 ): Promise<FollowupOutcome[]> {
@@ -112,7 +112,7 @@ export interface SentWindow {
  * through a JavaScript Date unchanged; the next window starts where this one ends, so nothing falls between.
  */
 export async function nextSentWindow(
-  db: Kysely<DB>,
+  db: Database,
   graceMs: number,
   maxEmails: number,
 ): Promise<SentWindow | undefined> {
@@ -144,7 +144,7 @@ export async function nextSentWindow(
  * later step queued. Their followup-events message was lost (or is later than the grace period). Oldest first.
  * Sent emails are found by their `sent` event, which the sender records in the transaction that marks them sent.
  */
-export async function findLostFollowups(db: Kysely<DB>, window: SentWindow): Promise<SentStep[]> {
+export async function findLostFollowups(db: Database, window: SentWindow): Promise<SentStep[]> {
   const { rows } = await sql<{
     id: string;
     sequence_contact_id: string;
@@ -176,7 +176,7 @@ export async function findLostFollowups(db: Kysely<DB>, window: SentWindow): Pro
  * Records that every email sent within the window was checked. Only moves on from `window.from`: when another
  * replica's reconciliation moved it meanwhile, nothing changes and this returns false.
  */
-export async function markSentWindowChecked(db: Kysely<DB>, window: SentWindow): Promise<boolean> {
+export async function markSentWindowChecked(db: Database, window: SentWindow): Promise<boolean> {
   const result = await db
     .updateTable('followup_scan_progress')
     .set({ scanned_to: window.to, updated_at: sql`now()` })

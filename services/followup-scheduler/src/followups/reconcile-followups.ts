@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '@outflow/db';
+import type { Database } from '@outflow/db';
 import type { Logger } from '@outflow/telemetry';
 import { findLostFollowups, markSentWindowChecked, nextSentWindow, scheduleNextSteps } from './followup.repository.js';
 
@@ -16,7 +15,7 @@ const SCHEDULE_BATCH = 500;
  * Returns how many follow-ups were rebuilt.
  */
 export async function reconcileFollowups(
-  deps: { db: Kysely<DB>; logger: Logger },
+  deps: { db: Database; logger: Logger },
   settings: { afterMs: number; daySeconds: number; emailsPerWindow?: number },
   isStopping: () => boolean = () => false,
 ): Promise<number> {

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '@outflow/db';
+import type { Database } from '@outflow/db';
 import { workInBatches } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { applyRetryDecision, findStaleRetries } from './retry.repository.js';
@@ -10,7 +9,7 @@ import { applyRetryDecision, findStaleRetries } from './retry.repository.js';
  * late event afterwards is ignored). Returns how many were rebuilt.
  */
 export function reconcileRetries(
-  deps: { db: Kysely<DB>; logger: Logger },
+  deps: { db: Database; logger: Logger },
   settings: { afterMs: number; delayFor: (retryCount: number) => number },
   isStopping?: () => boolean,
 ): Promise<number> {

@@ -1,16 +1,16 @@
-import { sql, type Kysely } from 'kysely';
-import { insertEmailEvent, type DB } from '@outflow/db';
+import { sql } from 'kysely';
+import { insertEmailEvent, type Database } from '@outflow/db';
+import { decideRetry } from './decide-retry.js';
 
 export type RetryOutcome = 'rescheduled' | 'permanent_failure' | 'ignored';
 
 /**
- * Handles a failed send: reschedule it after `delayFor(retry_count)` while it has retries left and the failure was
- * temporary; otherwise mark it a permanent failure and the enrollment bounced (this sequence never emails the
- * contact again). Acts only on an email still `retry_pending` under the failed claim, so a redelivered event
- * does nothing.
+ * Applies the retry rule (decideRetry) to a failed send: reschedules the email, or marks it a permanent failure
+ * and its enrollment bounced (this sequence never emails the contact again). Acts only on an email still
+ * `retry_pending` under the failed claim, so a redelivered event does nothing.
  */
 export async function applyRetryDecision(
-  db: Kysely<DB>,
+  db: Database,
   failure: { emailId: string; claimToken: string; kind: 'temporary' | 'permanent' },
   delayFor: (retryCount: number) => number,
 ): Promise<RetryOutcome> {
@@ -30,7 +30,11 @@ export async function applyRetryDecision(
       contactId: email.contact_id,
       mailboxId: email.mailbox_id,
     };
-    if (failure.kind === 'permanent' || email.retry_count >= email.max_retries) {
+    const decision = decideRetry(
+      { kind: failure.kind, retryCount: email.retry_count, maxRetries: email.max_retries },
+      delayFor,
+    );
+    if (decision.action === 'fail') {
       await trx.updateTable('email_queues').set({ status: 'permanent_failure' }).where('id', '=', email.id).execute();
       await trx
         .updateTable('sequence_contacts')
@@ -46,7 +50,7 @@ export async function applyRetryDecision(
       });
       return 'permanent_failure';
     }
-    const delayMs = delayFor(email.retry_count);
+    const { delayMs } = decision;
     await trx
       .updateTable('email_queues')
       .set({
@@ -80,7 +84,7 @@ export interface PendingRetry {
  * Emails left `retry_pending` for more than `olderThanMs`: their email-retries message was lost (or is very
  * late). Oldest first.
  */
-export async function findStaleRetries(db: Kysely<DB>, olderThanMs: number, limit: number): Promise<PendingRetry[]> {
+export async function findStaleRetries(db: Database, olderThanMs: number, limit: number): Promise<PendingRetry[]> {
   const rows = await db
     .selectFrom('email_queues')
     .select(['id', 'claim_token', 'failure_kind'])

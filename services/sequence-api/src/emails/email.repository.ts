@@ -32,7 +32,7 @@ function baseQuery(db: Database) {
 
 type EmailRow = Awaited<ReturnType<ReturnType<typeof baseQuery>['executeTakeFirstOrThrow']>>;
 
-export function presentEmail({ error_code, error_message, ...row }: EmailRow) {
+function presentEmail({ error_code, error_message, ...row }: EmailRow) {
   return { ...row, last_error: error_code || error_message ? { code: error_code, message: error_message } : null };
 }
 

@@ -1,10 +1,10 @@
 import { z } from '@outflow/config';
 
 /** Custom fields are merged into every email of the contact: bounded so no contact can make rendering slow. */
-export const maxFields = 50;
-export const maxFieldChars = 2_000;
+const maxFields = 50;
+const maxFieldChars = 2_000;
 
-export const contactInputSchema = z
+const contactInputSchema = z
   .object({
     email: z.string().max(254),
     first_name: z.string().trim().max(200).nullish(),

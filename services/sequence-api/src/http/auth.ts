@@ -22,7 +22,7 @@ export function requireApiKey(db: Database): RequestHandler {
 }
 
 /** The scope a request needs: reads need `read`; mailboxes (SMTP hosts and credentials) `admin`; other changes `write`. */
-export function scopeFor(method: string, path: string): ApiKeyScope {
+function scopeFor(method: string, path: string): ApiKeyScope {
   if (method === 'GET' || method === 'HEAD') return 'read';
   return path === '/mailboxes' || path.startsWith('/mailboxes/') ? 'admin' : 'write';
 }

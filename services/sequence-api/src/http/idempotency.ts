@@ -17,8 +17,8 @@ import { requestWorkspace } from './workspace.js';
  * A request still unanswered `abandonedAfterSeconds` after it began is taken as lost (its process died before
  * answering, or its answer could not be stored): its key can be claimed again instead of answering 409 forever.
  */
-export const keyLifetimeSeconds = 24 * 3_600;
-export const abandonedAfterSeconds = 600;
+const keyLifetimeSeconds = 24 * 3_600;
+const abandonedAfterSeconds = 600;
 const expiredDeletedPerClaim = 100;
 
 export function idempotencyKeys(db: Database, logger: Logger): RequestHandler {

@@ -1,7 +1,7 @@
 import { z } from '@outflow/config';
 import { uuid } from '../http/schemas.js';
 
-export const stepSchema = z
+const stepSchema = z
   .object({
     subject: z.string().trim().min(1, 'is required').max(998, 'must be at most 998 characters'),
     content: z.string().min(1, 'is required').max(500_000),

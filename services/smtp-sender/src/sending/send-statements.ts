@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '@outflow/db';
+import type { Database } from '@outflow/db';
 import { publishOutbox, type TypedProducer } from '@outflow/kafka';
 import { createCoalescer } from '@outflow/runtime';
 import {
@@ -24,7 +23,7 @@ export interface SendStatements {
 }
 
 export function createSendStatements(options: {
-  db: Kysely<DB>;
+  db: Database;
   producer: TypedProducer;
   leaseMs: number;
   /** Most emails per statement. */

@@ -1,11 +1,11 @@
-import { sql, type InferResult, type Kysely } from 'kysely';
+import { sql, type InferResult } from 'kysely';
 import {
   insertEmailEvent,
   insertEmailEvents,
   prepared,
   settleReservation,
   settleReservations,
-  type DB,
+  type Database,
 } from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
@@ -16,7 +16,7 @@ import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
  * ends what an earlier dead letter said about the email (it no longer shows `dead_letter`).
  */
 export async function startSendingMany(
-  db: Kysely<DB>,
+  db: Database,
   starts: readonly { emailId: string; claimToken: string }[],
   leaseMs: number,
 ): Promise<({ attempts: number } | undefined)[]> {
@@ -52,7 +52,7 @@ function toInputOrder<R>(inputs: readonly { emailId: string }[], byEmail: Map<st
  * ids travel as one array, so the statement is prepared once per connection instead of planned for every call
  * (a four-table join planned per call cost as much as running it).
  */
-export async function findSendContexts(db: Kysely<DB>, emailIds: readonly string[]) {
+export async function findSendContexts(db: Database, emailIds: readonly string[]) {
   const query = db
     .selectFrom('email_queues as e')
     .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
@@ -111,7 +111,7 @@ export interface SentEmail {
  * instead of deadlocking.
  */
 export async function recordSentMany(
-  db: Kysely<DB>,
+  db: Database,
   sends: readonly SentEmail[],
 ): Promise<({ sentAt: Date; outboxIds: string[] } | undefined)[]> {
   return db.transaction().execute(async (trx) => {
@@ -199,7 +199,7 @@ export async function recordSentMany(
   });
 }
 
-interface SendError {
+interface FailedSend {
   emailId: string;
   claimToken: string;
   errorCode: string;
@@ -212,8 +212,8 @@ interface SendError {
  * Returns the send's attempt number, or undefined when the email was not ours to finish.
  */
 async function endFailedSend(
-  trx: Kysely<DB>,
-  error: SendError,
+  trx: Database,
+  error: FailedSend,
   outcome: {
     status: 'retry_pending' | 'uncertain';
     /** For a retry_pending email: what the retry decision needs if the email-retries event is lost. */
@@ -257,8 +257,8 @@ async function endFailedSend(
  * was not ours to finish.
  */
 export async function recordFailure(
-  db: Kysely<DB>,
-  failed: SendError & { kind: 'temporary' | 'permanent' },
+  db: Database,
+  failed: FailedSend & { kind: 'temporary' | 'permanent' },
   retry: (attempts: number) => OutboxMessage<'email-retries'>,
 ): Promise<string[] | undefined> {
   return db.transaction().execute(async (trx) => {
@@ -277,7 +277,7 @@ export async function recordFailure(
  * No reply after the body was sent: the message may have been delivered. Mark the email `uncertain` (never
  * resent automatically; an operator resolves it) and count it as sent against the mailbox's capacity.
  */
-export async function recordUncertain(db: Kysely<DB>, uncertain: SendError): Promise<boolean> {
+export async function recordUncertain(db: Database, uncertain: FailedSend): Promise<boolean> {
   return db.transaction().execute(
     async (trx) =>
       (await endFailedSend(trx, uncertain, {
@@ -295,7 +295,7 @@ export async function recordUncertain(db: Kysely<DB>, uncertain: SendError): Pro
  * it times out). Records a `dead_lettered` event the first time. Returns whether the email was marked.
  */
 export async function markDeadLettered(
-  db: Kysely<DB>,
+  db: Database,
   letter: { emailId: string; claimToken: string; errorCode: string; errorMessage: string },
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {

@@ -10,8 +10,6 @@ import { kafkaInstallation, type KafkaInstallation } from './kafka-installation.
 import { kafkaNodeProperties, newClusterId, type KafkaNodeSpec } from './kafka-node-properties.js';
 import { describeClusterAt, createKafkaTopics, type TopicSpec } from './kafka-admin.js';
 
-export type { TopicSpec } from './kafka-admin.js';
-
 export interface KafkaNode {
   readonly id: number;
   /** host:port of its client listener. */

@@ -12,7 +12,7 @@ export interface KafkaNodeSpec {
  * The settings a test or the local stack changes from Kafka's defaults, each for a reason a reader can check.
  * Everything else is Kafka's default, as in production.
  */
-export const testFriendlySettings: Readonly<Record<string, string>> = {
+const testFriendlySettings: Readonly<Record<string, string>> = {
   // Kafka's default (3 s) delays the first rebalance of every new group so that more members can join it; a test
   // whose consumers join one by one would wait 3 s per group for nothing.
   'group.initial.rebalance.delay.ms': '0',
@@ -22,7 +22,7 @@ export const testFriendlySettings: Readonly<Record<string, string>> = {
  * Settings every Outflow cluster should have, local or not: topics are created with their partition counts by the
  * stack (and by operators in production), never by a consumer's or producer's first request with 1 partition.
  */
-export const outflowClusterSettings: Readonly<Record<string, string>> = {
+const outflowClusterSettings: Readonly<Record<string, string>> = {
   'auto.create.topics.enable': 'false',
 };
 

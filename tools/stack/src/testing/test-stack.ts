@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { topicContracts, topicNames } from '@outflow/contracts';
+import { physicalTopic, topicContracts, topicNames } from '@outflow/contracts';
 import { createKafkaTopics, deleteKafkaTopics, type TopicSpec } from '../kafka/kafka-admin.js';
 import { startKafkaCluster, type KafkaCluster } from '../kafka/kafka-cluster.js';
 import { startSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-server.js';
@@ -7,13 +7,16 @@ import { startSmtpSink, type SmtpSink, type StartSmtpSinkOptions } from '../smtp
 
 /** The product's topics with their partition counts, as the stack creates them. */
 export function productTopics(prefix = ''): TopicSpec[] {
-  return topicNames.map((topic) => ({ name: `${prefix}${topic}`, partitions: topicContracts[topic].partitions }));
+  return topicNames.map((topic) => ({
+    name: physicalTopic(topic, prefix),
+    partitions: topicContracts[topic].partitions,
+  }));
 }
 
 /** Set by the jest global setup: the Kafka cluster every test file shares (each under its own name prefix). */
 export const sharedTestBrokersVariable = 'OUTFLOW_TEST_KAFKA_BROKERS';
 
-export interface TestBroker {
+interface TestBroker {
   /** KAFKA_BROKERS for clients. */
   brokers: string[];
   /**

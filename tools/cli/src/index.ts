@@ -1,3 +1,0 @@
-export { runApiKeyCommand } from './api-key.command.js';
-export { CliError, type Output } from './cli-error.js';
-export { runUncertainCommand } from './uncertain.command.js';
