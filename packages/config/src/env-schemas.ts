@@ -74,3 +74,25 @@ export const envBoolean = z.string().transform((value, ctx) => {
 });
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/**
+ * Crash points switched on for the fault-injection suite: `name` or `name=probability` (0 to 1, default 1), comma
+ * separated. Empty (the default everywhere but the suite) switches every point off.
+ */
+export const failpointList = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const points = new Map<string, number>();
+    for (const entry of value.split(',').map((part) => part.trim())) {
+      if (!entry) continue;
+      const match = /^(?<name>[a-z0-9.-]+)(?:=(?<probability>[0-9.]+))?$/.exec(entry);
+      const probability = match?.groups?.['probability'] === undefined ? 1 : Number(match.groups['probability']);
+      if (!match?.groups?.['name'] || !(probability >= 0 && probability <= 1)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not name or name=probability (0 to 1)` });
+        return z.NEVER;
+      }
+      points.set(match.groups['name'], probability);
+    }
+    return points;
+  });

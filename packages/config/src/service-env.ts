@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { databaseUrl, envBoolean, httpUrl, kafkaBrokers, logLevel, port, positiveInt } from './env-schemas.js';
+import {
+  databaseUrl,
+  envBoolean,
+  failpointList,
+  httpUrl,
+  kafkaBrokers,
+  logLevel,
+  port,
+  positiveInt,
+} from './env-schemas.js';
 
 /** PostgreSQL settings every service that touches the database declares. */
 export const databaseEnv = {
@@ -63,6 +72,8 @@ export function processEnv(defaultHealthPort: number) {
     HEALTH_HOST: z.string().default('127.0.0.1'),
     /** How long a graceful shutdown may take before the process is forced out. Default 25 000 ms. */
     SHUTDOWN_GRACE_MS: positiveInt.default(25_000),
+    /** Fault injection only (the fault suite sets it): crash points, `name[=probability]`, comma separated. */
+    OUTFLOW_FAILPOINTS: failpointList,
   };
 }
 

@@ -80,14 +80,15 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
   const kafka = new Kafka(config);
   const namePrefix = options.namePrefix ?? '';
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const group = (id: string) => `${namePrefix}${id}`;
   return {
     kafka,
     namePrefix,
     topic: (name) => physicalTopic(name, namePrefix),
-    group: (id) => `${namePrefix}${id}`,
+    group,
     consumerConfig(groupId, overrides = {}) {
       return {
-        groupId: `${namePrefix}${groupId}`,
+        groupId: group(groupId),
         sessionTimeout,
         // A tenth of the session, as Kafka's own clients default to (3 s of 30 s), so a member misses several
         // heartbeats before it is considered dead.

@@ -1,7 +1,7 @@
 export { AppError, isAppError } from './app-error.js';
 export { startHealthServer, type HealthCheck } from './health-server.js';
 export { runService, type RunningService, type Stopper } from './run-service.js';
-export { failpoint } from './failpoint.js';
+export { configureFailpoints, failpoint } from './failpoint.js';
 export { startTicker } from './ticker.js';
 export { workInBatches } from './work-in-batches.js';
 export { createCoalescer } from './coalescer.js';

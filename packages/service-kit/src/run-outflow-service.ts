@@ -1,5 +1,12 @@
 import { databaseEnv, kafkaEnv, parseEnv, processEnv, type Env, type z } from '@outflow/config';
-import { runService, startHealthServer, type HealthCheck, type RunningService, type Stopper } from '@outflow/runtime';
+import {
+  configureFailpoints,
+  runService,
+  startHealthServer,
+  type HealthCheck,
+  type RunningService,
+  type Stopper,
+} from '@outflow/runtime';
 import { createLogger, type Logger } from '@outflow/telemetry';
 import { connectInfrastructure, type Infrastructure } from './connect-infrastructure.js';
 
@@ -53,6 +60,7 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
         { ...baseShape(options.defaultHealthPort), ...(options.env ?? {}) },
         environment,
       ) as BaseConfig & z.infer<z.ZodObject<Shape>>;
+      configureFailpoints(config.OUTFLOW_FAILPOINTS);
       const infra = await connectInfrastructure(config, { logger, clientId: options.name });
       const started: Stopper[] = [];
       try {

@@ -1,1 +1,1 @@
-export { runScenario, type ScenarioResult } from './scenarios.js';
+export { runScenario, type ScenarioResult } from './run-scenario.js';

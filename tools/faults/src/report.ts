@@ -1,5 +1,5 @@
 import { pinnedKafkaVersion } from '@outflow/stack';
-import type { ScenarioResult } from './scenarios.js';
+import type { ScenarioResult } from './run-scenario.js';
 
 /** The markdown summary: per scenario, what was measured, or why it did not run. */
 export function renderReport(size: string, results: readonly ScenarioResult[]): string {

@@ -4,7 +4,7 @@ import { findRepoRoot } from '@outflow/stack';
 import { createLogger } from '@outflow/telemetry';
 import { renderReport } from './report.js';
 import { startScenarioPostgres } from './scenario-postgres.js';
-import { runScenario, scenarioNames, type ScenarioResult } from './scenarios.js';
+import { runScenario, scenarioNames, type ScenarioResult } from './run-scenario.js';
 
 // `npm run test:faults [--size quick|full] [--scenario name,...]`: runs the fault-injection scenarios against the
 // real services and writes tools/faults/results/<date>-<size>.json and .md. Exit 1 when a scenario that ran failed.

@@ -150,3 +150,13 @@ export function joinReplicas(environment: FaultEnvironment) {
 export async function sinkReaches(environment: FaultEnvironment, count: number): Promise<void> {
   await environment.stack.smtp.waitForMessages(count, 120_000);
 }
+
+export async function stopService(
+  environment: FaultEnvironment,
+  name: ServiceName,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  const process = environment.pipeline.processes.get(name)!;
+  process.kill(signal);
+  await process.waitForExit(30_000);
+}
