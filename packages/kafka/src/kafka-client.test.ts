@@ -17,5 +17,15 @@ describe('kafkaLogLevel', () => {
     ).toBe('warn');
     expect(kafkaLogLevel(logLevel.ERROR, { error: 'This is not the correct coordinator for this group' })).toBe('warn');
     expect(kafkaLogLevel(logLevel.ERROR, { groupId: 'smtp-sender', retryTime: 100 })).toBe('warn');
+    expect(
+      kafkaLogLevel(logLevel.ERROR, {
+        groupId: 'smtp-sender',
+        message:
+          "Crash: KafkaJSProtocolError: The coordinator is loading and hence can't process requests for this group",
+      }),
+    ).toBe('warn');
+    expect(
+      kafkaLogLevel(logLevel.ERROR, { message: 'Crash: KafkaJSNonRetriableError: Topic authorization failed' }),
+    ).toBe('error');
   });
 });

@@ -45,7 +45,7 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 // A group coordinator that is still loading or moving: normal while a cluster starts or fails over, and kafkajs
-// asks again on its own.
+// asks again on its own (a consumer that crashed on it is restarted; the consumer loop logs that as a warning).
 const coordinatorSettling = /coordinator is (not available|loading)|not the correct coordinator/i;
 
 /**
@@ -56,7 +56,8 @@ const coordinatorSettling = /coordinator is (not available|loading)|not the corr
 export function kafkaLogLevel(level: number, entry: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
   const mapped = levels[level] ?? 'info';
   if (mapped !== 'error') return mapped;
-  const retried = typeof entry['retryTime'] === 'number' || coordinatorSettling.test(String(entry['error'] ?? ''));
+  const said = `${String(entry['error'] ?? '')} ${String(entry['message'] ?? '')}`;
+  const retried = typeof entry['retryTime'] === 'number' || coordinatorSettling.test(said);
   return retried ? 'warn' : 'error';
 }
 

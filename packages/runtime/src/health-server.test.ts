@@ -32,4 +32,23 @@ describe('the health server', () => {
       await server.stop();
     }
   });
+
+  it('serves the metrics on GET /metrics in the registry content type, and 404 without a registry', async () => {
+    const text = '# HELP outflow_emails_sent_total Emails sent.\noutflow_emails_sent_total 3\n';
+    const server = await startHealthServer({
+      port: 0,
+      metrics: { contentType: 'text/plain; version=0.0.4; charset=utf-8', metrics: () => Promise.resolve(text) },
+    });
+    const bare = await startHealthServer({ port: 0 });
+    try {
+      const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await response.text()).toBe(text);
+      expect((await fetch(`http://127.0.0.1:${bare.port}/metrics`)).status).toBe(404);
+    } finally {
+      await server.stop();
+      await bare.stop();
+    }
+  });
 });

@@ -23,6 +23,8 @@ export interface StartHealthServerOptions {
   checkTimeoutMs?: number;
   /** Told why a check failed: the reason goes to the service's log, never to whoever asked. */
   onCheckFailed?: (name: string, error: unknown) => void;
+  /** Served on GET /metrics in Prometheus' text format (a prom-client Registry fits). Default: no /metrics. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
 }
 
 function withTimeout(promise: Promise<void>, ms: number, name: string): Promise<void> {
@@ -39,6 +41,7 @@ function withTimeout(promise: Promise<void>, ms: number, name: string): Promise<
  * GET /healthz: the process is alive (liveness). GET /readyz: every check passes (readiness), answered with
  * each check's name and whether it passed, so an operator sees which dependency is down. Why it failed (an
  * error that may name hosts, users or addresses) goes to `onCheckFailed`, not to the unauthenticated caller.
+ * GET /metrics: the service's metrics, for Prometheus.
  */
 export async function startHealthServer(options: StartHealthServerOptions): Promise<HealthServer> {
   let closing = false;
@@ -65,6 +68,20 @@ export async function startHealthServer(options: StartHealthServerOptions): Prom
         const ready = !closing && results.every((result) => result.ok);
         reply(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
       });
+      return;
+    }
+    if (path === '/metrics' && options.metrics) {
+      const { contentType } = options.metrics;
+      options.metrics.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(text);
+        },
+        (error: unknown) => {
+          options.onCheckFailed?.('metrics', error);
+          reply(500, { error: 'metrics unavailable' });
+        },
+      );
       return;
     }
     reply(404, { error: 'not found' });

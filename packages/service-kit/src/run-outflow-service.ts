@@ -7,7 +7,7 @@ import {
   type RunningService,
   type Stopper,
 } from '@outflow/runtime';
-import { createLogger, type Logger } from '@outflow/telemetry';
+import { createLogger, createMetrics, type Logger, type Metrics } from '@outflow/telemetry';
 import { connectInfrastructure, type Infrastructure } from './connect-infrastructure.js';
 
 const baseShape = (defaultHealthPort: number) => ({ ...databaseEnv, ...kafkaEnv, ...processEnv(defaultHealthPort) });
@@ -18,6 +18,8 @@ export interface ServiceContext<Extra> {
   config: BaseConfig & Extra;
   logger: Logger;
   infra: Infrastructure;
+  /** The service's metrics, served on its health port at /metrics. */
+  metrics: Metrics;
 }
 
 export interface ServiceParts {
@@ -62,15 +64,17 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
       ) as BaseConfig & z.infer<z.ZodObject<Shape>>;
       configureFailpoints(config.OUTFLOW_FAILPOINTS);
       const infra = await connectInfrastructure(config, { logger, clientId: options.name });
+      const metrics = createMetrics(options.name);
       const started: Stopper[] = [];
       try {
-        const parts = await options.start({ config, logger, infra });
+        const parts = await options.start({ config, logger, infra, metrics });
         started.push(...parts.intake);
         const health = await startHealthServer({
           port: config.HEALTH_PORT,
           host: config.HEALTH_HOST,
           checks: [...infra.checks, ...(parts.checks ?? [])],
           onCheckFailed: (check, error) => logger.warn({ check, err: error }, 'readiness check failed'),
+          metrics: metrics.registry,
         });
         logger.info({ healthPort: health.port }, 'health endpoint listening');
         return [...parts.intake, health, ...infra.stoppers];

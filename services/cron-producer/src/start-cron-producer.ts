@@ -3,6 +3,7 @@ import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { z } from '@outflow/config';
 import { createProducerTick } from './claims/producer.tick.js';
+import { measureTick } from './claims/tick-metrics.js';
 import type { cronProducerEnv } from './config.js';
 
 export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;
@@ -12,18 +13,22 @@ export async function startCronProducer({
   config,
   logger,
   infra,
+  metrics,
 }: ServiceContext<CronProducerConfig>): Promise<ServiceParts> {
   const producerId = `${hostname()}:${process.pid}`;
-  const tick = createProducerTick(
-    { db: infra.db, producer: infra.producer, logger, producerId },
-    {
-      daySeconds: config.OUTFLOW_DAY_SECONDS,
-      batchSize: config.PRODUCER_BATCH_SIZE,
-      maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
-      maxQueued: config.PRODUCER_MAX_QUEUED,
-      republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
-      recoveryIntervalMs: config.PRODUCER_RECOVERY_INTERVAL_MS,
-    },
+  const tick = measureTick(
+    metrics,
+    createProducerTick(
+      { db: infra.db, producer: infra.producer, logger, producerId },
+      {
+        daySeconds: config.OUTFLOW_DAY_SECONDS,
+        batchSize: config.PRODUCER_BATCH_SIZE,
+        maxPerMailbox: config.PRODUCER_MAX_PER_MAILBOX,
+        maxQueued: config.PRODUCER_MAX_QUEUED,
+        republishAfterMs: config.PRODUCER_REPUBLISH_AFTER_MS,
+        recoveryIntervalMs: config.PRODUCER_RECOVERY_INTERVAL_MS,
+      },
+    ),
   );
   const ticker = startTicker({ name: 'producer-tick', intervalMs: config.PRODUCER_TICK_MS, logger, tick });
   return { intake: [ticker] };

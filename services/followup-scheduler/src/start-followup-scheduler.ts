@@ -11,7 +11,7 @@ import { reconcileFollowups } from './followups/reconcile-followups.js';
 export type FollowupSchedulerConfig = z.infer<z.ZodObject<typeof followupSchedulerEnv>>;
 
 export async function startFollowupScheduler(
-  { config, logger, infra }: ServiceContext<FollowupSchedulerConfig>,
+  { config, logger, infra, metrics }: ServiceContext<FollowupSchedulerConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
   // Events handled at once share one statement (group commit): under load one round trip schedules hundreds of
@@ -19,6 +19,11 @@ export async function startFollowupScheduler(
   const schedule = createCoalescer({
     maxBatch: config.SCHEDULER_BATCH_SIZE,
     flush: (events: SentStep[]) => scheduleNextSteps(infra.db, events, config.OUTFLOW_DAY_SECONDS),
+  });
+  const outcomes = metrics.counter<'outcome'>({
+    name: 'outflow_followups_total',
+    help: 'Sent steps handled by the follow-up scheduler, by outcome: scheduled (the next step), completed (it was the last), already-done (a duplicate event), enrollment-inactive.',
+    labelNames: ['outcome'],
   });
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
@@ -31,7 +36,7 @@ export async function startFollowupScheduler(
     // Events of one partition are for different enrollments (an enrollment's next event only exists once this
     // one was handled), so their order does not matter.
     messageConcurrency: config.SCHEDULER_MESSAGE_CONCURRENCY,
-    handle: (message) => handleFollowupEvent({ schedule, logger }, message),
+    handle: (message) => handleFollowupEvent({ schedule, logger, outcomes }, message),
     onFatal,
   });
   const reconciler = startTicker({

@@ -6,12 +6,13 @@ import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { retryConsumerEnv } from './config.js';
 import { retryDelayMs } from './retries/backoff.js';
 import { reconcileRetries } from './retries/reconcile-retries.js';
+import { createRetryDecisions } from './retries/retry-metrics.js';
 import { handleEmailRetry } from './retries/email-retry.handler.js';
 
 export type RetryConsumerConfig = z.infer<z.ZodObject<typeof retryConsumerEnv>>;
 
 export async function startRetryConsumer(
-  { config, logger, infra }: ServiceContext<RetryConsumerConfig>,
+  { config, logger, infra, metrics }: ServiceContext<RetryConsumerConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
   const settings = {
@@ -20,7 +21,8 @@ export async function startRetryConsumer(
     jitter: config.RETRY_JITTER,
   };
   const delayFor = (retryCount: number) => retryDelayMs(retryCount, settings);
-  const deps = { db: infra.db, logger, delayFor };
+  const decisions = createRetryDecisions(metrics);
+  const deps = { db: infra.db, logger, delayFor, decisions };
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,
@@ -37,7 +39,11 @@ export async function startRetryConsumer(
     intervalMs: config.RECONCILE_INTERVAL_MS,
     logger,
     tick: (isStopping) =>
-      reconcileRetries({ db: infra.db, logger }, { afterMs: config.RECONCILE_AFTER_MS, delayFor }, isStopping),
+      reconcileRetries(
+        { db: infra.db, logger, decisions },
+        { afterMs: config.RECONCILE_AFTER_MS, delayFor },
+        isStopping,
+      ),
   });
   return { intake: [{ name: 'email-retries-consumer', stop: () => loop.stop() }, reconciler] };
 }

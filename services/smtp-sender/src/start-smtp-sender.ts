@@ -6,13 +6,14 @@ import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { smtpSenderEnv } from './config.js';
 import { recordDeadLetteredJob } from './sending/dead-lettered-job.js';
 import { handleEmailJob } from './sending/email-job.handler.js';
+import { createSendMetrics } from './sending/send-metrics.js';
 import { createSendStatements } from './sending/send-statements.js';
 import { createTransportPool } from './smtp/transport-pool.js';
 
 export type SmtpSenderConfig = z.infer<z.ZodObject<typeof smtpSenderEnv>>;
 
 export async function startSmtpSender(
-  { config, logger, infra }: ServiceContext<SmtpSenderConfig>,
+  { config, logger, infra, metrics }: ServiceContext<SmtpSenderConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
   const transports = createTransportPool({
@@ -30,7 +31,14 @@ export async function startSmtpSender(
     leaseMs: config.SEND_LEASE_MS,
     maxBatch: config.SENDER_BATCH_SIZE,
   });
-  const deps = { db: infra.db, statements, transports, logger, leaseMs: config.SEND_LEASE_MS };
+  const deps = {
+    db: infra.db,
+    statements,
+    transports,
+    logger,
+    leaseMs: config.SEND_LEASE_MS,
+    metrics: createSendMetrics(metrics),
+  };
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,

@@ -5,7 +5,14 @@ import { sql } from 'kysely';
 import { emailJobMessageId } from '@outflow/contracts';
 import { createApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
-import { startPipeline, startTestStack, type Pipeline, type ReceivedMessage, type TestStack } from '@outflow/stack';
+import {
+  startPipeline,
+  startTestStack,
+  type Pipeline,
+  type ReceivedMessage,
+  type ServiceName,
+  type TestStack,
+} from '@outflow/stack';
 import { apiClient, eventually } from './api-client.js';
 
 const DAY_SECONDS = 2;
@@ -479,4 +486,71 @@ describe('the pipeline end to end: API and four services as processes, real Post
       await producer.disconnect();
     }
   }, 60_000);
+
+  it('counts what happened on each service /metrics: sends and failures by class, claims, follow-ups, retries', async () => {
+    const metricsOf = async (name: ServiceName) => {
+      const port = pipeline.processes
+        .get(name)!
+        .output()
+        .match(/"healthPort":(\d+)/)?.[1];
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(response.status).toBe(200);
+      return parsePrometheusText(await response.text());
+    };
+    const sender = await metricsOf('smtp-sender');
+    // Read after the counter: a send is counted once its record committed, so the counter never runs ahead.
+    const { rows } = await sql<{ sent: number }>`
+      select count(*)::int as sent from email_queues where status = 'sent'
+    `.execute(database.db);
+    const sent = sender('outflow_emails_sent_total', { service: 'smtp-sender' });
+    expect(sent).toBeGreaterThanOrEqual(300);
+    expect(sent).toBeLessThanOrEqual(rows[0]!.sent);
+    // The tests above made a 451, a 550, a step that no longer renders and a drop after DATA.
+    for (const failure of ['4xx', '5xx', 'render', 'uncertain']) {
+      expect(sender('outflow_send_failures_total', { class: failure })).toBeGreaterThanOrEqual(1);
+    }
+    expect(sender('outflow_smtp_send_duration_seconds_count', {})).toBeGreaterThanOrEqual(sent);
+    expect(sender('nodejs_heap_size_used_bytes', { service: 'smtp-sender' })).toBeGreaterThan(0);
+
+    const producer = await metricsOf('cron-producer');
+    expect(producer('outflow_emails_claimed_total', {})).toBeGreaterThanOrEqual(sent);
+    expect(producer('outflow_producer_tick_duration_seconds_count', {})).toBeGreaterThan(0);
+    const scheduler = await metricsOf('followup-scheduler');
+    expect(scheduler('outflow_followups_total', { outcome: 'scheduled' })).toBeGreaterThanOrEqual(200);
+    expect(scheduler('outflow_followups_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(100);
+    const retries = await metricsOf('retry-consumer');
+    expect(
+      retries('outflow_retry_decisions_total', { outcome: 'rescheduled', source: 'event' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      retries('outflow_retry_decisions_total', { outcome: 'permanent_failure', source: 'event' }),
+    ).toBeGreaterThanOrEqual(1);
+    const apiMetrics = await metricsOf('sequence-api');
+    expect(apiMetrics('process_cpu_seconds_total', { service: 'sequence-api' })).toBeGreaterThan(0);
+  });
 });
+
+/**
+ * Prometheus' text format read into a lookup: the sum of every sample of `name` whose labels include `labels`
+ * (0 when none does).
+ */
+function parsePrometheusText(text: string): (name: string, labels: Record<string, string>) => number {
+  const samples = text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!match) throw new Error(`not a Prometheus sample: ${line}`);
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]),
+      );
+      return { name: match[1]!, labels, value: Number(match[3]) };
+    });
+  return (name, labels) =>
+    samples
+      .filter(
+        (sample) =>
+          sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+      )
+      .reduce((sum, sample) => sum + sample.value, 0);
+}

@@ -1,11 +1,13 @@
 import type { ConsumedMessage } from '@outflow/kafka';
-import type { Logger } from '@outflow/telemetry';
+import type { Counter, Logger } from '@outflow/telemetry';
 import type { FollowupOutcome, SentStep } from './followup.repository.js';
 
 export interface FollowupEventDeps {
   /** Schedules a sent step's follow-up: scheduleNextSteps, with the events handled at once sharing one statement. */
   schedule: (step: SentStep) => Promise<FollowupOutcome>;
   logger: Logger;
+  /** outflow_followups_total, by outcome. */
+  outcomes: Counter<'outcome'>;
 }
 
 /**
@@ -24,5 +26,6 @@ export async function handleFollowupEvent(
     stepOrder: payload.step_order,
     sentAt: new Date(payload.sent_at),
   });
+  deps.outcomes.inc({ outcome });
   deps.logger.debug({ emailId: payload.email_id, outcome }, 'follow-up handled');
 }

@@ -1,6 +1,6 @@
 import type { Database } from '@outflow/db';
 import type { ConsumedMessage } from '@outflow/kafka';
-import type { Logger } from '@outflow/telemetry';
+import type { Counter, Logger } from '@outflow/telemetry';
 import { applyRetryDecision } from './retry.repository.js';
 
 export interface EmailRetryDeps {
@@ -8,6 +8,7 @@ export interface EmailRetryDeps {
   logger: Logger;
   /** The delay before retry number `retryCount + 1` (backoff with jitter). */
   delayFor: (retryCount: number) => number;
+  decisions: Counter<'outcome' | 'source'>;
 }
 
 /**
@@ -21,5 +22,6 @@ export async function handleEmailRetry(deps: EmailRetryDeps, message: ConsumedMe
     { emailId: payload.email_id, claimToken: payload.claim_token, kind: payload.failure_kind },
     deps.delayFor,
   );
+  deps.decisions.inc({ outcome, source: 'event' });
   deps.logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
 }

@@ -1,6 +1,6 @@
 import type { Database } from '@outflow/db';
 import { workInBatches } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import type { Counter, Logger } from '@outflow/telemetry';
 import { applyRetryDecision, findStaleRetries } from './retry.repository.js';
 
 /**
@@ -9,7 +9,7 @@ import { applyRetryDecision, findStaleRetries } from './retry.repository.js';
  * late event afterwards is ignored). Returns how many were rebuilt.
  */
 export function reconcileRetries(
-  deps: { db: Database; logger: Logger },
+  deps: { db: Database; logger: Logger; decisions: Counter<'outcome' | 'source'> },
   settings: { afterMs: number; delayFor: (retryCount: number) => number },
   isStopping?: () => boolean,
 ): Promise<number> {
@@ -17,6 +17,7 @@ export function reconcileRetries(
     fetch: (limit) => findStaleRetries(deps.db, settings.afterMs, limit),
     handle: async (retry) => {
       const outcome = await applyRetryDecision(deps.db, retry, settings.delayFor);
+      deps.decisions.inc({ outcome, source: 'reconciled' });
       deps.logger.warn({ emailId: retry.emailId, outcome }, 'retry rebuilt from the database (its event was lost)');
     },
     batchSize: 500,

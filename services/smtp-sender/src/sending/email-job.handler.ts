@@ -9,6 +9,8 @@ import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
 import { composeMessage, UnsendableMessageError } from '../smtp/compose-message.js';
 import { recordWithinLease } from './record-within-lease.js';
+import { smtpFailureClass } from './send-metrics.js';
+import type { SendMetrics } from './send-metrics.js';
 import type { SendStatements } from './send-statements.js';
 import { recordFailure, recordUncertain, type SendContext } from './send.repository.js';
 
@@ -18,6 +20,7 @@ export interface EmailJobDeps {
   transports: TransportPool;
   logger: Logger;
   leaseMs: number;
+  metrics: SendMetrics;
 }
 
 /**
@@ -94,20 +97,25 @@ async function sendReserved(
       message: error instanceof Error ? error.message : String(error),
     };
     log.warn({ errorCode: failure.errorCode, kind: failure.kind, err: error }, 'could not build the message');
+    deps.metrics.failed.inc({ class: 'render' });
     await endWithFailure(deps, job, record, failure);
     return;
   }
   const { mail, smtpMessageId } = built;
   let response: string;
+  const endSmtpTimer = slot ? deps.metrics.smtpSeconds.startTimer() : undefined;
   try {
     if (!slot) throw connectError;
     const info = await slot.send(mail.envelope, mail.raw);
+    endSmtpTimer?.();
     response = String(info.response ?? '');
     // The worst moment to die: the server said 250, nothing is recorded yet. The lease makes it uncertain.
     failpoint('sender.after-smtp-before-commit');
   } catch (error) {
+    endSmtpTimer?.();
     const failure = classifySmtpError(error);
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
+    deps.metrics.failed.inc({ class: failure.kind === 'uncertain' ? 'uncertain' : smtpFailureClass(failure.smtpCode) });
     if (failure.kind === 'uncertain') {
       await record(() =>
         recordUncertain(deps.db, {
@@ -150,6 +158,7 @@ async function sendReserved(
     log.error('sent, but the email was no longer ours to finish (lease expired?)');
     return;
   }
+  deps.metrics.sent.inc();
   await publishSoon(deps, recorded.outboxIds);
 }
 
