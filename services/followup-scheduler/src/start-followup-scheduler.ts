@@ -5,7 +5,7 @@ import { createCoalescer, startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { followupSchedulerEnv } from './config.js';
 import { handleFollowupEvent } from './followups/followup-event.handler.js';
-import { scheduleNextSteps, type SentStep } from './followups/followup.repository.js';
+import { scheduleNextSteps, type FollowupOutcome, type SentStep } from './followups/followup.repository.js';
 import { reconcileFollowups } from './followups/reconcile-followups.js';
 
 export type FollowupSchedulerConfig = z.infer<z.ZodObject<typeof followupSchedulerEnv>>;
@@ -25,6 +25,9 @@ export async function startFollowupScheduler(
     help: 'Sent steps handled by the follow-up scheduler, by outcome: scheduled (the next step), completed (it was the last), already-done (a duplicate event), enrollment-inactive.',
     labelNames: ['outcome'],
   });
+  for (const outcome of ['scheduled', 'completed', 'already-done', 'enrollment-inactive'] satisfies FollowupOutcome[]) {
+    outcomes.inc({ outcome }, 0);
+  }
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import { sql } from 'kysely';
@@ -6,7 +7,9 @@ import { emailJobMessageId } from '@outflow/contracts';
 import { createApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import {
+  alertRulesPath,
   startPipeline,
+  startPrometheus,
   startTestStack,
   type Pipeline,
   type ReceivedMessage,
@@ -487,13 +490,14 @@ describe('the pipeline end to end: API and four services as processes, real Post
     }
   }, 60_000);
 
-  it('counts what happened on each service /metrics: sends and failures by class, claims, follow-ups, retries', async () => {
-    const metricsOf = async (name: ServiceName) => {
-      const port = pipeline.processes
+  it('counts what happened on each service /metrics (sends and failures by class, claims, follow-ups, retries), scraped by a real Prometheus', async () => {
+    const healthPortOf = (name: ServiceName) =>
+      pipeline.processes
         .get(name)!
         .output()
         .match(/"healthPort":(\d+)/)?.[1];
-      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const metricsOf = async (name: ServiceName) => {
+      const response = await fetch(`http://127.0.0.1:${healthPortOf(name)}/metrics`);
       expect(response.status).toBe(200);
       return parsePrometheusText(await response.text());
     };
@@ -527,6 +531,31 @@ describe('the pipeline end to end: API and four services as processes, real Post
     ).toBeGreaterThanOrEqual(1);
     const apiMetrics = await metricsOf('sequence-api');
     expect(apiMetrics('process_cpu_seconds_total', { service: 'sequence-api' })).toBeGreaterThan(0);
+
+    // Every metric an alert rule names is one some service exports.
+    const exported = new Set<string>();
+    for (const name of pipeline.processes.keys()) {
+      const text = await (await fetch(`http://127.0.0.1:${healthPortOf(name)}/metrics`)).text();
+      for (const match of text.matchAll(/^([a-z_:][a-z0-9_:]*)[{ ]/gm)) exported.add(match[1]!);
+    }
+    const named = new Set(readFileSync(alertRulesPath(), 'utf8').match(/\boutflow_[a-z_]+/g));
+    expect([...named].filter((metric) => !exported.has(metric))).toEqual([]);
+    expect(named.size).toBeGreaterThanOrEqual(5);
+
+    // A real Prometheus scrapes all five and answers with the sender's total through its HTTP API.
+    const targets = [...pipeline.processes.keys()].map((name) => `127.0.0.1:${healthPortOf(name)}`);
+    const prometheus = await startPrometheus({ targets });
+    try {
+      const query = async (promql: string) => {
+        const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        const body = (await response.json()) as { data: { result: Array<{ value: [number, string] }> } };
+        return body.data.result.map((sample) => Number(sample.value[1]));
+      };
+      await eventually(async () => (await query('up{job="outflow"} == 1')).length === targets.length);
+      await eventually(async () => ((await query('outflow_emails_sent_total'))[0] ?? 0) >= sent);
+    } finally {
+      await prometheus.stop();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ export { canConnect, isProcessAlive, startPostgres, type PostgresServer } from '
 export { startSchemaRegistry, type SchemaRegistryServer } from './schema-registry-server.js';
 export { startSmtpSink, type ReceivedMessage, type SmtpSink } from './smtp-sink.js';
 export { findRepoRoot } from './repo-root.js';
+export { alertRulesPath, startPrometheus } from './prometheus.js';
 export { createTestCertificates, type TestCertificates } from './testing/test-certificates.js';
 export { startTestStack, type TestStack } from './testing/test-stack.js';
 export { testLogger } from './testing/test-logger.js';

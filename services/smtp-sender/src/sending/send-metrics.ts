@@ -15,7 +15,7 @@ export interface SendMetrics {
 }
 
 export function createSendMetrics(metrics: Metrics): SendMetrics {
-  return {
+  const sendMetrics: SendMetrics = {
     sent: metrics.counter({
       name: 'outflow_emails_sent_total',
       help: 'Emails the SMTP server accepted that the sender recorded as sent.',
@@ -31,4 +31,9 @@ export function createSendMetrics(metrics: Metrics): SendMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     }),
   };
+  // Every class exported from the start at 0, so rates and alerts see a series before its first failure.
+  for (const failureClass of ['4xx', '5xx', 'connection', 'render', 'uncertain']) {
+    sendMetrics.failed.inc({ class: failureClass }, 0);
+  }
+  return sendMetrics;
 }
