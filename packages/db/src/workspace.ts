@@ -1,5 +1,5 @@
-import type { Database } from './create-db.js';
 import { sql, type Transaction } from 'kysely';
+import type { Database } from './create-db.js';
 import type { DB } from './database.generated.js';
 
 /**

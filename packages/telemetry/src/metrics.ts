@@ -9,7 +9,13 @@ export type { Counter, Histogram };
  */
 export interface Metrics {
   registry: Registry;
-  counter<L extends string = never>(options: MetricOptions<L>): Counter<L>;
+  /**
+   * With `labelValues`, every combination of them is exported at 0 from the start, so rates and alerts see a series
+   * before its first event.
+   */
+  counter<L extends string = never>(
+    options: MetricOptions<L> & { labelValues?: { readonly [K in L]: readonly string[] } },
+  ): Counter<L>;
   gauge<L extends string = never>(
     options: MetricOptions<L> & { collect?: (this: Gauge<L>) => Promise<void> | void },
   ): Gauge<L>;
@@ -28,8 +34,21 @@ export function createMetrics(service: string): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    counter: (options) => new Counter({ ...options, labelNames: options.labelNames ?? [], registers: [registry] }),
+    counter: ({ labelValues, ...options }) => {
+      const counter = new Counter({ ...options, labelNames: options.labelNames ?? [], registers: [registry] });
+      // The combinations hold exactly the labels `labelValues` names, which are the counter's own.
+      for (const labels of combinations(labelValues ?? {})) counter.inc(labels as Partial<Record<string, string>>, 0);
+      return counter;
+    },
     gauge: (options) => new Gauge({ ...options, labelNames: options.labelNames ?? [], registers: [registry] }),
     histogram: (options) => new Histogram({ ...options, labelNames: options.labelNames ?? [], registers: [registry] }),
   };
+}
+
+/** Every combination of the values, one per label: {a: [1, 2], b: [3]} gives {a: 1, b: 3} and {a: 2, b: 3}. */
+function combinations(values: Readonly<Record<string, readonly string[]>>): Record<string, string>[] {
+  return Object.entries(values).reduce<Record<string, string>[]>(
+    (partial, [label, options]) => partial.flatMap((labels) => options.map((value) => ({ ...labels, [label]: value }))),
+    Object.keys(values).length === 0 ? [] : [{}],
+  );
 }

@@ -24,10 +24,10 @@ export async function startFollowupScheduler(
     name: 'outflow_followups_total',
     help: 'Sent steps handled by the follow-up scheduler, by outcome: scheduled (the next step), completed (it was the last), already-done (a duplicate event), enrollment-inactive.',
     labelNames: ['outcome'],
+    labelValues: {
+      outcome: ['scheduled', 'completed', 'already-done', 'enrollment-inactive'] satisfies FollowupOutcome[],
+    },
   });
-  for (const outcome of ['scheduled', 'completed', 'already-done', 'enrollment-inactive'] satisfies FollowupOutcome[]) {
-    outcomes.inc({ outcome }, 0);
-  }
   const loop = await startConsumerLoop({
     kafka: infra.kafka,
     codec: infra.codec,

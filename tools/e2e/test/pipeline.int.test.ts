@@ -496,16 +496,20 @@ describe('the pipeline end to end: API and four services as processes, real Post
         .get(name)!
         .output()
         .match(/"healthPort":(\d+)/)?.[1];
-    const metricsOf = async (name: ServiceName) => {
+    // Each service's /metrics read once; the database after them: a send is counted once its record committed,
+    // so the counter never runs ahead of the database.
+    const scraped = new Map<ServiceName, Sample[]>();
+    for (const name of pipeline.processes.keys()) {
       const response = await fetch(`http://127.0.0.1:${healthPortOf(name)}/metrics`);
       expect(response.status).toBe(200);
-      return parsePrometheusText(await response.text());
-    };
-    const sender = await metricsOf('smtp-sender');
-    // Read after the counter: a send is counted once its record committed, so the counter never runs ahead.
+      scraped.set(name, parsePrometheusText(await response.text()));
+    }
+    const metricsOf = (name: ServiceName) => (metric: string, labels: Record<string, string>) =>
+      sumOf(scraped.get(name)!, metric, labels);
     const { rows } = await sql<{ sent: number }>`
       select count(*)::int as sent from email_queues where status = 'sent'
     `.execute(database.db);
+    const sender = metricsOf('smtp-sender');
     const sent = sender('outflow_emails_sent_total', { service: 'smtp-sender' });
     expect(sent).toBeGreaterThanOrEqual(300);
     expect(sent).toBeLessThanOrEqual(rows[0]!.sent);
@@ -516,28 +520,24 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(sender('outflow_smtp_send_duration_seconds_count', {})).toBeGreaterThanOrEqual(sent);
     expect(sender('nodejs_heap_size_used_bytes', { service: 'smtp-sender' })).toBeGreaterThan(0);
 
-    const producer = await metricsOf('cron-producer');
+    const producer = metricsOf('cron-producer');
     expect(producer('outflow_emails_claimed_total', {})).toBeGreaterThanOrEqual(sent);
     expect(producer('outflow_producer_tick_duration_seconds_count', {})).toBeGreaterThan(0);
-    const scheduler = await metricsOf('followup-scheduler');
+    const scheduler = metricsOf('followup-scheduler');
     expect(scheduler('outflow_followups_total', { outcome: 'scheduled' })).toBeGreaterThanOrEqual(200);
     expect(scheduler('outflow_followups_total', { outcome: 'completed' })).toBeGreaterThanOrEqual(100);
-    const retries = await metricsOf('retry-consumer');
+    const retries = metricsOf('retry-consumer');
     expect(
       retries('outflow_retry_decisions_total', { outcome: 'rescheduled', source: 'event' }),
     ).toBeGreaterThanOrEqual(1);
     expect(
       retries('outflow_retry_decisions_total', { outcome: 'permanent_failure', source: 'event' }),
     ).toBeGreaterThanOrEqual(1);
-    const apiMetrics = await metricsOf('sequence-api');
+    const apiMetrics = metricsOf('sequence-api');
     expect(apiMetrics('process_cpu_seconds_total', { service: 'sequence-api' })).toBeGreaterThan(0);
 
     // Every metric an alert rule names is one some service exports.
-    const exported = new Set<string>();
-    for (const name of pipeline.processes.keys()) {
-      const text = await (await fetch(`http://127.0.0.1:${healthPortOf(name)}/metrics`)).text();
-      for (const match of text.matchAll(/^([a-z_:][a-z0-9_:]*)[{ ]/gm)) exported.add(match[1]!);
-    }
+    const exported = new Set([...scraped.values()].flat().map((sample) => sample.name));
     const named = new Set(readFileSync(alertRulesPath(), 'utf8').match(/\boutflow_[a-z_]+/g));
     expect([...named].filter((metric) => !exported.has(metric))).toEqual([]);
     expect(named.size).toBeGreaterThanOrEqual(5);
@@ -559,12 +559,15 @@ describe('the pipeline end to end: API and four services as processes, real Post
   });
 });
 
-/**
- * Prometheus' text format read into a lookup: the sum of every sample of `name` whose labels include `labels`
- * (0 when none does).
- */
-function parsePrometheusText(text: string): (name: string, labels: Record<string, string>) => number {
-  const samples = text
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Prometheus' text format read into its samples. */
+function parsePrometheusText(text: string): Sample[] {
+  return text
     .split('\n')
     .filter((line) => line && !line.startsWith('#'))
     .map((line) => {
@@ -575,11 +578,13 @@ function parsePrometheusText(text: string): (name: string, labels: Record<string
       );
       return { name: match[1]!, labels, value: Number(match[3]) };
     });
-  return (name, labels) =>
-    samples
-      .filter(
-        (sample) =>
-          sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
-      )
-      .reduce((sum, sample) => sum + sample.value, 0);
+}
+
+/** The sum of every sample of `name` whose labels include `labels` (0 when none does). */
+function sumOf(samples: readonly Sample[], name: string, labels: Record<string, string>): number {
+  return samples
+    .filter(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    )
+    .reduce((sum, sample) => sum + sample.value, 0);
 }

@@ -72,9 +72,9 @@ export function buildWorkspace(): void {
   }
 }
 
-/** A fixed-format secret key for a test run: `test:<32 random bytes>`. */
-function testSecretKeys(): string {
-  return `test:${randomBytes(32).toString('base64')}`;
+/** A new OUTFLOW_SECRET_KEYS value of one key: `<keyId>:<32 random bytes, base64>`. */
+export function newSecretKeys(keyId: string): string {
+  return `${keyId}:${randomBytes(32).toString('base64')}`;
 }
 
 /**
@@ -83,7 +83,7 @@ function testSecretKeys(): string {
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const root = findRepoRoot();
-  const secretKeys = options.env?.['OUTFLOW_SECRET_KEYS'] ?? testSecretKeys();
+  const secretKeys = options.env?.['OUTFLOW_SECRET_KEYS'] ?? newSecretKeys('test');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
     DATABASE_URL: options.databaseUrl,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
@@ -8,6 +7,7 @@ import { startMailViewer } from './mail-viewer.js';
 import { startKafkaCluster } from './kafka/kafka-cluster.js';
 import { startPostgres } from './postgres.js';
 import { startSchemaRegistry } from './schema-registry-server.js';
+import { newSecretKeys } from './services.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { productTopics } from './testing/test-stack.js';
 
@@ -97,7 +97,7 @@ async function localSecretKeys(stateDir: string): Promise<string> {
   const existing = await read(keyFile);
   if (existing) return existing;
   // Earlier versions kept the demo's key in demo-secret-keys: its mailboxes' passwords stay readable.
-  const keys = (await read(join(stateDir, 'demo-secret-keys'))) ?? `local:${randomBytes(32).toString('base64')}`;
+  const keys = (await read(join(stateDir, 'demo-secret-keys'))) ?? newSecretKeys('local');
   await writeFile(keyFile, `${keys}\n`, { mode: 0o600, flag: 'wx' });
   return keys;
 }

@@ -1,6 +1,6 @@
-import type { Database } from '../create-db.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Database } from '../create-db.js';
 import { defaultWorkspaceId } from '../migrations/2026_12_06_0019_workspaces.js';
 
 const KEY_PREFIX = 'ofk_';

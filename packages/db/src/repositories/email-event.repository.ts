@@ -1,5 +1,5 @@
-import type { Database } from '../create-db.js';
 import { sql } from 'kysely';
+import type { Database } from '../create-db.js';
 import type { EmailEventType, Json } from '../database.generated.js';
 import { prepared } from '../prepared-statements.js';
 

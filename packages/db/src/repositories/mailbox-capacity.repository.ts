@@ -1,5 +1,5 @@
-import type { Database } from '../create-db.js';
 import { sql } from 'kysely';
+import type { Database } from '../create-db.js';
 import { prepared } from '../prepared-statements.js';
 
 /**

@@ -5,14 +5,10 @@ import type { Counter, Metrics } from '@outflow/telemetry';
  * by source: `event` from email-retries, `reconciled` when the event was lost and the database rebuilt it.
  */
 export function createRetryDecisions(metrics: Metrics): Counter<'outcome' | 'source'> {
-  const decisions = metrics.counter<'outcome' | 'source'>({
+  return metrics.counter<'outcome' | 'source'>({
     name: 'outflow_retry_decisions_total',
     help: 'Failed sends handled by the retry consumer, by outcome (rescheduled, permanent_failure, ignored) and source (event, reconciled).',
     labelNames: ['outcome', 'source'],
+    labelValues: { outcome: ['rescheduled', 'permanent_failure', 'ignored'], source: ['event', 'reconciled'] },
   });
-  // Every combination exported from the start at 0, so rates and alerts see a series before its first event.
-  for (const outcome of ['rescheduled', 'permanent_failure', 'ignored']) {
-    for (const source of ['event', 'reconciled']) decisions.inc({ outcome, source }, 0);
-  }
-  return decisions;
 }
