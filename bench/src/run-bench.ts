@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { createDb } from '@outflow/db';
 
-import { buildWorkspace, findRepoRoot, pinnedKafkaVersion, startPostgres } from '@outflow/stack';
+import { buildWorkspace, findRepoRoot, pinnedKafkaVersion, startOtlpReceiver, startPostgres } from '@outflow/stack';
 
 import { createLogger } from '@outflow/telemetry';
 
@@ -26,11 +26,12 @@ import { compare, renderComparison } from './references/comparison.js';
 import { referenceSettings, runReference, type ReferenceKind, type ReferenceRun } from './references/reference-run.js';
 
 import { startSittingBroker } from './warm-broker.js';
+import { renderTracingSummary, summarizeTracing, type TracingVariantRuns } from './tracing-summary.js';
 
 import { renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
 import { type DrainRun, median, type TickRun } from './run-figures.js';
 
-const scenarios = ['drain', 'steady', 'tick', 'soak', 'compare'] as const;
+const scenarios = ['drain', 'steady', 'tick', 'soak', 'compare', 'tracing'] as const;
 type Scenario = (typeof scenarios)[number];
 
 /** How often a drain samples RSS and dead tuples: about 30 samples for a drain of each size on this machine class. */
@@ -92,7 +93,7 @@ function parseOptions(args: string[]) {
   };
 }
 
-// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak] [--runs N] [--loads 20,50,80] [--drain-rate N]
+// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak|compare|tracing] [--runs N] [--loads 20,50,80] [--drain-rate N]
 // [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile] [--set KEY=VALUE]...`
 // runs the real services (compiled) as processes on the local stack and writes bench/results/runs/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
@@ -104,6 +105,8 @@ function parseOptions(args: string[]) {
 // - compare: Outflow's drain beside its references in one sitting, N runs each, interleaved: pre-rendered messages
 //   sent by bare nodemailer pools (the transport's own cost) and one graphile-worker job per email (what a team
 //   would build instead); medians, CPU per email per process and Outflow's rate over each.
+// - tracing: the drain N times each with tracing off, at 1 % of emails and at every email (OTLP to a receiver
+//   that only counts), interleaved: the rate and the services' CPU per email of each against off.
 // - soak: --minutes (default 30) at the first of --loads (default 50%): throughput, RSS and dead tuples over time.
 // `--capacity realistic` (drain only) gives the mailboxes daily capacities of 50-500 and a Zipf-skewed backlog: the
 // drain sends what capacity allows today and checks no mailbox went over it.
@@ -135,7 +138,11 @@ async function main(args: string[]): Promise<void> {
     throw error;
   });
   let runNumber = 0;
-  const run = async (label: string, ratePerSecond?: number): Promise<DrainRun> => {
+  const run = async (
+    label: string,
+    ratePerSecond?: number,
+    extraEnv: Record<string, string> = {},
+  ): Promise<DrainRun> => {
     runNumber += 1;
     process.stderr.write(`${label}… `);
     const profileDir = options.profile ? join(directory, `${stamp}-profiles`, `run-${runNumber}`) : undefined;
@@ -148,7 +155,7 @@ async function main(args: string[]): Promise<void> {
       // A drain's summary shows its timeline; a steady run's does not, so it takes no samples.
       ...(ratePerSecond ? { ratePerSecond } : { timelineEveryMs: timelineEveryMs[size] }),
       capacity: options.capacity,
-      serviceEnv: options.serviceEnv,
+      serviceEnv: { ...options.serviceEnv, ...extraEnv },
     });
     process.stderr.write(
       `${result.emailsPerSecond} emails/s` +
@@ -243,6 +250,50 @@ async function main(args: string[]): Promise<void> {
         settings: common.settings,
         comparison,
       });
+    } else if (scenario === 'tracing') {
+      // Spans go to a receiver that only counts them: what tracing costs the services, not what storing it costs.
+      const receiver = await startOtlpReceiver({ keep: false });
+      try {
+        const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+        const variants: TracingVariantRuns[] = [
+          { variant: { name: 'off', env: {} }, runs: [], exported: { requests: 0, bytes: 0 } },
+          {
+            variant: {
+              name: '1 %',
+              env: { ...endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
+            },
+            runs: [],
+            exported: { requests: 0, bytes: 0 },
+          },
+          { variant: { name: '100 %', env: endpoint }, runs: [], exported: { requests: 0, bytes: 0 } },
+        ];
+        for (let index = 1; index <= runCount; index++) {
+          // Each round starts with another variant, so a machine that slows down over the sitting slows all three.
+          for (let offset = 0; offset < variants.length; offset++) {
+            const entry = variants[(index - 1 + offset) % variants.length]!;
+            const before = receiver.received();
+            entry.runs.push(
+              await run(`tracing ${entry.variant.name}, run ${index} of ${runCount}`, undefined, entry.variant.env),
+            );
+            // Every service flushed its spans at shutdown, before the run ended.
+            const after = receiver.received();
+            entry.exported.requests += after.requests - before.requests;
+            entry.exported.bytes += after.bytes - before.bytes;
+          }
+        }
+        const summary = summarizeTracing(variants);
+        result = { ...common, dataset: sizes[size], variants: summary, runs: variants };
+        markdown = renderTracingSummary({
+          size,
+          due: sizes[size].due,
+          broker: common.broker,
+          machine: common.machine,
+          settings: common.settings,
+          variants: summary,
+        });
+      } finally {
+        await receiver.close();
+      }
     } else if (scenario === 'soak') {
       const loadPercent = option(args, '--loads') ? options.loads[0]! : 50;
       const drainRate = options.drainRate

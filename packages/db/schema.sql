@@ -547,6 +547,7 @@ CREATE TABLE public.email_queues (
     republish_count integer DEFAULT 0 NOT NULL,
     dead_lettered_at timestamp with time zone,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    trace_context jsonb,
     CONSTRAINT email_queues_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT email_queues_capacity_day_check CHECK (((status <> ALL (ARRAY['queued'::public.email_status, 'sending'::public.email_status])) OR (capacity_day IS NOT NULL))),
     CONSTRAINT email_queues_check CHECK (((status <> 'queued'::public.email_status) OR ((claim_token IS NOT NULL) AND (claimed_at IS NOT NULL)))),
@@ -666,7 +667,8 @@ CREATE TABLE public.outbox (
     message_key text NOT NULL,
     message_id text NOT NULL,
     payload jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    trace_context jsonb
 );
 
 

@@ -109,3 +109,52 @@ export const reconcileEnv = {
    */
   RECONCILE_AFTER_MS: positiveInt.default(300_000),
 };
+
+const samplers = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/** OpenTelemetry tracing, under the standard OTEL_* names so a collector's usual settings apply unchanged. */
+export const tracingEnv = {
+  /**
+   * Where spans go: otlp (default; on only when OTEL_EXPORTER_OTLP_ENDPOINT is set), zipkin (Zipkin's v2 JSON to
+   * OTEL_EXPORTER_ZIPKIN_ENDPOINT) or none. Tracing off costs nothing: no SDK, no instrumentation loaded.
+   */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'zipkin', 'none']).default('otlp'),
+  /** An OTLP/HTTP endpoint (a collector, Tempo, Jaeger): spans go to `<endpoint>/v1/traces`. Default none. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  /** Zipkin's span endpoint, for OTEL_TRACES_EXPORTER=zipkin. */
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: httpUrl.default('http://localhost:9411/api/v2/spans'),
+  /** Headers sent with every export, `name=value` pairs separated by commas (e.g. an authorization token). */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const headers: Record<string, string> = {};
+      for (const pair of value.split(',').filter((part) => part.trim() !== '')) {
+        const at = pair.indexOf('=');
+        if (at <= 0) {
+          ctx.addIssue({ code: 'custom', message: `"${pair.trim()}" is not name=value` });
+          return z.NEVER;
+        }
+        headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+      }
+      return headers;
+    }),
+  /** Which traces are recorded: the OpenTelemetry sampler names. Default parentbased_always_on. */
+  OTEL_TRACES_SAMPLER: z.enum(samplers).default('parentbased_always_on'),
+  /** The ratio for the traceidratio samplers, 0 to 1 (0.01 keeps one trace in a hundred). Default 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number({ message: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(1),
+  /** The service.name resource attribute. Default the service's own name (smtp-sender, …). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+};
+export type TracingConfig = z.infer<z.ZodObject<typeof tracingEnv>>;

@@ -7,14 +7,12 @@ describe('message headers', () => {
       messageId: 'm-1',
       attempt: 3,
       producedAt: 1_700_000_000_000,
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
     const asBuffers = Object.fromEntries(Object.entries(encoded).map(([name, value]) => [name, Buffer.from(value)]));
     expect(decodeHeaders(asBuffers)).toEqual({
       messageId: 'm-1',
       attempt: 3,
       producedAt: 1_700_000_000_000,
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
   });
 

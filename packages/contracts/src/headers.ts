@@ -1,13 +1,11 @@
 /**
- * Headers every message carries. W3C trace context keeps its standard names so any OpenTelemetry propagator
- * reads it; ours are prefixed.
+ * Headers every message carries, prefixed. The trace context travels beside them under the propagator's own
+ * names (`traceparent`, …), written and read by OpenTelemetry's propagator, never by hand.
  */
 const headerNames = {
   messageId: 'outflow-message-id',
   attempt: 'outflow-attempt',
   producedAt: 'outflow-produced-at',
-  traceparent: 'traceparent',
-  tracestate: 'tracestate',
 } as const;
 
 export interface MessageHeaders {
@@ -17,8 +15,6 @@ export interface MessageHeaders {
   attempt: number;
   /** Epoch milliseconds when this copy was produced. */
   producedAt: number;
-  traceparent?: string;
-  tracestate?: string;
 }
 
 export class InvalidHeadersError extends Error {
@@ -38,8 +34,6 @@ export function encodeHeaders(headers: MessageHeaders): Record<string, string> {
     [headerNames.messageId]: headers.messageId,
     [headerNames.attempt]: String(headers.attempt),
     [headerNames.producedAt]: String(headers.producedAt),
-    ...(headers.traceparent ? { [headerNames.traceparent]: headers.traceparent } : {}),
-    ...(headers.tracestate ? { [headerNames.tracestate]: headers.tracestate } : {}),
   };
 }
 
@@ -54,15 +48,7 @@ export function decodeHeaders(raw: RawHeaders | undefined): MessageHeaders {
   }
   const producedAt = Number(text(source, headerNames.producedAt) ?? '0');
   if (!Number.isFinite(producedAt)) throw new InvalidHeadersError(`header ${headerNames.producedAt} must be a number`);
-  const traceparent = text(source, headerNames.traceparent);
-  const tracestate = text(source, headerNames.tracestate);
-  return {
-    messageId,
-    attempt,
-    producedAt,
-    ...(traceparent ? { traceparent } : {}),
-    ...(tracestate ? { tracestate } : {}),
-  };
+  return { messageId, attempt, producedAt };
 }
 
 /** Every header as text, for dead letters and logs. */

@@ -120,6 +120,7 @@ export interface EmailQueues {
   status: Generated<EmailStatus>;
   step_id: string;
   step_order: number;
+  trace_context: Json | null;
   updated_at: Generated<Timestamp>;
   workspace_id: Generated<string>;
 }
@@ -190,6 +191,7 @@ export interface Outbox {
   message_key: string;
   payload: Json;
   topic: string;
+  trace_context: Json | null;
 }
 
 export interface SequenceContacts {

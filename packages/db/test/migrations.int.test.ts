@@ -46,6 +46,7 @@ const allMigrations = [
   '2026_12_06_0017_liquid_templates',
   '2026_12_06_0018_insecure_auth_opt_out',
   '2026_12_06_0019_workspaces',
+  '2026_12_06_0020_trace_context',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -276,11 +277,14 @@ describe('workspaces (0019) for an installation that had none, and back', () => 
     await database?.drop();
   });
 
+  // The migrations from 0019 on, which the test takes down and up again.
+  const fromWorkspaces = allMigrations.slice(allMigrations.indexOf('2026_12_06_0019_workspaces'));
+
   it('puts every existing row and key in the default workspace, keys with every scope, and removes it all on the way down', async () => {
-    expect(await migrateDown(database.db, 1)).toEqual(['2026_12_06_0019_workspaces']);
+    expect(await migrateDown(database.db, fromWorkspaces.length)).toEqual([...fromWorkspaces].reverse());
     const { email } = await seedEnrolledEmail(database.db, 'before@example.com');
     await sql`insert into api_keys (name, key_hash, key_prefix) values ('old', 'hash', 'ofk_old')`.execute(database.db);
-    expect(await migrateToLatest(database.db)).toEqual(['2026_12_06_0019_workspaces']);
+    expect(await migrateToLatest(database.db)).toEqual(fromWorkspaces);
 
     const { rows } = await sql<{ table: string; workspaces: string[] }>`
       select 'api_keys' as table, array_agg(distinct workspace_id::text) as workspaces from api_keys
@@ -313,7 +317,7 @@ describe('workspaces (0019) for an installation that had none, and back', () => 
     ).rejects.toThrow(/null value in column "workspace_id"/);
 
     await sql`delete from contacts where workspace_id = ${other[0]!.id}`.execute(database.db);
-    expect(await migrateDown(database.db, 1)).toEqual(['2026_12_06_0019_workspaces']);
+    expect(await migrateDown(database.db, fromWorkspaces.length)).toEqual([...fromWorkspaces].reverse());
     const { rows: columns } = await sql<{ n: number }>`
       select count(*)::int as n from information_schema.columns where column_name in ('workspace_id', 'scopes')
     `.execute(database.db);
@@ -322,7 +326,7 @@ describe('workspaces (0019) for an installation that had none, and back', () => 
       database.db,
     );
     expect(policies[0]!.n).toBe(0);
-    expect(await migrateToLatest(database.db)).toEqual(['2026_12_06_0019_workspaces']);
+    expect(await migrateToLatest(database.db)).toEqual(fromWorkspaces);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, IHeaders, KafkaMessage } from 'kafkajs';
 import {
   deadLetterTopic,
   decodeHeaders,
@@ -10,7 +10,17 @@ import {
 } from '@outflow/contracts';
 import { permanentDatabaseError } from '@outflow/db';
 import { AppError, isAppError } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import {
+  context,
+  failSpan,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  tracer,
+  type Logger,
+  type Span,
+} from '@outflow/telemetry';
 import type { KafkaHandle } from './kafka-client.js';
 import type { SchemaCodec } from './schema-codec.js';
 import type { TypedProducer } from './typed-producer.js';
@@ -97,6 +107,16 @@ export interface ConsumerLoop {
   /** Stops fetching, lets the message in hand finish, commits what was processed, leaves the group. */
   stop(): Promise<void>;
 }
+
+/** Reads a trace context from Kafka headers, whose values arrive as bytes. */
+const kafkaHeaderGetter = {
+  keys: (headers: IHeaders): string[] => Object.keys(headers),
+  get: (headers: IHeaders, key: string): string | undefined => {
+    const value = headers[key];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : first.toString();
+  },
+};
 
 /**
  * The error a message is dead-lettered with when its failure is permanent: an AppError that says it is not
@@ -204,8 +224,9 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
   const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
   /**
-   * Handles one message until it is done (handled or dead-lettered): true. False when the member stopped owning
-   * the partition while the message was failing: it is then left unresolved for the partition's next owner.
+   * Handles one message in a span of its own, a child of the producer's span that the message's headers name: the
+   * handler's spans and everything it writes (rows, outbox messages) join the message's trace. A message delivered
+   * again (a redelivery after a crash or a rebalance, a republished claim) is another span beside the first.
    */
   const processMessage = async (
     message: KafkaMessage,
@@ -213,12 +234,48 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
     heartbeat: () => Promise<void>,
     stillOurs: () => boolean,
   ): Promise<boolean> => {
+    const parent = propagation.extract(ROOT_CONTEXT, message.headers ?? {}, kafkaHeaderGetter);
+    const span = tracer.startSpan(
+      `process ${physical}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': physical,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.consumer.group.name': options.kafka.group(options.groupId),
+        },
+      },
+      parent,
+    );
+    try {
+      return await context.with(trace.setSpan(parent, span), () =>
+        handleUntilDone(message, partition, heartbeat, stillOurs, span),
+      );
+    } finally {
+      span.end();
+    }
+  };
+
+  /**
+   * Handles one message until it is done (handled or dead-lettered): true. False when the member stopped owning
+   * the partition while the message was failing: it is then left unresolved for the partition's next owner.
+   */
+  const handleUntilDone = async (
+    message: KafkaMessage,
+    partition: number,
+    heartbeat: () => Promise<void>,
+    stillOurs: () => boolean,
+    span: Span,
+  ): Promise<boolean> => {
     let delay = backoff.initialMs;
     for (let attempt = 1; ; attempt++) {
       const decoded: Pick<DeadLetterInfo<T>, 'headers' | 'payload'> = {};
       try {
         const headers = decodeHeaders(message.headers);
         decoded.headers = headers;
+        span.setAttributes({ 'messaging.message.id': headers.messageId, 'outflow.attempt': headers.attempt });
         const payload = await options.codec.decode(topic, message.value);
         decoded.payload = payload;
         await options.handle({
@@ -235,10 +292,19 @@ export async function startConsumerLoop<T extends TopicName>(options: ConsumerLo
       } catch (error) {
         const permanent = permanentFailure(error);
         if (permanent) {
+          failSpan(span, permanent);
+          span.setAttribute('outflow.dead_lettered', true);
           await deadLetter(message, partition, permanent, decoded);
           return true;
         }
-        if (!stillOurs()) return false;
+        if (!stillOurs()) {
+          failSpan(span, error);
+          return false;
+        }
+        span.addEvent('handler failed; retrying', {
+          'exception.message': error instanceof Error ? error.message : String(error),
+          'outflow.retry_in_ms': delay,
+        });
         log.warn(
           { err: error, partition, offset: message.offset, attempt, retryInMs: delay },
           'handler failed; retrying',

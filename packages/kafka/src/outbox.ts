@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
 import { prepared, type Database } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import { carrierOf, contextOf, type Logger, type TraceCarrier } from '@outflow/telemetry';
 import type { TypedProducer } from './typed-producer.js';
 
 /** Topics whose payloads are plain JSON (no bytes), so they survive a round trip through jsonb. */
@@ -14,6 +14,11 @@ export interface OutboxMessage<T extends OutboxTopic = OutboxTopic> {
   messageId: string;
   key: string;
   payload: PayloadOf<T>;
+  /**
+   * The trace the message continues, published as its parent. Default: the context active at enqueueOutbox,
+   * the transaction's. Pass it when the writer is not the message's own (a statement shared by several sends).
+   */
+  trace?: TraceCarrier | null;
 }
 
 /** An outbox message of any topic, checked against its own topic's payload. */
@@ -26,17 +31,22 @@ export type AnyOutboxMessage = { [T in OutboxTopic]: OutboxMessage<T> }[OutboxTo
  */
 export async function enqueueOutbox(db: Database, messages: readonly AnyOutboxMessage[]): Promise<string[]> {
   if (messages.length === 0) return [];
+  const active = carrierOf();
+  const traces = messages.map((message) => {
+    const carrier = message.trace === undefined ? active : message.trace;
+    return carrier ? JSON.stringify(carrier) : null;
+  });
   const { rows } = await prepared(
     'enqueue-outbox',
     sql<{ id: string }>`
     with message as (
       select * from unnest(${messages.map((message) => message.topic)}::text[],
         ${messages.map((message) => message.key)}::text[], ${messages.map((message) => message.messageId)}::text[],
-        ${messages.map((message) => JSON.stringify(message.payload))}::jsonb[])
-        with ordinality as message(topic, message_key, message_id, payload, position)
+        ${messages.map((message) => JSON.stringify(message.payload))}::jsonb[], ${traces}::jsonb[])
+        with ordinality as message(topic, message_key, message_id, payload, trace_context, position)
     ), inserted as (
-      insert into outbox (topic, message_key, message_id, payload)
-      select topic, message_key, message_id, payload from message order by position
+      insert into outbox (topic, message_key, message_id, payload, trace_context)
+      select topic, message_key, message_id, payload, trace_context from message order by position
       returning id
     )
     -- Identity values are drawn in insert order, which is the messages' order.
@@ -52,6 +62,7 @@ interface OutboxRow {
   message_key: string;
   message_id: string;
   payload: unknown;
+  trace_context: unknown;
 }
 
 /**
@@ -76,6 +87,7 @@ async function publishRows(
           messageId: row.message_id,
           key: row.message_key,
           payload: row.payload as PayloadOf<typeof topic>,
+          trace: { parent: contextOf(row.trace_context) },
         })),
       );
     }
@@ -94,7 +106,7 @@ export async function publishOutbox(db: Database, producer: TypedProducer, ids: 
     const { rows } = await prepared(
       'select-outbox',
       sql<OutboxRow>`
-      select id::text as id, topic, message_key, message_id, payload from outbox
+      select id::text as id, topic, message_key, message_id, payload, trace_context from outbox
       where id = any(${ids.map(Number)}::bigint[]) order by id for update skip locked
     `,
     ).execute(trx);
@@ -124,7 +136,7 @@ export function startOutboxRelay(options: {
     for (;;) {
       const published = await publishRows(options.db, options.producer, async (trx) => {
         const { rows } = await sql<OutboxRow>`
-          select id::text as id, topic, message_key, message_id, payload from outbox
+          select id::text as id, topic, message_key, message_id, payload, trace_context from outbox
           where created_at < now() - make_interval(secs => ${minAgeMs / 1000})
           order by id limit ${batchSize} for update skip locked
         `.execute(trx);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import { encodeHeaders, topicContracts, type PayloadOf, type TopicName } from '@outflow/contracts';
+import { context, failSpan, propagation, SpanKind, trace, tracer, type Context, type Link } from '@outflow/telemetry';
 import type { KafkaHandle } from './kafka-client.js';
 import type { SchemaCodec } from './schema-codec.js';
 
@@ -12,8 +13,11 @@ interface OutgoingMessage<T extends TopicName> {
   attempt?: number;
   /** Default: the topic's key function applied to the payload. */
   key?: string;
-  /** Extra headers, e.g. W3C trace context. */
-  headers?: Record<string, string>;
+  /**
+   * The trace the message belongs to: its send span is a child of `parent` (default the active context), and the
+   * consumer's span a child of that. `links` name other spans it relates to (the claim that published it).
+   */
+  trace?: { parent?: Context; links?: Link[] };
 }
 
 export interface TypedProducer {
@@ -38,24 +42,45 @@ export async function createTypedProducer(options: CreateTypedProducerOptions): 
     async send(topic, messages) {
       if (messages.length === 0) return;
       const contract = topicContracts[topic];
+      const physical = options.kafka.topic(topic);
       const producedAt = Date.now();
-      await producer.send({
-        topic: options.kafka.topic(topic),
-        acks: -1,
-        compression: CompressionTypes.None,
-        messages: messages.map((message) => ({
-          key: message.key ?? (contract.key as (payload: PayloadOf<typeof topic>) => string)(message.payload),
-          value: options.codec.encode(topic, message.payload),
-          headers: {
-            ...message.headers,
-            ...encodeHeaders({
-              messageId: message.messageId ?? randomUUID(),
-              attempt: message.attempt ?? 1,
-              producedAt,
-            }),
+      // One span per message, each in its own message's trace (a batch can carry many emails' traces); the
+      // propagator writes the span's context into the message's headers.
+      const spans = messages.map((message) =>
+        tracer.startSpan(
+          `send ${physical}`,
+          {
+            kind: SpanKind.PRODUCER,
+            links: message.trace?.links ?? [],
+            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': physical },
           },
-        })),
-      });
+          message.trace?.parent ?? context.active(),
+        ),
+      );
+      try {
+        await producer.send({
+          topic: physical,
+          acks: -1,
+          compression: CompressionTypes.None,
+          messages: messages.map((message, index) => {
+            const messageId = message.messageId ?? randomUUID();
+            const attempt = message.attempt ?? 1;
+            spans[index]!.setAttributes({ 'messaging.message.id': messageId, 'outflow.attempt': attempt });
+            const headers = encodeHeaders({ messageId, attempt, producedAt });
+            propagation.inject(trace.setSpan(message.trace?.parent ?? context.active(), spans[index]!), headers);
+            return {
+              key: message.key ?? (contract.key as (payload: PayloadOf<typeof topic>) => string)(message.payload),
+              value: options.codec.encode(topic, message.payload),
+              headers,
+            };
+          }),
+        });
+      } catch (error) {
+        for (const span of spans) failSpan(span, error);
+        throw error;
+      } finally {
+        for (const span of spans) span.end();
+      }
     },
     disconnect: () => producer.disconnect(),
   };

@@ -1,4 +1,4 @@
-import { databaseEnv, kafkaEnv, parseEnv, processEnv, type Env, type z } from '@outflow/config';
+import { databaseEnv, kafkaEnv, parseEnv, processEnv, tracingEnv, type Env, type z } from '@outflow/config';
 import {
   configureFailpoints,
   runService,
@@ -8,9 +8,16 @@ import {
   type Stopper,
 } from '@outflow/runtime';
 import { createLogger, createMetrics, type Logger, type Metrics } from '@outflow/telemetry';
+import { stopTracing } from '@outflow/telemetry/tracing';
 import { connectInfrastructure, type Infrastructure } from './connect-infrastructure.js';
 
-const baseShape = (defaultHealthPort: number) => ({ ...databaseEnv, ...kafkaEnv, ...processEnv(defaultHealthPort) });
+const baseShape = (defaultHealthPort: number) => ({
+  ...databaseEnv,
+  ...kafkaEnv,
+  ...processEnv(defaultHealthPort),
+  // Read by startTracing before the service loads; parsed here too so a malformed value stops start-up by name.
+  ...tracingEnv,
+});
 
 type BaseConfig = z.infer<z.ZodObject<ReturnType<typeof baseShape>>>;
 
@@ -77,9 +84,11 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
           metrics: metrics.registry,
         });
         logger.info({ healthPort: health.port }, 'health endpoint listening');
-        return [...parts.intake, health, ...infra.stoppers];
+        // Spans are exported last: those of the shutdown itself (the last messages, the last writes) included.
+        return [...parts.intake, health, ...infra.stoppers, { name: 'tracing', stop: stopTracing }];
       } catch (error) {
         for (const stopper of [...started, ...infra.stoppers]) await stopper.stop().catch(() => undefined);
+        await stopTracing().catch(() => undefined);
         throw error;
       }
     },

@@ -1,6 +1,6 @@
-import { runOutflowService } from '@outflow/service-kit';
-import { cronProducerEnv } from './config.js';
-import { startCronProducer } from './start-cron-producer.js';
+import { startTracing } from '@outflow/telemetry/tracing';
 
-// cron-producer: claims due emails within each mailbox's daily capacity and publishes them to email-jobs.
-runOutflowService({ name: 'cron-producer', defaultHealthPort: 9402, env: cronProducerEnv, start: startCronProducer });
+// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
+// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
+await startTracing({ service: 'cron-producer' });
+await import('./service.js');

@@ -1,11 +1,6 @@
-import { runOutflowService } from '@outflow/service-kit';
-import { followupSchedulerEnv } from './config.js';
-import { startFollowupScheduler } from './start-followup-scheduler.js';
+import { startTracing } from '@outflow/telemetry/tracing';
 
-// followup-scheduler: consumes followup-events; schedules each enrollment's next step or completes it.
-const service = runOutflowService({
-  name: 'followup-scheduler',
-  defaultHealthPort: 9404,
-  env: followupSchedulerEnv,
-  start: (context) => startFollowupScheduler(context, () => service.shutdown('consumer crashed', 1)),
-});
+// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
+// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
+await startTracing({ service: 'followup-scheduler' });
+await import('./service.js');

@@ -91,6 +91,7 @@ describe('follow-up reconciliation', () => {
       sequenceId: handled.sequence.id,
       stepOrder: 1,
       sentAt: new Date(),
+      traceContext: null,
     };
     expect(await scheduleNextSteps(test.db, [event], 86_400)).toEqual(['scheduled']);
     await sql`update sequence_contacts set status = 'unsubscribed' where id = ${stopped.enrollment.id}`.execute(

@@ -26,6 +26,7 @@ async function seedSent(test: TestDatabase, secondStepWaitDays?: number) {
     sequenceId: seeded.sequence.id,
     stepOrder: 1,
     sentAt: new Date('2026-11-23T10:00:00Z'),
+    traceContext: null,
   };
   return { ...seeded, event };
 }

@@ -1,11 +1,6 @@
-import { runOutflowService } from '@outflow/service-kit';
-import { retryConsumerEnv } from './config.js';
-import { startRetryConsumer } from './start-retry-consumer.js';
+import { startTracing } from '@outflow/telemetry/tracing';
 
-// retry-consumer: consumes email-retries; reschedules with exponential backoff or marks a permanent failure.
-const service = runOutflowService({
-  name: 'retry-consumer',
-  defaultHealthPort: 9405,
-  env: retryConsumerEnv,
-  start: (context) => startRetryConsumer(context, () => service.shutdown('consumer crashed', 1)),
-});
+// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
+// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
+await startTracing({ service: 'retry-consumer' });
+await import('./service.js');

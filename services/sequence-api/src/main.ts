@@ -1,6 +1,6 @@
-import { runOutflowService } from '@outflow/service-kit';
-import { sequenceApiEnv } from './config.js';
-import { startSequenceApi } from './start-sequence-api.js';
+import { startTracing } from '@outflow/telemetry/tracing';
 
-// sequence-api: the HTTP API for mailboxes, sequences, enrollments and email status.
-runOutflowService({ name: 'sequence-api', defaultHealthPort: 9401, env: sequenceApiEnv, start: startSequenceApi });
+// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
+// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
+await startTracing({ service: 'sequence-api' });
+await import('./service.js');

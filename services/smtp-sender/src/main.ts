@@ -1,11 +1,6 @@
-import { runOutflowService } from '@outflow/service-kit';
-import { smtpSenderEnv } from './config.js';
-import { startSmtpSender } from './start-smtp-sender.js';
+import { startTracing } from '@outflow/telemetry/tracing';
 
-// smtp-sender: consumes email-jobs and sends each email through its mailbox's SMTP server.
-const service = runOutflowService({
-  name: 'smtp-sender',
-  defaultHealthPort: 9403,
-  env: smtpSenderEnv,
-  start: (context) => startSmtpSender(context, () => service.shutdown('consumer crashed', 1)),
-});
+// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
+// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
+await startTracing({ service: 'smtp-sender' });
+await import('./service.js');

@@ -8,8 +8,10 @@ import { createApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import {
   alertRulesPath,
+  startOtlpReceiver,
   startPipeline,
   startPrometheus,
+  type OtlpReceiver,
   startTestStack,
   type Pipeline,
   type ReceivedMessage,
@@ -27,10 +29,14 @@ describe('the pipeline end to end: API and four services as processes, real Post
   let database: TestDatabase;
   let pipeline: Pipeline;
   let api: ReturnType<typeof apiClient>;
+  let traces: OtlpReceiver;
 
   beforeAll(async () => {
     stack = await startTestStack();
     database = await createTestDatabase();
+    // Every service traces every email to an in-memory OTLP receiver: the scenarios run instrumented, and the
+    // tracing test reads one email's spans back.
+    traces = await startOtlpReceiver();
     pipeline = await startPipeline({
       databaseUrl: database.url,
       kafkaBrokers: stack.broker.brokers,
@@ -42,6 +48,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
         RETRY_BASE_DELAY_MS: String(RETRY_BASE_MS),
         RETRY_JITTER: String(RETRY_JITTER),
         SMTP_TIMEOUT_MS: '5000',
+        OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
       },
     });
     const { key } = await createApiKey(database.db, 'e2e');
@@ -52,6 +59,7 @@ describe('the pipeline end to end: API and four services as processes, real Post
     const codes = await pipeline?.stop();
     await database?.drop();
     await stack?.close();
+    await traces?.close();
     // Every service stopped cleanly on SIGTERM.
     if (codes) expect(Object.values(codes).every((code) => code === 0)).toBe(true);
   });
@@ -557,6 +565,99 @@ describe('the pipeline end to end: API and four services as processes, real Post
       await prometheus.stop();
     }
   });
+
+  it('traces one email from the enrolling request through claim, send, retry and follow-up to the next step, in one trace', async () => {
+    const mailboxId = await createMailbox('trace@sender.test');
+    const sequenceId = await createSequence([mailboxId], [0, 1]);
+    stack.smtp.addFault({
+      recipient: 'traced@example.com',
+      action: { type: 'reply', code: 451, message: '4.7.1 Greylisted, try again later' },
+      times: 1,
+    });
+    await enroll(sequenceId, ['traced@example.com']);
+    const emails = await eventually(async () => {
+      const rows = await database.db
+        .selectFrom('email_queues')
+        .select(['id', 'step_order', 'status'])
+        .where('sequence_id', '=', sequenceId)
+        .orderBy('step_order')
+        .execute();
+      return rows.length === 2 && rows.every((row) => row.status === 'sent') ? rows : undefined;
+    });
+    const [first, second] = emails.map((row) => row.id);
+    const smtpSpansOf = (emailId: string | undefined) =>
+      traces.spans.filter((span) => span.name === 'smtp send' && span.attributes['outflow.email_id'] === emailId);
+    // Spans are exported in batches, every few seconds: wait until the second step's send and its follow-up arrived.
+    await eventually(
+      async () =>
+        smtpSpansOf(second).length === 1 &&
+        traces.spans.some(
+          (span) => span.service === 'followup-scheduler' && span.traceId === smtpSpansOf(second)[0]!.traceId,
+        ),
+      30_000,
+    );
+
+    // Both attempts of step 1 and the send of step 2 are in one trace.
+    const sends = [...smtpSpansOf(first), ...smtpSpansOf(second)];
+    expect(sends.map((span) => [span.attributes['outflow.attempt'], span.attributes['smtp.reply_code']])).toEqual([
+      [1, 451],
+      [2, 250],
+      [1, 250],
+    ]);
+    expect(sends.every((span) => span.attributes['outflow.mailbox_id'] === mailboxId)).toBe(true);
+    const traceId = sends[0]!.traceId;
+    expect(new Set(sends.map((span) => span.traceId))).toEqual(new Set([traceId]));
+    const trace = traces.spans.filter((span) => span.traceId === traceId);
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    const parentOf = (span: (typeof trace)[number]) => (span.parentSpanId ? byId.get(span.parentSpanId) : undefined);
+
+    // A chain, not scattered spans: one root, the enrollment, and every other span's parent is in the trace.
+    const roots = trace.filter((span) => !span.parentSpanId);
+    expect(roots.map((span) => [span.service, span.name])).toEqual([['sequence-api', 'enroll']]);
+    expect(trace.filter((span) => span.parentSpanId && !byId.has(span.parentSpanId))).toEqual([]);
+    // The enrollment links to the request that made it, whose own trace has the HTTP request (a server span) and
+    // its PostgreSQL statements: http, express and pg are instrumented.
+    const request = traces.spans.find((span) => span.spanId === roots[0]!.links[0]?.spanId);
+    const requestTrace = traces.spans.filter((span) => span.traceId === request?.traceId);
+    expect(requestTrace.filter((span) => !span.parentSpanId).map((span) => [span.service, span.kind])).toEqual([
+      ['sequence-api', 2],
+    ]);
+    const isQuery = (span: (typeof trace)[number]) =>
+      (span.attributes['db.system.name'] ?? span.attributes['db.system']) === 'postgresql';
+    expect(requestTrace.some(isQuery)).toBe(true);
+    expect(trace.some((span) => span.service === 'smtp-sender' && isQuery(span))).toBe(true);
+
+    // Each send's message came from a producer span of cron-producer (one per claim of the email), which links to
+    // the claim span; the claim span links back to the email's trace.
+    const published = trace.filter((span) => span.service === 'cron-producer' && span.kind === 4);
+    expect(published).toHaveLength(3);
+    for (const send of sends) {
+      const consumed = parentOf(send)!;
+      expect([consumed.service, consumed.kind, consumed.name]).toEqual([
+        'smtp-sender',
+        5,
+        `process ${stack.topicPrefix}email-jobs`,
+      ]);
+      expect(published).toContain(parentOf(consumed));
+    }
+    for (const publish of published) {
+      const [claimLink] = publish.links;
+      const claim = traces.spans.find((span) => span.spanId === claimLink?.spanId)!;
+      expect(claim.name).toBe('claim email-jobs');
+      expect(claim.links.some((link) => link.traceId === traceId)).toBe(true);
+    }
+    // The retry: the failure's event consumed by the retry consumer, which rescheduled the email in this trace.
+    const retry = trace.filter((span) => span.service === 'retry-consumer' && span.kind === 5);
+    expect(retry.map((span) => span.attributes['outflow.retry.outcome'])).toEqual(['rescheduled']);
+    expect(parentOf(parentOf(retry[0]!)!)?.service).toBe('smtp-sender');
+    // The second attempt's claim continues from the retry: its producer span descends from the retry's span.
+    const descendsFrom = (span: (typeof trace)[number] | undefined, ancestor: (typeof trace)[number]): boolean =>
+      span !== undefined && (span === ancestor || descendsFrom(parentOf(span), ancestor));
+    expect(descendsFrom(parentOf(parentOf(sends[1]!)!), retry[0]!)).toBe(true);
+    // The follow-up: step 2's email was scheduled by the scheduler's span for step 1's event.
+    const scheduled = trace.filter((span) => span.service === 'followup-scheduler' && span.kind === 5);
+    expect(scheduled.some((span) => descendsFrom(sends[2], span))).toBe(true);
+  }, 90_000);
 });
 
 interface Sample {

@@ -29,6 +29,12 @@ function canListen(port: number): Promise<number | undefined> {
   });
 }
 
+/** `preferred` when nothing listens on it now (0: any), else a free port found as findFreePort does. */
+export async function preferredOrFreePort(preferred: number): Promise<number> {
+  if (preferred !== 0 && (await canListen(preferred))) return preferred;
+  return findFreePort();
+}
+
 /**
  * A free loopback port for a server that needs its port number before it starts (PostgreSQL, Kafka): a random
  * one below the OS's ephemeral range, so no outgoing connection takes it before the server binds it. Another

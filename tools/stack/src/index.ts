@@ -8,6 +8,7 @@ export { startSchemaRegistry, type SchemaRegistryServer } from './schema-registr
 export { startSmtpSink, type ReceivedMessage, type SmtpSink } from './smtp-sink.js';
 export { findRepoRoot } from './repo-root.js';
 export { alertRulesPath, startPrometheus } from './prometheus.js';
+export { startOtlpReceiver, type OtlpReceiver } from './otlp-receiver.js';
 export { createTestCertificates, type TestCertificates } from './testing/test-certificates.js';
 export { startTestStack, type TestStack } from './testing/test-stack.js';
 export { testLogger } from './testing/test-logger.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
 import type { Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
+import { preferredOrFreePort } from './free-port.js';
 import { startMailViewer } from './mail-viewer.js';
 import { startKafkaCluster } from './kafka/kafka-cluster.js';
 import { startPostgres } from './postgres.js';
@@ -10,6 +11,7 @@ import { startSchemaRegistry } from './schema-registry-server.js';
 import { newSecretKeys } from './services.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { productTopics } from './testing/test-stack.js';
+import { startZipkin, type ZipkinServer } from './zipkin.js';
 
 export interface StackOptions {
   logger: Logger;
@@ -23,6 +25,8 @@ export interface StackOptions {
   smtpPort: number;
   mailViewerPort: number;
   registryPort: number;
+  /** Zipkin's preferred port, or null for no trace backend (the services then do not trace). */
+  zipkinPort: number | null;
   /** Called if a part dies on its own (e.g. the Kafka node crashed). */
   onFailure: (reason: string) => void;
 }
@@ -36,14 +40,18 @@ export interface StackEndpoints {
   schemaRegistryUrl: string;
   smtp: { host: string; port: number };
   mailViewerUrl: string;
+  /** Zipkin's UI and API (one trace: `<url>/zipkin/traces/<trace id>`); null without a trace backend. */
+  zipkinUrl: string | null;
   /** Processes we started, so tools and tests can check that nothing outlives the stack. */
-  pids: { stack: number; broker: number | null };
+  pids: { stack: number; broker: number | null; zipkin: number | null };
 }
 
 export interface Stack {
   endpoints: StackEndpoints;
   /** OUTFLOW_SECRET_KEYS for services on this stack (kept in the state folder). */
   secretKeys: string;
+  /** The tracing variables for services on this stack: their spans go to its Zipkin (none without one). */
+  tracingEnv: Record<string, string>;
   smtp: SmtpSink;
   /** In stop order. */
   stoppers: Stopper[];
@@ -62,7 +70,7 @@ async function withFallbackPort<T>(preferred: number, start: (port: number) => P
  * stack.env: every variable a service needs to start against this stack, as shell assignments. Each service also
  * wants its own DATABASE_ROLE (see the comment in the file) and, to run beside others, its defaults for ports.
  */
-function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): string {
+function stackEnvFile(endpoints: StackEndpoints, secretKeys: string, tracingEnv: Record<string, string>): string {
   return [
     '# Written by `npm run stack`; load with: set -a; . .outflow/stack.env; set +a',
     '# Then start a service with its role, e.g.: DATABASE_ROLE=outflow_sender npm run service smtp-sender',
@@ -79,6 +87,12 @@ function stackEnvFile(endpoints: StackEndpoints, secretKeys: string): string {
     `STACK_SMTP_HOST=${endpoints.smtp.host}`,
     `STACK_SMTP_PORT=${endpoints.smtp.port}`,
     `STACK_MAIL_VIEWER_URL=${endpoints.mailViewerUrl}`,
+    ...(endpoints.zipkinUrl
+      ? [
+          `# Traces go to the stack's Zipkin: ${endpoints.zipkinUrl}`,
+          ...Object.entries(tracingEnv).map(([k, v]) => `${k}=${v}`),
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -106,8 +120,8 @@ async function localSecretKeys(stateDir: string): Promise<string> {
  * Brings up the local stack from the project's own files: PostgreSQL (DATABASE_URL when reachable, else
  * embedded, migrated), Kafka (KAFKA_BROKERS, else a single Apache Kafka node in KRaft mode with the product
  * topics, its data in a temporary folder),
- * a schema registry (SCHEMA_REGISTRY_URL, else in-process), and an SMTP sink with a web page. Everything we
- * start listens on 127.0.0.1 only.
+ * a schema registry (SCHEMA_REGISTRY_URL, else in-process), an SMTP sink with a web page, and Zipkin for the
+ * services' traces (unless zipkinPort is null). Everything we start listens on 127.0.0.1 only.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { logger } = options;
@@ -115,8 +129,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const stopAll = async (): Promise<void> => {
     for (const stopper of [...stoppers].reverse()) await stopper.stop().catch(() => undefined);
   };
+  // Zipkin takes the longest to start (a JVM, ~10-30 s): it starts first and the rest comes up meanwhile.
+  let zipkin: Promise<ZipkinServer> | undefined;
   try {
     await mkdir(options.stateDir, { recursive: true });
+    if (options.zipkinPort !== null) {
+      zipkin = preferredOrFreePort(options.zipkinPort).then((port) => startZipkin({ port }));
+      // Held until awaited below; a failure before then still stops the stack.
+      zipkin.catch(() => undefined);
+    }
 
     const postgres = await startPostgres({
       logger,
@@ -160,6 +181,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const viewer = await withFallbackPort(options.mailViewerPort, (port) => startMailViewer({ sink: smtp, port }));
     stoppers.push({ name: 'mail-viewer', stop: () => viewer.stop() });
 
+    let zipkinUrl: string | null = null;
+    let zipkinPid: number | null = null;
+    const tracingEnv: Record<string, string> = {};
+    if (zipkin) {
+      const server = await zipkin;
+      stoppers.push({ name: 'zipkin', stop: () => server.stop() });
+      zipkinUrl = server.url;
+      zipkinPid = server.pid;
+      Object.assign(tracingEnv, { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: server.spansUrl });
+    }
+
     const endpoints: StackEndpoints = {
       databaseUrl,
       kafkaBrokers,
@@ -167,13 +199,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       schemaRegistryUrl,
       smtp: { host: smtp.host, port: smtp.port },
       mailViewerUrl: viewer.url,
-      pids: { stack: process.pid, broker: brokerPid },
+      zipkinUrl,
+      pids: { stack: process.pid, broker: brokerPid, zipkin: zipkinPid },
     };
     const jsonPath = join(options.stateDir, 'stack.json');
     const envPath = join(options.stateDir, 'stack.env');
     await writeFile(jsonPath, `${JSON.stringify(endpoints, null, 2)}\n`);
     const secretKeys = await localSecretKeys(options.stateDir);
-    await writeFile(envPath, stackEnvFile(endpoints, secretKeys));
+    await writeFile(envPath, stackEnvFile(endpoints, secretKeys, tracingEnv));
     stoppers.push({
       name: 'state-files',
       stop: async () => {
@@ -181,8 +214,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await rm(envPath, { force: true });
       },
     });
-    return { endpoints, secretKeys, smtp, stoppers: [...stoppers].reverse() };
+    return { endpoints, secretKeys, tracingEnv, smtp, stoppers: [...stoppers].reverse() };
   } catch (error) {
+    // A Zipkin still starting is stopped once it is up (its start fails on its own if it never comes up).
+    if (zipkin && !stoppers.some((stopper) => stopper.name === 'zipkin')) {
+      await zipkin.then((server) => server.stop()).catch(() => undefined);
+    }
     await stopAll();
     throw error;
   }

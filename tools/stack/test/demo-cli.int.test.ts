@@ -27,12 +27,17 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
         STACK_SMTP_PORT: '0',
         STACK_MAIL_UI_PORT: '0',
         STACK_REGISTRY_PORT: '0',
+        STACK_ZIPKIN_PORT: '0',
         API_PORT: '0',
       },
     });
     try {
-      const [, apiUrl, apiKey] = await demo.waitForOutput(/API +(http:\S+)\n +API key +(\S+)/, 90_000);
+      // Zipkin, a JVM, takes 10-30 s to start (and is fetched once per checkout first).
+      const [, apiUrl, apiKey] = await demo.waitForOutput(/API +(http:\S+)\n +API key +(\S+)/, 180_000);
       const [, mailUrl] = await demo.waitForOutput(/Received mail +(http:\S+)/);
+      const [, zipkinUrl, traceId] = await demo.waitForOutput(
+        /One email traced +(http:\S+)\/zipkin\/traces\/([0-9a-f]{32})/,
+      );
       await demo.waitForOutput(/demo complete: every enrollment finished/, 90_000);
       // 4 contacts x 3 steps, the greylisted one delivered after a retry (3), the unknown one bounced.
       expect(demo.output()).toMatch(/progress: 15 emails sent, 5\/6 enrollments completed, 1 bounced/);
@@ -46,6 +51,33 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
       const mail = (await (await fetch(`${mailUrl}/api/messages`)).json()) as unknown[];
       expect(mail).toHaveLength(15);
 
+      // The printed link is the greylisted contact's whole path, in Zipkin: every service took part, and the
+      // send failed with 451 once before it went through (spans arrive in batches, every few seconds).
+      interface ZipkinSpan {
+        name: string;
+        localEndpoint?: { serviceName?: string };
+        tags?: Record<string, string>;
+      }
+      const traceOf = async () =>
+        (await (await fetch(`${zipkinUrl}/api/v2/trace/${traceId}`)).json().catch(() => [])) as ZipkinSpan[];
+      const complete = (spans: ZipkinSpan[]) =>
+        new Set(spans.map((span) => span.localEndpoint?.serviceName)).size === 5 &&
+        spans.filter((span) => span.name === 'smtp send').length === 4;
+      let spans = await traceOf();
+      for (const deadline = Date.now() + 30_000; !complete(spans) && Date.now() < deadline; spans = await traceOf()) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect([...new Set(spans.map((span) => span.localEndpoint?.serviceName))].sort()).toEqual([
+        'cron-producer',
+        'followup-scheduler',
+        'retry-consumer',
+        'sequence-api',
+        'smtp-sender',
+      ]);
+      // Step 1 twice (451, then 250), steps 2 and 3 once each.
+      const replies = spans.filter((span) => span.name === 'smtp send').map((span) => span.tags?.['smtp.reply_code']);
+      expect(replies.sort()).toEqual(['250', '250', '250', '451']);
+
       demo.kill('SIGINT');
       expect(await demo.waitForExit(60_000)).toBe(0);
       // Nothing listens any more: the API, the mail page (and with them the services and the stack) are gone.
@@ -54,5 +86,5 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
     } finally {
       demo.kill('SIGKILL');
     }
-  }, 180_000);
+  }, 300_000);
 });

@@ -39,7 +39,7 @@ describe('npm run stack (a real process, embedded defaults)', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it('brings up PostgreSQL (migrated), the broker, the registry and the SMTP sink, then Ctrl-C leaves nothing behind', async () => {
+  it('brings up PostgreSQL (migrated), the broker, the registry, the SMTP sink and Zipkin, then Ctrl-C leaves nothing behind', async () => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       OUTFLOW_MOCK_BROKER_BIN: process.env['OUTFLOW_MOCK_BROKER_BIN'],
@@ -47,12 +47,19 @@ describe('npm run stack (a real process, embedded defaults)', () => {
       STACK_SMTP_PORT: '0',
       STACK_MAIL_UI_PORT: '0',
       STACK_REGISTRY_PORT: '0',
+      STACK_ZIPKIN_PORT: '0',
     };
     const stack = spawnTypeScript(entry, { env: Object.fromEntries(Object.entries(env).filter(([, value]) => value)) });
-    await stack.waitForOutput(/Outflow local stack is up/, 60_000);
+    // Zipkin is a JVM: up in 10-30 s (and fetched first, once per checkout).
+    await stack.waitForOutput(/Outflow local stack is up/, 150_000);
     const endpoints = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackEndpoints;
     expect(readFileSync(join(stateDir, 'stack.env'), 'utf8')).toContain(`DATABASE_URL=${endpoints.databaseUrl}`);
-    for (const url of [endpoints.databaseUrl, endpoints.schemaRegistryUrl, endpoints.mailViewerUrl]) {
+    for (const url of [
+      endpoints.databaseUrl,
+      endpoints.schemaRegistryUrl,
+      endpoints.mailViewerUrl,
+      endpoints.zipkinUrl!,
+    ]) {
       expect(new URL(url).hostname).toBe('127.0.0.1');
     }
 
@@ -65,6 +72,11 @@ describe('npm run stack (a real process, embedded defaults)', () => {
 
     const subjects = await fetch(`${endpoints.schemaRegistryUrl}/subjects`);
     expect(subjects.status).toBe(200);
+    // Zipkin answers, and stack.env points the services' spans at it.
+    expect(((await (await fetch(`${endpoints.zipkinUrl}/health`)).json()) as { status: string }).status).toBe('UP');
+    expect(readFileSync(join(stateDir, 'stack.env'), 'utf8')).toContain(
+      `OTEL_EXPORTER_ZIPKIN_ENDPOINT=${endpoints.zipkinUrl}/api/v2/spans`,
+    );
 
     const transport = nodemailer.createTransport({
       host: endpoints.smtp.host,
@@ -99,11 +111,13 @@ describe('npm run stack (a real process, embedded defaults)', () => {
     expect(service.output()).not.toMatch(/ERR_|npm error|"level":"(error|fatal)"/);
 
     expect(isProcessAlive(endpoints.pids.broker!)).toBe(true);
+    expect(isProcessAlive(endpoints.pids.zipkin!)).toBe(true);
     expect(isProcessAlive(postgresPid)).toBe(true);
     stack.kill('SIGINT');
     expect(await stack.waitForExit(30_000)).toBe(0);
     expect(isProcessAlive(endpoints.pids.broker!)).toBe(false);
+    expect(isProcessAlive(endpoints.pids.zipkin!)).toBe(false);
     expect(isProcessAlive(postgresPid)).toBe(false);
     expect(() => readFileSync(join(stateDir, 'stack.json'))).toThrow();
-  });
+  }, 240_000);
 });

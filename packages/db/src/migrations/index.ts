@@ -18,6 +18,7 @@ import * as enrollmentAutovacuum from './2026_11_24_0016_enrollment_autovacuum.j
 import * as liquidTemplates from './2026_12_06_0017_liquid_templates.js';
 import * as insecureAuthOptOut from './2026_12_06_0018_insecure_auth_opt_out.js';
 import * as workspaces from './2026_12_06_0019_workspaces.js';
+import * as traceContext from './2026_12_06_0020_trace_context.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0017_liquid_templates': liquidTemplates,
   '2026_12_06_0018_insecure_auth_opt_out': insecureAuthOptOut,
   '2026_12_06_0019_workspaces': workspaces,
+  '2026_12_06_0020_trace_context': traceContext,
 };

@@ -12,6 +12,8 @@ export interface ClaimedEmail {
   scheduled_for: Date;
   claimed_at: Date;
   claim_token: string;
+  /** The context of what scheduled the email (the enrolling request, the follow-up, the retry), or null. */
+  trace_context: unknown;
 }
 
 interface LockedMailbox {
@@ -197,7 +199,7 @@ export async function claimDueEmails(
       ) picked
       where e.id = picked.id
       returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
-        e.scheduled_for, e.claimed_at, e.claim_token, e.capacity_day::text as capacity_day
+        e.scheduled_for, e.claimed_at, e.claim_token, e.trace_context, e.capacity_day::text as capacity_day
     `,
     ).execute(trx);
     if (rows.length === 0) return { emails: [], lastMailboxId };
@@ -281,7 +283,7 @@ export async function reclaimStaleEmails(db: Database, olderThanMs: number, limi
     ) stale
     where e.id = stale.id
     returning e.id, e.mailbox_id, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
-      e.scheduled_for, e.claimed_at, e.claim_token
+      e.scheduled_for, e.claimed_at, e.claim_token, e.trace_context
   `.execute(db);
   return rows;
 }

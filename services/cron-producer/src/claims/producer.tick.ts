@@ -3,7 +3,7 @@ import { emailJobMessageId } from '@outflow/contracts';
 import type { Database } from '@outflow/db';
 import type { TypedProducer } from '@outflow/kafka';
 import { failpoint } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import { contextOf, inSpan, linkTo, type Logger, type Span } from '@outflow/telemetry';
 import {
   claimDueEmails,
   expireSendingLeases,
@@ -29,7 +29,36 @@ export interface TickResult {
   expiredLeases: number;
 }
 
-async function publish(deps: TickDeps, emails: ClaimedEmail[], batchSize: number, attempt: number): Promise<void> {
+/**
+ * Publishes claimed emails in a span that links to each email's trace (the request, follow-up or retry that
+ * scheduled it), timed from `startedAt` so it covers the claim. Each email's message is sent as a child of its own
+ * trace, linked back to this span: one trace per email, however many a claim takes.
+ */
+async function publishClaimed(
+  deps: TickDeps,
+  name: 'claim' | 'republish',
+  emails: ClaimedEmail[],
+  options: { batchSize: number; attempt: number; startedAt: Date },
+): Promise<void> {
+  await inSpan(
+    `${name} email-jobs`,
+    {
+      startTime: options.startedAt,
+      links: emails.flatMap((email) => linkTo(email.trace_context)),
+      attributes: { 'outflow.emails': emails.length },
+    },
+    (span) => publish(deps, emails, options.batchSize, options.attempt, span),
+  );
+}
+
+async function publish(
+  deps: TickDeps,
+  emails: ClaimedEmail[],
+  batchSize: number,
+  attempt: number,
+  claimSpan: Span,
+): Promise<void> {
+  const claimLink = [{ context: claimSpan.spanContext() }];
   for (let start = 0; start < emails.length; start += batchSize) {
     const batch = emails.slice(start, start + batchSize);
     const batchId = await insertKafkaBatch(deps.db, {
@@ -56,6 +85,7 @@ async function publish(deps: TickDeps, emails: ClaimedEmail[], batchSize: number
             scheduled_for: email.scheduled_for.getTime(),
             claimed_at: email.claimed_at.getTime(),
           },
+          trace: { parent: contextOf(email.trace_context), links: claimLink },
         })),
       );
       await markKafkaBatch(deps.db, batchId, { published: true });
@@ -88,10 +118,15 @@ async function recover(
   const expiredLeases = await expireSendingLeases(deps.db, recoveryPageSize);
   if (expiredLeases > 0) deps.logger.warn({ expiredLeases }, 'sends with expired leases marked uncertain');
 
+  const reclaimStartedAt = new Date();
   const stale = await reclaimStaleEmails(deps.db, settings.republishAfterMs, recoveryPageSize);
   if (stale.length > 0) {
     deps.logger.warn({ emails: stale.length }, 'republishing claimed emails whose message was not consumed');
-    await publish(deps, stale, settings.batchSize, 2);
+    await publishClaimed(deps, 'republish', stale, {
+      batchSize: settings.batchSize,
+      attempt: 2,
+      startedAt: reclaimStartedAt,
+    });
   }
   const full = expiredLeases === recoveryPageSize || stale.length === recoveryPageSize;
   return { expiredLeases, republished: stale.length, full };
@@ -119,6 +154,8 @@ export function createProducerTick(
       recoverAt = full ? startedAt : startedAt + settings.recoveryIntervalMs;
     }
 
+    // Spans start only once a claim took something: an idle tick, ten a second, leaves no trace.
+    const claimStartedAt = new Date();
     const claim = await claimDueEmails(deps.db, {
       claimToken: randomUUID(),
       daySeconds: settings.daySeconds,
@@ -131,7 +168,11 @@ export function createProducerTick(
     if (claimed.length > 0) {
       // Claimed and committed, nothing published: the republish pass must recover these.
       failpoint('producer.after-claim-commit');
-      await publish(deps, claimed, settings.batchSize, 1);
+      await publishClaimed(deps, 'claim', claimed, {
+        batchSize: settings.batchSize,
+        attempt: 1,
+        startedAt: claimStartedAt,
+      });
       failpoint('producer.after-publish');
       deps.logger.debug({ claimed: claimed.length }, 'claimed and published');
     }

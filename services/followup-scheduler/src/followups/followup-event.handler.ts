@@ -1,5 +1,5 @@
 import type { ConsumedMessage } from '@outflow/kafka';
-import type { Counter, Logger } from '@outflow/telemetry';
+import { carrierOf, type Counter, type Logger } from '@outflow/telemetry';
 import type { FollowupOutcome, SentStep } from './followup.repository.js';
 
 export interface FollowupEventDeps {
@@ -25,6 +25,8 @@ export async function handleFollowupEvent(
     sequenceId: payload.sequence_id,
     stepOrder: payload.step_order,
     sentAt: new Date(payload.sent_at),
+    // The consumed event's span: the next step's email joins the trace of the one just sent.
+    traceContext: carrierOf(),
   });
   deps.outcomes.inc({ outcome });
   deps.logger.debug({ emailId: payload.email_id, outcome }, 'follow-up handled');

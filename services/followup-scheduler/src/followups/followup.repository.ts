@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { prepared, type Database } from '@outflow/db';
+import type { TraceCarrier } from '@outflow/telemetry';
 
 export type FollowupOutcome = 'scheduled' | 'completed' | 'already-done' | 'enrollment-inactive';
 
@@ -9,6 +10,8 @@ export interface SentStep {
   sequenceId: string;
   stepOrder: number;
   sentAt: Date;
+  /** The trace of the sent step's event: the next step's email continues it. Null when there is none. */
+  traceContext: TraceCarrier | null;
 }
 
 /**
@@ -40,8 +43,9 @@ export async function scheduleNextSteps(
         ${events.map((event) => event.sequenceContactId)}::uuid[],
         ${events.map((event) => event.sequenceId)}::uuid[],
         ${events.map((event) => event.stepOrder)}::int[],
-        ${events.map((event) => event.sentAt.toISOString())}::timestamptz[]
-      ) with ordinality as e(email_id, sequence_contact_id, sequence_id, step_order, sent_at, n)
+        ${events.map((event) => event.sentAt.toISOString())}::timestamptz[],
+        ${events.map((event) => (event.traceContext ? JSON.stringify(event.traceContext) : null))}::jsonb[]
+      ) with ordinality as e(email_id, sequence_contact_id, sequence_id, step_order, sent_at, trace_context, n)
     ), enrollment as (
       select sc.id, sc.status, sc.contact_id, sc.mailbox_id, sc.workspace_id
       from sequence_contacts sc
@@ -55,8 +59,8 @@ export async function scheduleNextSteps(
       join steps s on s.sequence_id = sent.sequence_id and s.step_order > sent.step_order
       order by sent.sequence_id, sent.step_order, s.step_order
     ), planned as (
-      select e.n, e.sequence_contact_id, e.sequence_id, e.sent_at, en.status, en.contact_id, en.mailbox_id,
-        en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
+      select e.n, e.sequence_contact_id, e.sequence_id, e.sent_at, e.trace_context, en.status, en.contact_id,
+        en.mailbox_id, en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
       from event e
       left join enrollment en on en.id = e.sequence_contact_id
       left join next_step ns on ns.sequence_id = e.sequence_id and ns.sent_order = e.step_order
@@ -72,9 +76,9 @@ export async function scheduleNextSteps(
       order by sequence_contact_id, next_order, n
     ), inserted as (
       insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
-        workspace_id, scheduled_for)
+        workspace_id, scheduled_for, trace_context)
       select sequence_contact_id, sequence_id, next_step_id, next_order, contact_id, mailbox_id, workspace_id,
-        sent_at + make_interval(secs => wait_days * ${daySeconds})
+        sent_at + make_interval(secs => wait_days * ${daySeconds}), trace_context
       from scheduling
       on conflict (sequence_contact_id, step_order) do nothing
       returning sequence_contact_id, step_order
@@ -151,8 +155,9 @@ export async function findLostFollowups(db: Database, window: SentWindow): Promi
     sequence_id: string;
     step_order: number;
     sent_at: Date;
+    trace_context: TraceCarrier | null;
   }>`
-    select e.id, e.sequence_contact_id, e.sequence_id, e.step_order, e.sent_at
+    select e.id, e.sequence_contact_id, e.sequence_id, e.step_order, e.sent_at, e.trace_context
     from email_events ev
     join email_queues e on e.id = ev.email_queue_id and e.status = 'sent'
     join sequence_contacts sc on sc.id = e.sequence_contact_id and sc.status = 'active'
@@ -169,6 +174,8 @@ export async function findLostFollowups(db: Database, window: SentWindow): Promi
     sequenceId: row.sequence_id,
     stepOrder: row.step_order,
     sentAt: row.sent_at,
+    // The event's span is lost with the event: the next step continues the trace the sent email was in.
+    traceContext: row.trace_context,
   }));
 }
 

@@ -1,6 +1,6 @@
 import type { Database } from '@outflow/db';
 import type { ConsumedMessage } from '@outflow/kafka';
-import type { Counter, Logger } from '@outflow/telemetry';
+import { carrierOf, trace, type Counter, type Logger } from '@outflow/telemetry';
 import { applyRetryDecision } from './retry.repository.js';
 
 export interface EmailRetryDeps {
@@ -19,9 +19,16 @@ export async function handleEmailRetry(deps: EmailRetryDeps, message: ConsumedMe
   const { payload } = message;
   const outcome = await applyRetryDecision(
     deps.db,
-    { emailId: payload.email_id, claimToken: payload.claim_token, kind: payload.failure_kind },
+    // The retry is scheduled in the failure's trace: the next attempt's claim and send continue it.
+    {
+      emailId: payload.email_id,
+      claimToken: payload.claim_token,
+      kind: payload.failure_kind,
+      traceContext: carrierOf(),
+    },
     deps.delayFor,
   );
+  trace.getActiveSpan()?.setAttribute('outflow.retry.outcome', outcome);
   deps.decisions.inc({ outcome, source: 'event' });
   deps.logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
 }

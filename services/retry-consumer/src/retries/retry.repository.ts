@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { insertEmailEvent, type Database } from '@outflow/db';
+import type { TraceCarrier } from '@outflow/telemetry';
 import { decideRetry } from './decide-retry.js';
 
 export type RetryOutcome = 'rescheduled' | 'permanent_failure' | 'ignored';
@@ -11,7 +12,13 @@ export type RetryOutcome = 'rescheduled' | 'permanent_failure' | 'ignored';
  */
 export async function applyRetryDecision(
   db: Database,
-  failure: { emailId: string; claimToken: string; kind: 'temporary' | 'permanent' },
+  failure: {
+    emailId: string;
+    claimToken: string;
+    kind: 'temporary' | 'permanent';
+    /** The failure event's trace, which the retry continues; absent (reconciled), the email keeps its own. */
+    traceContext?: TraceCarrier | null;
+  },
   delayFor: (retryCount: number) => number,
 ): Promise<RetryOutcome> {
   return db.transaction().execute(async (trx) => {
@@ -61,6 +68,7 @@ export async function applyRetryDecision(
         claimed_at: null,
         capacity_day: null,
         failure_kind: null,
+        ...(failure.traceContext ? { trace_context: failure.traceContext } : {}),
       })
       .where('id', '=', email.id)
       .execute();

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import { settleReservation, type Database, type DB } from '@outflow/db';
+import type { TraceCarrier } from '@outflow/telemetry';
 import { ApiError, notFound } from '../http/api-error.js';
 import { conflictingValues, type ContactValues } from './contact-merge.js';
 import type { ContactInput } from './enrollment.schema.js';
@@ -23,9 +24,14 @@ export async function enrollContacts(
   trx: Transaction<DB>,
   sequenceId: string,
   contacts: ContactInput[],
-  daySeconds: number,
-  updateContacts = false,
+  options: {
+    daySeconds: number;
+    updateContacts: boolean;
+    /** Starts each new enrollment's trace, kept with its email: the claim, send and follow-ups continue it. */
+    traceFor: (enrollment: { id: string; contact_id: string }) => TraceCarrier | null;
+  },
 ): Promise<EnrollResult> {
+  const { daySeconds, updateContacts } = options;
   const sequence = await trx
     .selectFrom('sequences')
     .select(['id', 'status', 'mailbox_rotation'])
@@ -145,6 +151,7 @@ export async function enrollContacts(
         contact_id: enrollment.contact_id,
         mailbox_id: enrollment.mailbox_id,
         scheduled_for: sql`now() + make_interval(secs => ${firstStep.wait_days * daySeconds})`,
+        trace_context: options.traceFor(enrollment),
       })),
     )
     .execute();

@@ -4,6 +4,7 @@ import { ApiError, notFound } from '../http/api-error.js';
 import { emailAddress, pagination, uuid } from '../http/schemas.js';
 import { validate } from '../http/validate.js';
 import { inRequestWorkspace } from '../http/workspace.js';
+import { startWorkTrace } from '@outflow/telemetry';
 import { enrollContacts, listEnrollments, unenrollContact } from './enrollment.repository.js';
 import { enrollSchema } from './enrollment.schema.js';
 
@@ -22,7 +23,17 @@ export function enrollmentRoutes(deps: { db: Database; daySeconds: number }): Ro
       throw new ApiError(400, 'invalid_request', `${invalid.length} invalid email address(es)`, invalid);
     const normalized = contacts.map((contact) => ({ ...contact, email: contact.email.trim() }));
     const result = await inRequestWorkspace(deps.db, res, (trx) =>
-      enrollContacts(trx, sequenceId, normalized, deps.daySeconds, update_contacts),
+      enrollContacts(trx, sequenceId, normalized, {
+        daySeconds: deps.daySeconds,
+        updateContacts: update_contacts,
+        // A trace per enrollment, linked to this request: one email's path, not the whole request's.
+        traceFor: (enrollment) =>
+          startWorkTrace('enroll', {
+            'outflow.sequence_id': sequenceId,
+            'outflow.sequence_contact_id': enrollment.id,
+            'outflow.contact_id': enrollment.contact_id,
+          }),
+      }),
     );
     res.status(201).json(result);
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '@outflow/db';
 import type { ConsumedMessage } from '@outflow/kafka';
 import { failpoint } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import { carrierOf, failSpan, SpanKind, trace, tracer, type Logger } from '@outflow/telemetry';
 import { renderEmail, TemplateError, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
@@ -33,6 +33,8 @@ export interface EmailJobDeps {
 export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessage<'email-jobs'>): Promise<void> {
   const job = message.payload;
   const log = deps.logger.child({ emailId: job.email_id, claimToken: job.claim_token });
+  // Searchable on the message's span: a trace backend finds an email's trace by its id.
+  trace.getActiveSpan()?.setAttributes({ 'outflow.email_id': job.email_id, 'outflow.mailbox_id': job.mailbox_id });
   const context = await deps.statements.context(job.email_id);
   if (!context || context.status !== 'queued' || context.claim_token !== job.claim_token) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
@@ -104,16 +106,32 @@ async function sendReserved(
   const { mail, smtpMessageId } = built;
   let response: string;
   const endSmtpTimer = slot ? deps.metrics.smtpSeconds.startTimer() : undefined;
+  const smtpSpan = tracer.startSpan('smtp send', {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'outflow.email_id': job.email_id,
+      'outflow.mailbox_id': job.mailbox_id,
+      'outflow.attempt': started.attempts,
+      'outflow.step': job.step_order,
+    },
+  });
   try {
     if (!slot) throw connectError;
     const info = await slot.send(mail.envelope, mail.raw);
     endSmtpTimer?.();
     response = String(info.response ?? '');
+    const code = /^\d{3}/.exec(response)?.[0];
+    if (code) smtpSpan.setAttribute('smtp.reply_code', Number(code));
+    smtpSpan.end();
     // The worst moment to die: the server said 250, nothing is recorded yet. The lease makes it uncertain.
     failpoint('sender.after-smtp-before-commit');
   } catch (error) {
     endSmtpTimer?.();
     const failure = classifySmtpError(error);
+    if (failure.smtpCode !== null) smtpSpan.setAttribute('smtp.reply_code', failure.smtpCode);
+    smtpSpan.setAttribute('outflow.failure', failure.kind);
+    failSpan(smtpSpan, error);
+    smtpSpan.end();
     log.warn({ smtpCode: failure.smtpCode, errorCode: failure.errorCode, kind: failure.kind }, 'send failed');
     deps.metrics.failed.inc({ class: failure.kind === 'uncertain' ? 'uncertain' : smtpFailureClass(failure.smtpCode) });
     if (failure.kind === 'uncertain') {
@@ -131,6 +149,7 @@ async function sendReserved(
     return;
   }
 
+  const followupTrace = carrierOf();
   const recorded = await record(() =>
     deps.statements.recordSent({
       emailId: job.email_id,
@@ -138,6 +157,8 @@ async function sendReserved(
       smtpMessageId,
       smtpResponse: response,
       followup: (sentAt) => ({
+        // Written by a statement several sends share: each follow-up names its own send's trace.
+        trace: followupTrace,
         topic: 'followup-events',
         messageId: `followup:${job.email_id}`,
         key: job.sequence_contact_id,

@@ -34,6 +34,7 @@ const service = runService({
           PRODUCER_TICK_MS: '500',
           RETRY_BASE_DELAY_MS: String(env.DEMO_DAY_SECONDS * 200),
           API_PORT: String(env.API_PORT),
+          ...stack.tracingEnv,
         },
       });
       stoppers.unshift({ name: 'services', stop: async () => void (await pipeline.stop()) });
@@ -102,12 +103,24 @@ const service = runService({
         { email: `unknown-${run}@example.com`, first_name: 'Nobody' },
       ];
       await api('POST', `/sequences/${String(sequence['id'])}/contacts`, { contacts });
+      // Every enrollment is a trace of its own: the greylisted contact's shows a retry, then the follow-ups.
+      const { rows: traced } = await sql<{ traceparent: string | null }>`
+        select e.trace_context->>'traceparent' as traceparent from email_queues e
+        join contacts c on c.id = e.contact_id
+        where e.sequence_id = ${sequence['id']} and c.email = ${`greylisted-${run}@example.com`}
+      `.execute(db);
+      const traceId = traced[0]?.traceparent?.split('-')[1];
 
       say();
       say('Outflow demo is running (Ctrl-C stops everything):');
       say(`  API              ${pipeline.apiUrl}/api/v1`);
       say(`  API key          ${key}`);
       say(`  Received mail    ${stack.endpoints.mailViewerUrl}`);
+      if (stack.endpoints.zipkinUrl && traceId) {
+        say(
+          `  One email traced ${stack.endpoints.zipkinUrl}/zipkin/traces/${traceId}  (greylisted: retried, then followed up)`,
+        );
+      }
       say(
         `  Sequence         ${String(sequence['id'])}: 3 steps, ${contacts.length} contacts, a "day" is ${env.DEMO_DAY_SECONDS} s`,
       );

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { databaseUrl, httpUrl, kafkaBrokers, port, z } from '@outflow/config';
+import { databaseUrl, envBoolean, httpUrl, kafkaBrokers, port, z } from '@outflow/config';
 import type { RunningService } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { findRepoRoot } from '../repo-root.js';
@@ -14,6 +14,9 @@ export const stackEnv = {
   STACK_SMTP_PORT: port.default(1025),
   STACK_MAIL_UI_PORT: port.default(8025),
   STACK_REGISTRY_PORT: port.default(8081),
+  STACK_ZIPKIN_PORT: port.default(9411),
+  /** Zipkin, the services' trace backend (a JVM of ~300 MB): false leaves it out and the services untraced. */
+  STACK_TRACING: envBoolean.default(true),
 };
 
 type StackEnv = z.infer<z.ZodObject<typeof stackEnv>>;
@@ -38,6 +41,7 @@ export async function startStackFromEnv(
     smtpPort: env.STACK_SMTP_PORT,
     mailViewerPort: env.STACK_MAIL_UI_PORT,
     registryPort: env.STACK_REGISTRY_PORT,
+    zipkinPort: env.STACK_TRACING ? env.STACK_ZIPKIN_PORT : null,
     onFailure: (reason) => {
       if (owner().stopping) return;
       logger.error(reason);

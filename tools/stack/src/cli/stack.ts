@@ -17,6 +17,7 @@ function describe(endpoints: StackEndpoints, stateDir: string): string {
     `  Schema registry  ${endpoints.schemaRegistryUrl}`,
     `  SMTP sink        ${endpoints.smtp.host}:${endpoints.smtp.port}  (accepts any login, no TLS)`,
     `  Received mail    ${endpoints.mailViewerUrl}`,
+    ...(endpoints.zipkinUrl ? [`  Traces (Zipkin)  ${endpoints.zipkinUrl}/zipkin/`] : []),
     `  Settings         ${join(stateDir, 'stack.json')} and stack.env (set -a; . ${join(stateDir, 'stack.env')}; set +a)`,
     '',
   ].join('\n');
