@@ -1,6 +1,7 @@
 import { startTracing } from '@outflow/telemetry/tracing';
 
-// Tracing starts before the service's modules are imported: ES modules are instrumented as they load, so pg,
-// express and http imported any earlier would stay untraced. With OTEL_EXPORTER_OTLP_ENDPOINT unset it does nothing.
-await startTracing({ service: 'sequence-api' });
+// Tracing starts before the service's modules are imported: instrumented ES modules (pg, express, http) are patched
+// as they load, and one imported earlier would stay untraced. Nothing starts without an exporter configured;
+// its statements and HTTP exchanges are traced too.
+await startTracing({ service: 'sequence-api', statements: true });
 await import('./service.js');

@@ -26,7 +26,7 @@ export async function handleFollowupEvent(
     stepOrder: payload.step_order,
     sentAt: new Date(payload.sent_at),
     // The consumed event's span: the next step's email joins the trace of the one just sent.
-    traceContext: carrierOf(),
+    traceContext: carrierOf(message.trace),
   });
   deps.outcomes.inc({ outcome });
   deps.logger.debug({ emailId: payload.email_id, outcome }, 'follow-up handled');

@@ -24,11 +24,11 @@ export async function handleEmailRetry(deps: EmailRetryDeps, message: ConsumedMe
       emailId: payload.email_id,
       claimToken: payload.claim_token,
       kind: payload.failure_kind,
-      traceContext: carrierOf(),
+      traceContext: carrierOf(message.trace),
     },
     deps.delayFor,
   );
-  trace.getActiveSpan()?.setAttribute('outflow.retry.outcome', outcome);
+  trace.getSpan(message.trace)?.setAttribute('outflow.retry.outcome', outcome);
   deps.decisions.inc({ outcome, source: 'event' });
   deps.logger.info({ emailId: payload.email_id, outcome, errorCode: payload.error_code }, 'send failure handled');
 }

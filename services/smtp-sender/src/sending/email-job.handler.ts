@@ -34,7 +34,9 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   const job = message.payload;
   const log = deps.logger.child({ emailId: job.email_id, claimToken: job.claim_token });
   // Searchable on the message's span: a trace backend finds an email's trace by its id.
-  trace.getActiveSpan()?.setAttributes({ 'outflow.email_id': job.email_id, 'outflow.mailbox_id': job.mailbox_id });
+  trace
+    .getSpan(message.trace)
+    ?.setAttributes({ 'outflow.email_id': job.email_id, 'outflow.mailbox_id': job.mailbox_id });
   const context = await deps.statements.context(job.email_id);
   if (!context || context.status !== 'queued' || context.claim_token !== job.claim_token) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
@@ -61,7 +63,7 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     connectError = error;
   }
   try {
-    await sendReserved(deps, job, context, slot, connectError, log);
+    await sendReserved(deps, message, context, slot, connectError, log);
   } finally {
     slot?.release();
   }
@@ -69,12 +71,13 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
 
 async function sendReserved(
   deps: EmailJobDeps,
-  job: ConsumedMessage<'email-jobs'>['payload'],
+  message: ConsumedMessage<'email-jobs'>,
   context: SendContext,
   slot: ConnectionSlot | undefined,
   connectError: unknown,
   log: Logger,
 ): Promise<void> {
+  const job = message.payload;
   // Taken before the lease is, so it is never later than the database's own expiry (minus a safety margin).
   const leaseDeadline = Date.now() + deps.leaseMs * 0.9;
   const record = <T>(write: () => Promise<T>) => recordWithinLease(write, { leaseDeadline, logger: log });
@@ -100,21 +103,25 @@ async function sendReserved(
     };
     log.warn({ errorCode: failure.errorCode, kind: failure.kind, err: error }, 'could not build the message');
     deps.metrics.failed.inc({ class: 'render' });
-    await endWithFailure(deps, job, record, failure);
+    await endWithFailure(deps, message, record, failure);
     return;
   }
   const { mail, smtpMessageId } = built;
   let response: string;
   const endSmtpTimer = slot ? deps.metrics.smtpSeconds.startTimer() : undefined;
-  const smtpSpan = tracer.startSpan('smtp send', {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      'outflow.email_id': job.email_id,
-      'outflow.mailbox_id': job.mailbox_id,
-      'outflow.attempt': started.attempts,
-      'outflow.step': job.step_order,
+  const smtpSpan = tracer.startSpan(
+    'smtp send',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'outflow.email_id': job.email_id,
+        'outflow.mailbox_id': job.mailbox_id,
+        'outflow.attempt': started.attempts,
+        'outflow.step': job.step_order,
+      },
     },
-  });
+    message.trace,
+  );
   try {
     if (!slot) throw connectError;
     const info = await slot.send(mail.envelope, mail.raw);
@@ -145,11 +152,11 @@ async function sendReserved(
       );
       return;
     }
-    await endWithFailure(deps, job, record, { ...failure, kind: failure.kind });
+    await endWithFailure(deps, message, record, { ...failure, kind: failure.kind });
     return;
   }
 
-  const followupTrace = carrierOf();
+  const followupTrace = carrierOf(message.trace);
   const recorded = await record(() =>
     deps.statements.recordSent({
       emailId: job.email_id,
@@ -220,10 +227,11 @@ interface SendFailure {
 /** Ends a claim whose send did not happen: records the failure and emits the retry event (through the outbox). */
 async function endWithFailure(
   deps: EmailJobDeps,
-  job: ConsumedMessage<'email-jobs'>['payload'],
+  message: ConsumedMessage<'email-jobs'>,
   record: <T>(write: () => Promise<T>) => Promise<T>,
   failure: SendFailure,
 ): Promise<void> {
+  const job = message.payload;
   const outboxIds = await record(() =>
     recordFailure(
       deps.db,
@@ -235,6 +243,8 @@ async function endWithFailure(
         kind: failure.kind,
       },
       (attempts) => ({
+        // The retry continues this email's trace, sampled or not.
+        trace: carrierOf(message.trace),
         topic: 'email-retries',
         messageId: `email-retry:${job.email_id}:${attempts}`,
         key: job.email_id,
