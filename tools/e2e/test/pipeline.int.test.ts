@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import { sql } from 'kysely';
@@ -8,6 +9,7 @@ import { createApiKey } from '@outflow/db';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import {
   alertRulesPath,
+  findRepoRoot,
   startOtlpReceiver,
   startPipeline,
   startPrometheus,
@@ -549,6 +551,11 @@ describe('the pipeline end to end: API and four services as processes, real Post
     const named = new Set(readFileSync(alertRulesPath(), 'utf8').match(/\boutflow_[a-z_]+/g));
     expect([...named].filter((metric) => !exported.has(metric))).toEqual([]);
     expect(named.size).toBeGreaterThanOrEqual(5);
+    // And every metric a Grafana panel queries (besides Prometheus' own `up`).
+    const panelQueries = dashboardQueries();
+    const queried = new Set(panelQueries.flatMap(metricNamesIn));
+    expect([...queried].filter((metric) => metric !== 'up' && !exported.has(metric))).toEqual([]);
+    expect(queried.size).toBeGreaterThanOrEqual(10);
 
     // A real Prometheus scrapes all five and answers with the sender's total through its HTTP API.
     const targets = [...pipeline.processes.keys()].map((name) => `127.0.0.1:${healthPortOf(name)}`);
@@ -561,6 +568,17 @@ describe('the pipeline end to end: API and four services as processes, real Post
       };
       await eventually(async () => (await query('up{job="outflow"} == 1')).length === targets.length);
       await eventually(async () => ((await query('outflow_emails_sent_total'))[0] ?? 0) >= sent);
+      // Every panel's query is valid PromQL that this Prometheus evaluates ($__rate_interval as Grafana fills it).
+      for (const expr of panelQueries) {
+        const promql = expr.replaceAll('$__rate_interval', '1m');
+        const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        const body = (await response.json()) as { status: string; error?: string };
+        expect({ promql, status: body.status, error: body.error }).toEqual({
+          promql,
+          status: 'success',
+          error: undefined,
+        });
+      }
     } finally {
       await prometheus.stop();
     }
@@ -660,6 +678,45 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(scheduled.some((span) => descendsFrom(sends[2], span))).toBe(true);
   }, 90_000);
 });
+
+/** The PromQL of every Prometheus panel of the dashboards in infra/grafana/dashboards. */
+function dashboardQueries(): string[] {
+  const folder = join(findRepoRoot(), 'infra', 'grafana', 'dashboards');
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.json'))
+    .flatMap((file) => {
+      const dashboard = JSON.parse(readFileSync(join(folder, file), 'utf8')) as {
+        panels: Array<{ datasource: { type: string }; targets: Array<{ expr?: string }> }>;
+      };
+      return dashboard.panels
+        .filter((panel) => panel.datasource.type === 'prometheus')
+        .flatMap((panel) => panel.targets.map((target) => target.expr ?? ''));
+    });
+}
+
+/** The metric names a PromQL expression reads: identifiers that are not functions, keywords or labels. */
+function metricNamesIn(expr: string): string[] {
+  const keywords = new Set([
+    'by',
+    'without',
+    'on',
+    'ignoring',
+    'group_left',
+    'group_right',
+    'bool',
+    'and',
+    'or',
+    'unless',
+  ]);
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
+  return [...bare.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)]
+    .map((match) => match[1]!)
+    .filter((name) => !keywords.has(name));
+}
 
 interface Sample {
   name: string;
