@@ -1,17 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { DrainRun } from './run-figures.js';
+import { drainRunFixture as run } from './drain-run.fixture.js';
 import { renderTracingSummary, summarizeTracing } from './tracing-summary.js';
-
-/** A drain of 10 000 emails at `emailsPerSecond` in which the sender used `senderCpuSeconds`. */
-const run = (emailsPerSecond: number, senderCpuSeconds: number): DrainRun => ({
-  generationMs: 1,
-  drainSeconds: 10_000 / emailsPerSecond,
-  emailsPerSecond,
-  firstToLastArrivalSeconds: 1,
-  sendable: 10_000,
-  correctness: { duplicatesAtSink: 0, sentInDatabase: 10_000, lost: 0, overCapacity: 0 },
-  processes: { 'smtp-sender': { cpuPercent: 50, cpuSeconds: senderCpuSeconds, peakRssMb: 100 } },
-});
 
 describe('the tracing cost summary', () => {
   const variants = summarizeTracing([

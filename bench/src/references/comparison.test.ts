@@ -3,19 +3,14 @@ import { describe, expect, it } from '@jest/globals';
 import { compare, renderComparison } from './comparison.js';
 
 import type { ReferenceRun } from './reference-run.js';
+import { drainRunFixture } from '../drain-run.fixture.js';
 import type { DrainRun } from '../run-figures.js';
 
-const drain = (emailsPerSecond: number, senderCpuSeconds: number): DrainRun => ({
-  generationMs: 1,
-  drainSeconds: 10_000 / emailsPerSecond,
-  emailsPerSecond,
-  firstToLastArrivalSeconds: 1,
-  sendable: 10_000,
-  correctness: { duplicatesAtSink: 0, sentInDatabase: 10_000, lost: 0, overCapacity: 0 },
-  processes: { 'smtp-sender': { cpuPercent: 50, cpuSeconds: senderCpuSeconds, peakRssMb: 100 } },
-  infrastructure: { 'kafka broker': { cpuPercent: 10, cpuSeconds: 2 } },
-  brokerJitCpuSeconds: senderCpuSeconds / 10,
-});
+const drain = (emailsPerSecond: number, senderCpuSeconds: number): DrainRun =>
+  drainRunFixture(emailsPerSecond, senderCpuSeconds, {
+    infrastructure: { 'kafka broker': { cpuPercent: 10, cpuSeconds: 2 } },
+    brokerJitCpuSeconds: senderCpuSeconds / 10,
+  });
 
 const reference = (kind: ReferenceRun['kind'], emailsPerSecond: number, lost = 0): ReferenceRun => ({
   kind,
