@@ -23,7 +23,8 @@ export class InvalidHeadersError extends Error {
 
 type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
-function text(raw: RawHeaders, name: string): string | undefined {
+/** A header's value as text (the first, when it was sent more than once); undefined when absent. */
+export function headerText(raw: RawHeaders, name: string): string | undefined {
   const value = raw[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
@@ -40,13 +41,13 @@ export function encodeHeaders(headers: MessageHeaders): Record<string, string> {
 /** Reads and validates the headers; throws InvalidHeadersError naming what is missing or malformed. */
 export function decodeHeaders(raw: RawHeaders | undefined): MessageHeaders {
   const source = raw ?? {};
-  const messageId = text(source, headerNames.messageId);
+  const messageId = headerText(source, headerNames.messageId);
   if (!messageId) throw new InvalidHeadersError(`header ${headerNames.messageId} is missing`);
-  const attempt = Number(text(source, headerNames.attempt) ?? '1');
+  const attempt = Number(headerText(source, headerNames.attempt) ?? '1');
   if (!Number.isInteger(attempt) || attempt < 1) {
     throw new InvalidHeadersError(`header ${headerNames.attempt} must be a whole number >= 1`);
   }
-  const producedAt = Number(text(source, headerNames.producedAt) ?? '0');
+  const producedAt = Number(headerText(source, headerNames.producedAt) ?? '0');
   if (!Number.isFinite(producedAt)) throw new InvalidHeadersError(`header ${headerNames.producedAt} must be a number`);
   return { messageId, attempt, producedAt };
 }

@@ -15,5 +15,12 @@ export {
   type PayloadOf,
   type TopicName,
 } from './topics.js';
-export { decodeHeaders, encodeHeaders, headersAsText, InvalidHeadersError, type MessageHeaders } from './headers.js';
+export {
+  decodeHeaders,
+  encodeHeaders,
+  headersAsText,
+  headerText,
+  InvalidHeadersError,
+  type MessageHeaders,
+} from './headers.js';
 export { consumerGroupOf } from './consumer-groups.js';

@@ -3,6 +3,7 @@ import {
   deadLetterTopic,
   decodeHeaders,
   headersAsText,
+  headerText,
   InvalidHeadersError,
   type MessageHeaders,
   type PayloadOf,
@@ -117,11 +118,7 @@ export interface ConsumerLoop {
 /** Reads a trace context from Kafka headers, whose values arrive as bytes. */
 const kafkaHeaderGetter = {
   keys: (headers: IHeaders): string[] => Object.keys(headers),
-  get: (headers: IHeaders, key: string): string | undefined => {
-    const value = headers[key];
-    const first = Array.isArray(value) ? value[0] : value;
-    return first === undefined ? undefined : first.toString();
-  },
+  get: (headers: IHeaders, key: string): string | undefined => headerText(headers, key),
 };
 
 /**

@@ -46,17 +46,19 @@ export async function createTypedProducer(options: CreateTypedProducerOptions): 
       const producedAt = Date.now();
       // One span per message, each in its own message's trace (a batch can carry many emails' traces); the
       // propagator writes the span's context into the message's headers.
-      const spans = messages.map((message) =>
-        tracer.startSpan(
+      const traced = messages.map((message) => {
+        const parent = message.trace?.parent ?? context.active();
+        const span = tracer.startSpan(
           `send ${physical}`,
           {
             kind: SpanKind.PRODUCER,
             links: message.trace?.links ?? [],
             attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': physical },
           },
-          message.trace?.parent ?? context.active(),
-        ),
-      );
+          parent,
+        );
+        return { span, context: trace.setSpan(parent, span) };
+      });
       try {
         await producer.send({
           topic: physical,
@@ -65,9 +67,10 @@ export async function createTypedProducer(options: CreateTypedProducerOptions): 
           messages: messages.map((message, index) => {
             const messageId = message.messageId ?? randomUUID();
             const attempt = message.attempt ?? 1;
-            spans[index]!.setAttributes({ 'messaging.message.id': messageId, 'outflow.attempt': attempt });
+            const { span, context: sent } = traced[index]!;
+            span.setAttributes({ 'messaging.message.id': messageId, 'outflow.attempt': attempt });
             const headers = encodeHeaders({ messageId, attempt, producedAt });
-            propagation.inject(trace.setSpan(message.trace?.parent ?? context.active(), spans[index]!), headers);
+            propagation.inject(sent, headers);
             return {
               key: message.key ?? (contract.key as (payload: PayloadOf<typeof topic>) => string)(message.payload),
               value: options.codec.encode(topic, message.payload),
@@ -76,10 +79,10 @@ export async function createTypedProducer(options: CreateTypedProducerOptions): 
           }),
         });
       } catch (error) {
-        for (const span of spans) failSpan(span, error);
+        for (const { span } of traced) failSpan(span, error);
         throw error;
       } finally {
-        for (const span of spans) span.end();
+        for (const { span } of traced) span.end();
       }
     },
     disconnect: () => producer.disconnect(),

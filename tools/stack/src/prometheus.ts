@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from './free-port.js';
 import { findRepoRoot } from './repo-root.js';
+import { waitForServer } from './wait-for-server.js';
 
 /** A Prometheus server of the machine's (Debian's `prometheus` package), scraping given targets. */
 export interface PrometheusServer {
@@ -71,21 +72,14 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     await exited;
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`Prometheus exited with ${child.exitCode}: ${log}`);
-    }
-    const ready = await fetch(`${url}/-/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Prometheus was not ready within 30 s: ${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForServer({
+    name: 'Prometheus',
+    child,
+    ready: async () => (await fetch(`${url}/-/ready`)).ok,
+    stop,
+    log: () => log,
+    timeoutMs: 30_000,
+    everyMs: 100,
+  });
+  return { url, stop };
 }

@@ -1,6 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { findRepoRoot } from './repo-root.js';
+import { fetchJarsWithMaven } from './maven-fetch.js';
+import { waitForServer } from './wait-for-server.js';
 
 /** Zipkin's server (in-memory storage), the local stack's trace backend. */
 export interface ZipkinServer {
@@ -12,27 +13,20 @@ export interface ZipkinServer {
   stop(): Promise<void>;
 }
 
-/**
- * The server's jar: OUTFLOW_ZIPKIN_JAR when set, else the cached Maven fetch of tools/zipkin/pom.xml (fetched now
- * if missing: ~130 MB, once per checkout).
- */
+/** The server's jar: OUTFLOW_ZIPKIN_JAR when set, else the cached Maven fetch of tools/zipkin/pom.xml (~130 MB). */
 function zipkinJar(): string {
-  const configured = process.env['OUTFLOW_ZIPKIN_JAR'];
-  if (configured) return configured;
-  const root = findRepoRoot();
-  const result = spawnSync(
-    'bash',
-    [join(root, 'tools', 'fetch-with-maven.sh'), join(root, 'tools', 'zipkin'), 'zipkin', 'zipkin.version'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  return (
+    process.env['OUTFLOW_ZIPKIN_JAR'] ||
+    join(
+      fetchJarsWithMaven({ folder: 'zipkin', name: 'zipkin', versionProperty: 'zipkin.version' }),
+      'zipkin-server.jar',
+    )
   );
-  const libs = result.stdout.trim().split('\n').pop();
-  if (result.status !== 0 || !libs) throw new Error(`fetching Zipkin failed (exit ${String(result.status)})`);
-  return join(libs, 'zipkin-server.jar');
 }
 
 /**
- * Starts Zipkin on 127.0.0.1:`port` (0: a free one is not possible, Zipkin picks none itself, so pass a real
- * port) with in-memory storage and a small heap; resolves once its health check answers UP.
+ * Starts Zipkin on 127.0.0.1:`port` (a real port: Zipkin cannot tell us one it picked) with in-memory storage and a
+ * small heap; resolves once its health check answers UP.
  */
 export async function startZipkin(options: { port: number; timeoutMs?: number }): Promise<ZipkinServer> {
   const jar = zipkinJar();
@@ -47,7 +41,6 @@ export async function startZipkin(options: { port: number; timeoutMs?: number })
       STORAGE_TYPE: 'mem',
       // At most this many spans are kept; the oldest traces go first.
       MEM_MAX_SPANS: '200000',
-      JAVA_OPTS: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -61,18 +54,17 @@ export async function startZipkin(options: { port: number; timeoutMs?: number })
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Zipkin exited with ${child.exitCode}: ${log}`);
-    const up = await fetch(`${url}/health`).then(
-      async (response) => response.ok && ((await response.json()) as { status?: string }).status === 'UP',
-      () => false,
-    );
-    if (up) return { url, spansUrl: `${url}/api/v2/spans`, pid: child.pid!, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Zipkin was not up within ${options.timeoutMs ?? 120_000} ms: ${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await waitForServer({
+    name: 'Zipkin',
+    child,
+    ready: async () => {
+      const response = await fetch(`${url}/health`);
+      return response.ok && ((await response.json()) as { status?: string }).status === 'UP';
+    },
+    stop,
+    log: () => log,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    everyMs: 250,
+  });
+  return { url, spansUrl: `${url}/api/v2/spans`, pid: child.pid!, stop };
 }

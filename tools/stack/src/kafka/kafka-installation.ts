@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fetchJarsWithMaven } from '../maven-fetch.js';
 import { findRepoRoot } from '../repo-root.js';
 
 export interface KafkaInstallation {
@@ -32,15 +32,9 @@ export function pinnedKafkaVersion(
 export function kafkaInstallation(): KafkaInstallation {
   if (cached) return cached;
   const dir = join(findRepoRoot(), 'tools', 'kafka-broker');
-  let libsDir = process.env['OUTFLOW_KAFKA_LIBS'];
-  if (!libsDir) {
-    const script = join(dir, 'fetch.sh');
-    const result = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (result.status !== 0)
-      throw new Error(`fetching Apache Kafka failed (exit ${result.status}); run: bash ${script}`);
-    libsDir = result.stdout.trim().split('\n').pop();
-    if (!libsDir) throw new Error('tools/kafka-broker/fetch.sh printed no folder');
-  }
+  const libsDir =
+    process.env['OUTFLOW_KAFKA_LIBS'] ||
+    fetchJarsWithMaven({ folder: 'kafka-broker', name: 'kafka', versionProperty: 'kafka.version' });
   cached = {
     version: pinnedKafkaVersion(),
     libsDir,
