@@ -30,8 +30,11 @@ import { renderTracingSummary, summarizeTracing, type TracingVariantRuns } from 
 
 import { renderDrainSummary, renderSteadySummary, summarizeDrains, type SteadyLevel } from './summary.js';
 import { type DrainRun, median, type TickRun } from './run-figures.js';
+import { queueStatsSettings, renderQueueStatsSummary, runQueueStats, type QueueStatsRun } from './queue-stats-run.js';
 
-const scenarios = ['drain', 'steady', 'tick', 'soak', 'compare', 'tracing'] as const;
+const scenarios = ['drain', 'steady', 'tick', 'queue-stats', 'soak', 'compare', 'tracing'] as const;
+/** The scenarios that generate a dataset per --sizes entry and run only the producer, not a drain. */
+const producerOnly = new Set<Scenario>(['tick', 'queue-stats']);
 type Scenario = (typeof scenarios)[number];
 
 /** How often a drain samples RSS and dead tuples: about 30 samples for a drain of each size on this machine class. */
@@ -77,8 +80,8 @@ function parseOptions(args: string[]) {
       throw new Error(`--set takes KEY=VALUE, a service setting (e.g. KAFKA_FETCH_MIN_BYTES=65536); got '${setting}'`);
     serviceEnv[match[1]!] = match[2]!;
   });
-  if (Object.keys(serviceEnv).length > 0 && scenario === 'tick')
-    throw new Error('--set is for the scenarios that run the services (not tick)');
+  if (Object.keys(serviceEnv).length > 0 && producerOnly.has(scenario))
+    throw new Error('--set is for the scenarios that drain through the services (not tick or queue-stats)');
   return {
     size,
     scenario,
@@ -93,7 +96,7 @@ function parseOptions(args: string[]) {
   };
 }
 
-// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|soak|compare|tracing] [--runs N] [--loads 20,50,80] [--drain-rate N]
+// `pnpm bench [--size S|M|L] [--scenario drain|steady|tick|queue-stats|soak|compare|tracing] [--runs N] [--loads 20,50,80] [--drain-rate N]
 // [--sizes S,M] [--minutes N] [--capacity unlimited|realistic] [--profile] [--set KEY=VALUE]...`
 // runs the real services (compiled) as processes on the local stack and writes bench/results/runs/<date>-<size>.json
 // (every run and the medians) and .md (the summary).
@@ -102,6 +105,8 @@ function parseOptions(args: string[]) {
 //   N runs per level: scheduling lag and follow-up latency percentiles.
 // - tick: the producer's claim tick with S's due count in tables of each of --sizes (pg_stat_statements); each
 //   size is generated once and claimed in N rounds.
+// - queue-stats: the producer's /metrics queue gauges over each of --sizes' whole backlog, everything due and left
+//   unclaimed, refreshed 10×N times (pg_stat_statements).
 // - compare: Outflow's drain beside its references in one sitting, N runs each, interleaved: pre-rendered messages
 //   sent by bare nodemailer pools (the transport's own cost) and one graphile-worker job per email (what a team
 //   would build instead); medians, CPU per email per process and Outflow's rate over each.
@@ -118,7 +123,7 @@ function parseOptions(args: string[]) {
 async function main(args: string[]): Promise<void> {
   const options = parseOptions(args);
   const { size, scenario, runCount } = options;
-  const label = scenario === 'tick' ? options.tickSizes.join('') : size;
+  const label = producerOnly.has(scenario) ? options.tickSizes.join('') : size;
   const stamp = `${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}-${label}${scenario === 'drain' ? '' : `-${scenario}`}${options.capacity === 'unlimited' ? '' : `-${options.capacity}`}`;
   const directory = join(findRepoRoot(), 'bench', 'results', 'runs');
   // The services run compiled, as in production; build first so the figures are of this checkout's code.
@@ -130,7 +135,7 @@ async function main(args: string[]): Promise<void> {
     databaseUrl: process.env['DATABASE_URL'],
     dataDir,
     persistent: false,
-    settings: benchServerSettings({ trackPlanning: scenario === 'tick' }),
+    settings: benchServerSettings({ trackPlanning: producerOnly.has(scenario) }),
   });
   const cluster = await startSittingBroker().catch(async (error: unknown) => {
     await server.stop();
@@ -175,7 +180,7 @@ async function main(args: string[]): Promise<void> {
       scenario,
       settings: { ...drainSettings, ...options.serviceEnv },
     };
-    if (scenario !== 'tick') {
+    if (!producerOnly.has(scenario)) {
       // The first drain on a broker still compiles the paths only a drain takes; none of the measured runs should.
       process.stderr.write('warm-up drain (S, not measured)… ');
       const warmUp = await runDrain(server.adminUrl, 'S', 0, { cluster, serviceEnv: options.serviceEnv });
@@ -331,6 +336,16 @@ async function main(args: string[]): Promise<void> {
       const ticks = { ...common, settings: tickSettings, sizes: bySize };
       result = ticks;
       markdown = renderTickSummary(ticks);
+    } else if (scenario === 'queue-stats') {
+      const runs: QueueStatsRun[] = [];
+      for (const statsSize of options.tickSizes) {
+        process.stderr.write(`queue gauges at ${statsSize}: generating and refreshing ${runCount * 10} times… `);
+        runs.push(await runQueueStats(server.adminUrl, statsSize, runCount * 10, cluster));
+        process.stderr.write(`${runs.at(-1)!.refreshMs} ms per refresh\n`);
+      }
+      const queueStats = { ...common, settings: queueStatsSettings, runs };
+      result = queueStats;
+      markdown = renderQueueStatsSummary(queueStats);
     } else {
       const drainRate = options.drainRate
         ? { emailsPerSecond: options.drainRate, measured: false }

@@ -8,7 +8,7 @@ import { generateDataset, sizes, type Size } from './datasets.js';
 
 import { withRunEnvironment } from './run-environment.js';
 
-import { resetStatementStats } from './statement-stats.js';
+import { resetStatementStats, statementFigures } from './statement-stats.js';
 import { type TickRun, type TickStatement, tickTotals } from './run-figures.js';
 
 /** The statement every tick that claimed something runs exactly once: its calls count the ticks. */
@@ -23,8 +23,19 @@ const tickStatements = [
   { label: reserveCapacity, fragment: 'outflow:prepared reserve-capacity ' },
 ] as const;
 
-/** What the producer runs with while ticks are measured: many small ticks, one email per mailbox each. */
-export const tickSettings = { PRODUCER_TICK_MS: '20', PRODUCER_MAX_PER_MAILBOX: '1' };
+/** The statements of one refresh of the producer's queue gauges (each runs once per refresh). */
+export const queueStatsStatements = [
+  { label: 'emails by live status', fragment: 'outflow:prepared queue-live-emails ' },
+  { label: 'due backlog per mailbox', fragment: 'outflow:prepared queue-due-backlogs ' },
+  { label: 'outbox backlog', fragment: 'outflow:prepared queue-outbox-backlog ' },
+  { label: 'capacity of all mailboxes', fragment: 'outflow:prepared queue-capacity-totals ' },
+] as const;
+
+/**
+ * What the producer runs with while ticks are measured: many small ticks, one email per mailbox each; the queue
+ * gauges refreshed four times a second (sixty times their default) so each round measures many refreshes.
+ */
+export const tickSettings = { PRODUCER_TICK_MS: '20', PRODUCER_MAX_PER_MAILBOX: '1', QUEUE_STATS_INTERVAL_MS: '250' };
 
 /**
  * Tick scaling: the same due count (S's, on S's 100 mailboxes) in tables of a given size's total, claimed by the
@@ -68,7 +79,7 @@ export async function runTicks(
         await sql`delete from mailbox_daily_counts`.execute(db);
         await sql`delete from kafka_batches`.execute(db);
         await sql`vacuum analyze email_queues, mailbox_daily_counts, kafka_batches`.execute(db);
-        const statements = await measureRound(db, url, stack, sequenceId);
+        const { statements, queueStats } = await measureRound(db, url, stack, sequenceId);
         const tickCount = statements.find((statement) => statement.label === reserveCapacity)?.calls ?? 0;
         ticks.push({
           size,
@@ -79,6 +90,8 @@ export async function runTicks(
           ticks: tickCount,
           ...tickTotals(statements, tickCount),
           statements,
+          queueStats,
+          queueStatsMs: refreshTotal(queueStats),
         });
         onRound(ticks.at(-1)!, round);
       }
@@ -87,8 +100,16 @@ export async function runTicks(
   );
 }
 
-/** Runs the producer until it has claimed every due email; returns the tick statements' figures. */
-async function measureRound(db: Database, url: string, stack: TestStack, sequenceId: string): Promise<TickStatement[]> {
+/**
+ * Runs the producer until it has claimed every due email; returns the figures of the tick's statements and of
+ * the queue gauges' refreshes meanwhile.
+ */
+async function measureRound(
+  db: Database,
+  url: string,
+  stack: TestStack,
+  sequenceId: string,
+): Promise<{ statements: TickStatement[]; queueStats: TickStatement[] }> {
   if (!(await resetStatementStats(db))) {
     throw new Error('the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)');
   }
@@ -112,34 +133,13 @@ async function measureRound(db: Database, url: string, stack: TestStack, sequenc
   } finally {
     await pipeline.stop();
   }
-  const { rows } = await sql<{
-    query: string;
-    calls: string;
-    mean_ms: number;
-    plan_ms: number;
-    rows: string;
-    buffers: string;
-  }>`
-    select query, calls, mean_exec_time as mean_ms, total_plan_time as plan_ms, rows,
-      shared_blks_hit + shared_blks_read as buffers
-    from pg_stat_statements
-    where dbid = (select oid from pg_database where datname = current_database()) and toplevel
-  `.execute(db);
-  return tickStatements.map(({ label, fragment }) => {
-    const matching = rows.filter((row) => row.query.includes(fragment));
-    const calls = matching.reduce((sum, row) => sum + Number(row.calls), 0);
-    const totalMs = matching.reduce((sum, row) => sum + row.mean_ms * Number(row.calls), 0);
-    const planMs = matching.reduce((sum, row) => sum + row.plan_ms, 0);
-    const rowCount = matching.reduce((sum, row) => sum + Number(row.rows), 0);
-    const buffers = matching.reduce((sum, row) => sum + Number(row.buffers), 0);
-    const per = (value: number) => (calls === 0 ? 0 : Math.round((value / calls) * 100) / 100);
-    return {
-      label,
-      calls,
-      meanMs: per(totalMs),
-      planMs: per(planMs),
-      rowsPerCall: per(rowCount),
-      buffersPerCall: per(buffers),
-    };
-  });
+  return {
+    statements: await statementFigures(db, tickStatements),
+    queueStats: await statementFigures(db, queueStatsStatements),
+  };
+}
+
+/** One refresh of the queue gauges: the mean of each of its statements (execution and planning), added up. */
+export function refreshTotal(statements: TickStatement[]): number {
+  return Math.round(statements.reduce((sum, statement) => sum + statement.meanMs + statement.planMs, 0) * 100) / 100;
 }

@@ -1749,6 +1749,7 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.outbox TO outflow_sender;
 --
 
 GRANT UPDATE(created_at) ON TABLE public.outbox TO outflow_sender;
+GRANT SELECT(created_at) ON TABLE public.outbox TO outflow_producer;
 
 
 --

@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { DB } from './database.generated.js';
-import { preparingPool } from './prepared-statements.js';
+import { preparingPool, type QueryPool } from './prepared-statements.js';
 
 export interface CreateDbOptions {
   url: string;
@@ -24,6 +24,25 @@ export interface CreateDbOptions {
    * by mistake. Default: the login's own role.
    */
   role?: string;
+  /** Told how long each connection checkout waited, and handed the pool's counts to read when asked. */
+  monitor?: PoolMonitor;
+}
+
+export interface PoolCounts {
+  /** Connections open, idle or in use. */
+  total: number;
+  idle: number;
+  /** Checkouts waiting for a connection: the pool is exhausted. */
+  waiting: number;
+  /** The pool's size. */
+  max: number;
+}
+
+export interface PoolMonitor {
+  /** Every checkout, with the seconds it waited for a connection (about 0 when one was idle). */
+  checkedOut(waitSeconds: number): void;
+  /** Hands over a reader of the pool's counts, for gauges read when scraped. */
+  counts(read: () => PoolCounts): void;
 }
 
 export type Database = Kysely<DB>;
@@ -48,9 +67,10 @@ function startAs(role: string | undefined): { options?: string } {
 }
 
 export function createDb(options: CreateDbOptions): Database {
+  const max = options.maxConnections ?? 10;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.maxConnections ?? 10,
+    max,
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     types: typeParsers,
@@ -64,9 +84,25 @@ export function createDb(options: CreateDbOptions): Database {
   pool.on('connect', (client) => {
     client.on('error', (error) => options.onPoolError?.(error));
   });
+  const queryPool = options.preparedStatements === false ? pool : preparingPool(pool);
+  const { monitor } = options;
+  monitor?.counts(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }));
   return new Kysely<DB>({
-    dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }),
+    dialect: new PostgresDialect({ pool: monitor ? timedPool(queryPool, monitor) : queryPool }),
   });
+}
+
+/** A pool whose checkouts are timed: the wait for a free connection, which a statement's own time does not show. */
+function timedPool(pool: QueryPool, monitor: PoolMonitor): QueryPool {
+  return {
+    async connect() {
+      const started = performance.now();
+      const client = await pool.connect();
+      monitor.checkedOut((performance.now() - started) / 1000);
+      return client;
+    },
+    end: () => pool.end(),
+  };
 }
 
 /** Where a URL points, without the password: for error messages and logs. */

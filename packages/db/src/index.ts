@@ -1,4 +1,4 @@
-export { assertDatabaseReachable, createDb, type Database } from './create-db.js';
+export { assertDatabaseReachable, createDb, type Database, type PoolCounts, type PoolMonitor } from './create-db.js';
 export { listMigrations, migrateDown, migrateToLatest } from './migrator.js';
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';

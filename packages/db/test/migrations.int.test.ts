@@ -47,6 +47,7 @@ const allMigrations = [
   '2026_12_06_0018_insecure_auth_opt_out',
   '2026_12_06_0019_workspaces',
   '2026_12_06_0020_trace_context',
+  '2026_12_07_0021_outbox_backlog_grant',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

@@ -37,3 +37,41 @@ export async function resetGroupToEarliest(
     await admin.disconnect();
   }
 }
+
+export interface PartitionLag {
+  partition: number;
+  /** Messages the group has not committed yet: the partition's end offset less the group's committed offset. */
+  lag: number;
+}
+
+/**
+ * How far a consumer group is behind on `topic`, per partition: the newest offset less the group's committed one.
+ * A partition the group never committed counts every message still retained. Committed offsets trail what the
+ * members handled by at most one batch, so a busy group shows a small lag even when it keeps up.
+ */
+export async function fetchGroupLag(
+  handle: KafkaHandle,
+  options: { groupId: string; topic: TopicName },
+): Promise<PartitionLag[]> {
+  const groupId = handle.group(options.groupId);
+  const topic = handle.topic(options.topic);
+  const admin = handle.kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, [committed]] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const committedOf = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+    return ends
+      .map((end) => {
+        const at = committedOf.get(end.partition) ?? -1;
+        // -1: nothing committed yet; the group starts from the earliest retained message.
+        const from = at < 0 ? Number(end.low) : at;
+        return { partition: end.partition, lag: Math.max(0, Number(end.high) - from) };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}

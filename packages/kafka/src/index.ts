@@ -9,5 +9,5 @@ export {
   type DeadLetterInfo,
 } from './consumer-loop.js';
 export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
-export { resetGroupToEarliest } from './group-offsets.js';
+export { fetchGroupLag, resetGroupToEarliest } from './group-offsets.js';
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';

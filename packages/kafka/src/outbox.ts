@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { deadLetterTopic, PayloadOf, TopicName } from '@outflow/contracts';
 import { prepared, type Database } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
-import { carrierOf, contextOf, type Logger, type TraceCarrier } from '@outflow/telemetry';
+import { carrierOf, contextOf, type Logger, type Metrics, type TraceCarrier } from '@outflow/telemetry';
 import type { TypedProducer } from './typed-producer.js';
 
 /** Topics whose payloads are plain JSON (no bytes), so they survive a round trip through jsonb. */
@@ -128,7 +128,13 @@ export function startOutboxRelay(options: {
   minAgeMs?: number;
   /** Rows per pass. Default 500. */
   batchSize?: number;
+  /** Counts what the relay publishes (outflow_outbox_relayed_total). Default: not counted. */
+  metrics?: Metrics;
 }): Stopper {
+  const relayed = options.metrics?.counter({
+    name: 'outflow_outbox_relayed_total',
+    help: "Outbox messages the relay published because their writer's fast path did not (a crash, a failed produce).",
+  });
   const intervalMs = options.intervalMs ?? 1_000;
   const minAgeMs = options.minAgeMs ?? 2_000;
   const batchSize = options.batchSize ?? 500;
@@ -143,6 +149,7 @@ export function startOutboxRelay(options: {
         return rows;
       });
       if (published > 0) options.logger.warn({ published }, 'outbox relay published messages left behind');
+      relayed?.inc(published);
       if (published < batchSize || isStopping()) return;
     }
   };

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppError } from '@outflow/runtime';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
+import { createMetrics } from '@outflow/telemetry';
 import {
   createKafka,
+  fetchGroupLag,
   createSchemaCodec,
   createTypedProducer,
   resetGroupToEarliest,
@@ -83,5 +86,61 @@ describe('resetting a consumer group to the earliest offset', () => {
     await second.untilAll();
     await second.loop.stop();
     expect(new Set(second.seen)).toEqual(ids);
+  });
+
+  it("reports a group's lag per partition, which its members' commits bring to 0, and counts dead letters", async () => {
+    const groupId = `lag-${randomUUID()}`;
+    const events = Array.from({ length: 8 }, followup);
+    const ids = new Set(events.map((event) => event.event_id));
+    const poison = events[3]!.event_id;
+    await producer.send(
+      'followup-events',
+      events.map((payload) => ({ payload })),
+    );
+    const totalLag = async () =>
+      (await fetchGroupLag(handle(), { groupId, topic: 'followup-events' })).reduce((sum, p) => sum + p.lag, 0);
+    // A group that never committed is behind by everything retained, these eight included.
+    expect(await totalLag()).toBeGreaterThanOrEqual(8);
+
+    const metrics = createMetrics('lag-test');
+    const seen = collector<string>();
+    const loop = await startConsumerLoop({
+      kafka: handle(),
+      codec,
+      producer,
+      logger,
+      groupId,
+      topic: 'followup-events',
+      metrics,
+      handle: async ({ payload }) => {
+        if (payload.event_id === poison) throw new AppError('POISON', 'never handled', { retryable: false });
+        if (ids.has(payload.event_id)) seen.push(payload.event_id);
+      },
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    try {
+      await seen.until(() => new Set(seen.items).size === ids.size - 1);
+      const exported = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
+      expect(await exported('outflow_dead_letters_total')).toEqual([
+        expect.objectContaining({ labels: { topic: 'followup-events' }, value: 1 }),
+      ]);
+      // Read from the broker at each scrape: one series per partition, 0 once the member committed what it handled.
+      for (const deadline = Date.now() + 15_000; ;) {
+        const lags = await exported('outflow_consumer_lag');
+        const partitions = (await fetchGroupLag(handle(), { groupId, topic: 'followup-events' })).length;
+        expect(lags).toHaveLength(partitions);
+        expect(lags[0]!.labels).toEqual({ topic: 'followup-events', partition: '0' });
+        if (lags.every((entry) => entry.value === 0)) break;
+        if (Date.now() > deadline) throw new Error(`the lag stayed ${JSON.stringify(lags)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await loop.stop();
+    }
+    expect(await totalLag()).toBe(0);
+    // A stopped loop no longer reports its group.
+    expect((await metrics.registry.getSingleMetric('outflow_consumer_lag')!.get()).values).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { startTestStack, testLogger, type TestStack } from '@outflow/stack';
+import { createMetrics } from '@outflow/telemetry';
 import {
   createKafka,
   createSchemaCodec,
@@ -136,13 +137,20 @@ describe('the outbox', () => {
   it('relays what a writer left behind (it died between its commit and its produce), exactly once per row', async () => {
     const left = [followup(randomUUID()), followup(randomUUID()), followup(randomUUID())];
     await database.db.transaction().execute((trx) => enqueueOutbox(trx, left));
-    const relays = [1, 2].map(() =>
-      startOutboxRelay({ db: database.db, producer, logger, intervalMs: 50, minAgeMs: 0 }),
+    const metrics = [createMetrics('relay-1'), createMetrics('relay-2')];
+    const relays = metrics.map((relayMetrics) =>
+      startOutboxRelay({ db: database.db, producer, logger, intervalMs: 50, minAgeMs: 0, metrics: relayMetrics }),
     );
     await waitFor(() => left.every((message) => received.has(message.messageId)));
     for (const relay of relays) await relay.stop();
     expect(await outboxSize()).toBe(0);
-    // Two relays ran at once; row locks let each row be published by one of them.
+    // Two relays ran at once; row locks let each row be published by one of them, and counted by it.
     expect(left.map((message) => received.get(message.messageId))).toEqual([1, 1, 1]);
+    const relayed = await Promise.all(
+      metrics.map(
+        async (m) => (await m.registry.getSingleMetric('outflow_outbox_relayed_total')!.get()).values[0]!.value,
+      ),
+    );
+    expect(relayed[0]! + relayed[1]!).toBe(3);
   });
 });

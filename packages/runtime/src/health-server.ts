@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Stopper } from './run-service.js';
+import { withTimeout } from './with-timeout.js';
 
 export interface HealthCheck {
   name: string;
@@ -25,16 +26,6 @@ export interface StartHealthServerOptions {
   onCheckFailed?: (name: string, error: unknown) => void;
   /** Served on GET /metrics in Prometheus' text format (a prom-client Registry fits). Default: no /metrics. */
   metrics?: { contentType: string; metrics(): Promise<string> };
-}
-
-function withTimeout(promise: Promise<void>, ms: number, name: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${name} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -9,8 +9,9 @@ import {
   type TypedProducer,
 } from '@outflow/kafka';
 import type { HealthCheck, Stopper } from '@outflow/runtime';
-import type { Logger } from '@outflow/telemetry';
+import type { Logger, Metrics } from '@outflow/telemetry';
 import { sql } from 'kysely';
+import { poolMetrics } from './pool-metrics.js';
 
 export interface InfrastructureConfig {
   DATABASE_URL: string;
@@ -42,7 +43,7 @@ export interface Infrastructure {
  */
 export async function connectInfrastructure(
   config: InfrastructureConfig,
-  options: { logger: Logger; clientId: string },
+  options: { logger: Logger; clientId: string; metrics: Metrics },
 ): Promise<Infrastructure> {
   await assertDatabaseReachable(config.DATABASE_URL, undefined, config.DATABASE_ROLE);
   const kafka = createKafka({
@@ -71,6 +72,7 @@ export async function connectInfrastructure(
     ...(config.DATABASE_ROLE ? { role: config.DATABASE_ROLE } : {}),
     applicationName: options.clientId,
     onPoolError: (error) => options.logger.warn({ err: error }, 'a database connection failed (the pool replaces it)'),
+    monitor: poolMetrics(options.metrics),
   });
   const producer = await createTypedProducer({ kafka, codec });
   return {

@@ -70,8 +70,8 @@ export function runOutflowService<Shape extends z.ZodRawShape = Record<never, ne
         environment,
       ) as BaseConfig & z.infer<z.ZodObject<Shape>>;
       configureFailpoints(config.OUTFLOW_FAILPOINTS);
-      const infra = await connectInfrastructure(config, { logger, clientId: options.name });
       const metrics = createMetrics(options.name);
+      const infra = await connectInfrastructure(config, { logger, clientId: options.name, metrics });
       const started: Stopper[] = [];
       try {
         const parts = await options.start({ config, logger, infra, metrics });

@@ -4,11 +4,15 @@ import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import type { z } from '@outflow/config';
 import { createProducerTick } from './claims/producer.tick.js';
 import { measureTick } from './claims/tick-metrics.js';
-import type { cronProducerEnv } from './config.js';
+import { MAX_LABELLED_MAILBOXES, type cronProducerEnv } from './config.js';
+import { startQueueGauges } from './queue-stats/queue-gauges.js';
 
 export type CronProducerConfig = z.infer<z.ZodObject<typeof cronProducerEnv>>;
 
-/** Starts the producer's tick; returned as the service's intake so shutdown stops it first. */
+/**
+ * Starts the producer's tick and the queue gauges' refresh; returned as the service's intake so shutdown stops
+ * them first.
+ */
 export async function startCronProducer({
   config,
   logger,
@@ -31,5 +35,14 @@ export async function startCronProducer({
     ),
   );
   const ticker = startTicker({ name: 'producer-tick', intervalMs: config.PRODUCER_TICK_MS, logger, tick });
-  return { intake: [ticker] };
+  const queueGauges = startQueueGauges({
+    db: infra.db,
+    metrics,
+    logger,
+    daySeconds: config.OUTFLOW_DAY_SECONDS,
+    intervalMs: config.QUEUE_STATS_INTERVAL_MS,
+    labelled: config.METRICS_MAILBOXES,
+    maxLabelled: MAX_LABELLED_MAILBOXES,
+  });
+  return { intake: [ticker, queueGauges] };
 }

@@ -41,6 +41,7 @@ export async function startFollowupScheduler(
     messageConcurrency: config.SCHEDULER_MESSAGE_CONCURRENCY,
     handle: (message) => handleFollowupEvent({ schedule, logger, outcomes }, message),
     onFatal,
+    metrics,
   });
   const reconciler = startTicker({
     name: 'followup-reconciler',

@@ -33,6 +33,7 @@ export async function startRetryConsumer(
     partitionsConsumedConcurrently: 3,
     handle: (message) => handleEmailRetry(deps, message),
     onFatal,
+    metrics,
   });
   const reconciler = startTicker({
     name: 'retry-reconciler',

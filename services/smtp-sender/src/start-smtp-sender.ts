@@ -53,9 +53,10 @@ export async function startSmtpSender(
     handle: (message) => handleEmailJob(deps, message),
     onDeadLetter: (info) => recordDeadLetteredJob(deps, info),
     onFatal,
+    metrics,
   });
   // Publishes follow-up and retry events whose writer died between its commit and its produce.
-  const relay = startOutboxRelay({ db: infra.db, producer: infra.producer, logger });
+  const relay = startOutboxRelay({ db: infra.db, producer: infra.producer, logger, metrics });
   return {
     intake: [
       { name: 'email-jobs-consumer', stop: () => loop.stop() },

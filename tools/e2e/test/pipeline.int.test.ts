@@ -51,6 +51,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
         RETRY_JITTER: String(RETRY_JITTER),
         SMTP_TIMEOUT_MS: '5000',
         OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
+        QUEUE_STATS_INTERVAL_MS: '500',
+        METRICS_MAILBOXES: 'alpha@sender.test',
       },
     });
     const { key } = await createApiKey(database.db, 'e2e');
@@ -543,6 +545,26 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(
       retries('outflow_retry_decisions_total', { outcome: 'permanent_failure', source: 'event' }),
     ).toBeGreaterThanOrEqual(1);
+    // The dead-lettered job, the uncertain email; the queue figures, the configured mailbox's capacity, each consumer
+    // group's lag per partition and each service's database pool.
+    expect(sender('outflow_dead_letters_total', { topic: 'email-jobs' })).toBeGreaterThanOrEqual(1);
+    expect(producer('outflow_emails', { status: 'uncertain' })).toBeGreaterThanOrEqual(1);
+    expect(producer('outflow_mailbox_daily_capacity', { mailbox: 'alpha@sender.test', kind: 'limit' })).toBe(10_000);
+    expect(producer('outflow_mailboxes', { status: 'active' })).toBeGreaterThanOrEqual(2);
+    const seriesOf = (name: ServiceName, metric: string) =>
+      scraped.get(name)!.filter((sample) => sample.name === metric);
+    for (const [name, topic] of [
+      ['smtp-sender', 'email-jobs'],
+      ['followup-scheduler', 'followup-events'],
+      ['retry-consumer', 'email-retries'],
+    ] as const) {
+      const lags = seriesOf(name, 'outflow_consumer_lag');
+      expect(lags.length).toBeGreaterThanOrEqual(1);
+      expect(lags.every((sample) => sample.labels['topic'] === topic && sample.value >= 0)).toBe(true);
+    }
+    for (const name of pipeline.processes.keys()) {
+      expect(metricsOf(name)('outflow_db_pool_connections', { state: 'max' })).toBeGreaterThan(0);
+    }
     const apiMetrics = metricsOf('sequence-api');
     expect(apiMetrics('process_cpu_seconds_total', { service: 'sequence-api' })).toBeGreaterThan(0);
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { alertRulesPath, startPrometheus } from '../src/index.js';
 
@@ -14,7 +15,7 @@ function promtool(...args: string[]) {
 describe('the alert rules (infra/prometheus)', () => {
   it('pass promtool check rules', () => {
     const { status, output } = promtool('check', 'rules', 'alerts.yml');
-    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(output).toContain('SUCCESS: 10 rules found');
     expect(status).toBe(0);
   });
 
@@ -22,6 +23,18 @@ describe('the alert rules (infra/prometheus)', () => {
     const { status, output } = promtool('test', 'rules', 'alerts.test.yml');
     expect(output).toContain('SUCCESS');
     expect(status).toBe(0);
+  });
+
+  it('each have a unit test that expects them to fire', () => {
+    const folder = dirname(alertRulesPath());
+    const alerts = [...readFileSync(alertRulesPath(), 'utf8').matchAll(/- alert: (\w+)/g)].map((match) => match[1]!);
+    const tests = readFileSync(join(folder, 'alerts.test.yml'), 'utf8');
+    // An alert is tested when some evaluation expects it with labels (it fires), not only an empty exp_alerts.
+    const fired = new Set(
+      [...tests.matchAll(/alertname: (\w+)\n\s+exp_alerts:\n\s+- exp_labels/g)].map((match) => match[1]!),
+    );
+    expect(alerts.length).toBeGreaterThanOrEqual(10);
+    expect(alerts.filter((alert) => !fired.has(alert))).toEqual([]);
   });
 
   it('load into a real Prometheus, which evaluates every one', async () => {
@@ -33,7 +46,12 @@ describe('the alert rules (infra/prometheus)', () => {
       };
       const rules = body.data.groups.flatMap((group) => group.rules);
       expect(rules.map((rule) => rule.name).sort()).toEqual([
+        'OutflowConsumerLagGrowing',
+        'OutflowDeadLetters',
+        'OutflowOutboxBacklog',
         'OutflowPermanentFailures',
+        'OutflowQueueGrowing',
+        'OutflowQueueStatsStale',
         'OutflowSendFailureRateHigh',
         'OutflowServiceDown',
         'OutflowSmtpSendSlow',

@@ -19,6 +19,7 @@ import * as liquidTemplates from './2026_12_06_0017_liquid_templates.js';
 import * as insecureAuthOptOut from './2026_12_06_0018_insecure_auth_opt_out.js';
 import * as workspaces from './2026_12_06_0019_workspaces.js';
 import * as traceContext from './2026_12_06_0020_trace_context.js';
+import * as outboxBacklogGrant from './2026_12_07_0021_outbox_backlog_grant.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0018_insecure_auth_opt_out': insecureAuthOptOut,
   '2026_12_06_0019_workspaces': workspaces,
   '2026_12_06_0020_trace_context': traceContext,
+  '2026_12_07_0021_outbox_backlog_grant': outboxBacklogGrant,
 };
