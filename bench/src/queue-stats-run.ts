@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 
-import type { Database } from '@outflow/db';
 import { startPipeline, type KafkaCluster } from '@outflow/stack';
 
 import { generateDataset, sizes, type Size } from './datasets.js';
@@ -8,7 +7,6 @@ import type { TickStatement } from './run-figures.js';
 import { withRunEnvironment } from './run-environment.js';
 import { resetStatementStats, statementFigures } from './statement-stats.js';
 import { settingsLine } from './summary.js';
-import { queueStatsStatements, refreshTotal } from './tick-run.js';
 import { statementRows } from './tick-summary.js';
 
 export interface QueueStatsRun {
@@ -21,8 +19,19 @@ export interface QueueStatsRun {
   /** One refresh of the gauges, its statements' mean times (execution and planning) added up. */
   refreshMs: number;
   statements: TickStatement[];
-  /** EXPLAIN (ANALYZE, BUFFERS) of each statement without parameters, run once more after the refreshes. */
-  plans: { label: string; plan: string[] }[];
+}
+
+/** The statements of one refresh of the producer's queue gauges (each runs once per refresh). */
+const queueStatsStatements = [
+  { label: 'emails in flight by status', fragment: 'outflow:prepared queue-in-flight-emails ' },
+  { label: 'scheduled and due per mailbox', fragment: 'outflow:prepared queue-due-backlogs ' },
+  { label: 'outbox backlog', fragment: 'outflow:prepared queue-outbox-backlog ' },
+  { label: 'capacity of all mailboxes', fragment: 'outflow:prepared queue-capacity-totals ' },
+] as const;
+
+/** One refresh of the queue gauges: the mean of each of its statements (execution and planning), added up. */
+function refreshTotal(statements: TickStatement[]): number {
+  return Math.round(statements.reduce((sum, statement) => sum + statement.meanMs + statement.planMs, 0) * 100) / 100;
 }
 
 /** What the producer runs with: the gauges refreshed every second, and (almost) nothing claimed meanwhile. */
@@ -75,7 +84,6 @@ export async function runQueueStats(
         await pipeline.stop();
       }
       const statements = await statementFigures(db, queueStatsStatements);
-      const plans = await explainStatements(db, queueStatsStatements);
       return {
         size,
         tableRows: spec.history + spec.due,
@@ -84,34 +92,9 @@ export async function runQueueStats(
         generationMs,
         refreshMs: refreshTotal(statements),
         statements,
-        plans,
       };
     },
   );
-}
-
-/**
- * Each statement's plan as it runs now, with its timings and buffers: the text the producer ran, read back from
- * pg_stat_statements (statements with parameters are left out: their text has placeholders, not values).
- */
-async function explainStatements(
-  db: Database,
-  specs: readonly { label: string; fragment: string }[],
-): Promise<{ label: string; plan: string[] }[]> {
-  const { rows } = await sql<{ query: string }>`
-    select query from pg_stat_statements
-    where dbid = (select oid from pg_database where datname = current_database()) and toplevel
-  `.execute(db);
-  const plans: { label: string; plan: string[] }[] = [];
-  for (const { label, fragment } of specs) {
-    const query = rows.find((row) => row.query.includes(fragment) && !/\$\d/.test(row.query))?.query;
-    if (!query) continue;
-    const { rows: lines } = await sql<{ 'QUERY PLAN': string }>`explain (analyze, buffers) ${sql.raw(query)}`.execute(
-      db,
-    );
-    plans.push({ label, plan: lines.map((line) => line['QUERY PLAN']) });
-  }
-  return plans;
 }
 
 export function renderQueueStatsSummary(result: {
@@ -140,8 +123,5 @@ export function renderQueueStatsSummary(result: {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.runs.flatMap((run) => statementRows(run.size, run.statements)),
     '',
-    ...result.runs.flatMap((run) =>
-      run.plans.flatMap(({ label, plan }) => [`### ${run.size}: ${label}`, '', '```', ...plan, '```', '']),
-    ),
   ].join('\n');
 }

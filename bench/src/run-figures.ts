@@ -126,10 +126,6 @@ export interface TickRun {
    * call. A statement may run more than once per tick (the lock, when it wraps round to the lowest ids).
    */
   statements: TickStatement[];
-  /** The statements of the producer's queue gauges, refreshed while the ticks ran, per call as above. */
-  queueStats: TickStatement[];
-  /** One refresh of the queue gauges: its statements' mean times (execution and planning) added up. */
-  queueStatsMs: number;
   /** Every call's execution and planning time over the ticks: the database side of one tick. */
   tickMs: number;
   /** The planning part of tickMs (0 when the server does not track planning). */

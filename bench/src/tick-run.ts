@@ -23,19 +23,15 @@ const tickStatements = [
   { label: reserveCapacity, fragment: 'outflow:prepared reserve-capacity ' },
 ] as const;
 
-/** The statements of one refresh of the producer's queue gauges (each runs once per refresh). */
-export const queueStatsStatements = [
-  { label: 'emails by live status', fragment: 'outflow:prepared queue-live-emails ' },
-  { label: 'due backlog per mailbox', fragment: 'outflow:prepared queue-due-backlogs ' },
-  { label: 'outbox backlog', fragment: 'outflow:prepared queue-outbox-backlog ' },
-  { label: 'capacity of all mailboxes', fragment: 'outflow:prepared queue-capacity-totals ' },
-] as const;
-
 /**
- * What the producer runs with while ticks are measured: many small ticks, one email per mailbox each; the queue
- * gauges refreshed four times a second (sixty times their default) so each round measures many refreshes.
+ * What the producer runs with while ticks are measured: many small ticks, one email per mailbox each, and its queue
+ * gauges read once at start only (the queue-stats scenario measures them), so the ticks have the cores to themselves.
  */
-export const tickSettings = { PRODUCER_TICK_MS: '20', PRODUCER_MAX_PER_MAILBOX: '1', QUEUE_STATS_INTERVAL_MS: '250' };
+export const tickSettings = {
+  PRODUCER_TICK_MS: '20',
+  PRODUCER_MAX_PER_MAILBOX: '1',
+  QUEUE_STATS_INTERVAL_MS: '3600000',
+};
 
 /**
  * Tick scaling: the same due count (S's, on S's 100 mailboxes) in tables of a given size's total, claimed by the
@@ -79,7 +75,7 @@ export async function runTicks(
         await sql`delete from mailbox_daily_counts`.execute(db);
         await sql`delete from kafka_batches`.execute(db);
         await sql`vacuum analyze email_queues, mailbox_daily_counts, kafka_batches`.execute(db);
-        const { statements, queueStats } = await measureRound(db, url, stack, sequenceId);
+        const statements = await measureRound(db, url, stack, sequenceId);
         const tickCount = statements.find((statement) => statement.label === reserveCapacity)?.calls ?? 0;
         ticks.push({
           size,
@@ -90,8 +86,6 @@ export async function runTicks(
           ticks: tickCount,
           ...tickTotals(statements, tickCount),
           statements,
-          queueStats,
-          queueStatsMs: refreshTotal(queueStats),
         });
         onRound(ticks.at(-1)!, round);
       }
@@ -100,16 +94,8 @@ export async function runTicks(
   );
 }
 
-/**
- * Runs the producer until it has claimed every due email; returns the figures of the tick's statements and of
- * the queue gauges' refreshes meanwhile.
- */
-async function measureRound(
-  db: Database,
-  url: string,
-  stack: TestStack,
-  sequenceId: string,
-): Promise<{ statements: TickStatement[]; queueStats: TickStatement[] }> {
+/** Runs the producer until it has claimed every due email; returns the tick statements' figures. */
+async function measureRound(db: Database, url: string, stack: TestStack, sequenceId: string): Promise<TickStatement[]> {
   if (!(await resetStatementStats(db))) {
     throw new Error('the tick scenario needs pg_stat_statements (the embedded server loads it; DATABASE_URL must too)');
   }
@@ -133,13 +119,5 @@ async function measureRound(
   } finally {
     await pipeline.stop();
   }
-  return {
-    statements: await statementFigures(db, tickStatements),
-    queueStats: await statementFigures(db, queueStatsStatements),
-  };
-}
-
-/** One refresh of the queue gauges: the mean of each of its statements (execution and planning), added up. */
-export function refreshTotal(statements: TickStatement[]): number {
-  return Math.round(statements.reduce((sum, statement) => sum + statement.meanMs + statement.planMs, 0) * 100) / 100;
+  return statementFigures(db, tickStatements);
 }

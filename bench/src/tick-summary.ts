@@ -11,33 +11,15 @@ export function medianTick(runs: TickRun[]): TickRun {
     ticks: of((run) => run.ticks),
     tickMs: of((run) => run.tickMs),
     tickPlanMs: of((run) => run.tickPlanMs),
-    queueStatsMs: of((run) => run.queueStatsMs),
-    statements: medianStatements(runs, (run) => run.statements),
-    queueStats: medianStatements(runs, (run) => run.queueStats),
-  };
-}
-
-/** Each statement's figures as their medians over the runs (the runs list the same statements in one order). */
-function medianStatements(runs: TickRun[], pick: (run: TickRun) => TickStatement[]): TickStatement[] {
-  return pick(runs[0]!).map((statement, index) => {
-    const of = (figure: (statement: TickStatement) => number) => median(runs.map((run) => figure(pick(run)[index]!)));
-    return {
+    statements: first.statements.map((statement, index) => ({
       label: statement.label,
-      calls: of((s) => s.calls),
-      meanMs: of((s) => s.meanMs),
-      planMs: of((s) => s.planMs),
-      rowsPerCall: of((s) => s.rowsPerCall),
-      buffersPerCall: of((s) => s.buffersPerCall),
-    };
-  });
-}
-
-/** A statements table's rows: size, label, calls, mean and planning ms, rows and buffers per call. */
-export function statementRows(size: string, statements: TickStatement[]): string[] {
-  return statements.map(
-    (statement) =>
-      `| ${size} | ${statement.label} | ${statement.calls} | ${statement.meanMs} | ${statement.planMs} | ${statement.rowsPerCall} | ${statement.buffersPerCall} |`,
-  );
+      calls: of((run) => run.statements[index]!.calls),
+      meanMs: of((run) => run.statements[index]!.meanMs),
+      planMs: of((run) => run.statements[index]!.planMs),
+      rowsPerCall: of((run) => run.statements[index]!.rowsPerCall),
+      buffersPerCall: of((run) => run.statements[index]!.buffersPerCall),
+    })),
+  };
 }
 
 export function renderTickSummary(result: {
@@ -68,20 +50,14 @@ export function renderTickSummary(result: {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.sizes.flatMap(({ size, median: m }) => statementRows(size, m.statements)),
     '',
-    '## The queue gauges',
-    '',
-    'The producer reads its /metrics gauges (emails by status, the due backlog, the outbox, capacity) while the',
-    'ticks run, every QUEUE_STATS_INTERVAL_MS; a refresh is its statements added up. Each reads partial indexes,',
-    'so its cost should follow the due and in-flight emails, not the history.',
-    '',
-    '| size | email rows | refresh ms (database) |',
-    '| --- | --- | --- |',
-    ...result.sizes.map(({ size, median: m }) => `| ${size} | ${m.tableRows} | ${m.queueStatsMs} |`),
-    '',
-    '| size | statement | calls | mean ms | planning ms | rows per call | buffers per call |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...result.sizes.flatMap(({ size, median: m }) => statementRows(size, m.queueStats)),
-    '',
   ];
   return lines.join('\n');
+}
+
+/** A statements table's rows: size, label, calls, mean and planning ms, rows and buffers per call. */
+export function statementRows(size: string, statements: TickStatement[]): string[] {
+  return statements.map(
+    (statement) =>
+      `| ${size} | ${statement.label} | ${statement.calls} | ${statement.meanMs} | ${statement.planMs} | ${statement.rowsPerCall} | ${statement.buffersPerCall} |`,
+  );
 }

@@ -2,8 +2,10 @@
 export const blockers = ['none', 'sequence', 'mailbox', 'capacity'] as const;
 type Blocker = (typeof blockers)[number];
 
-/** One mailbox's due emails and what could hold them back. */
+/** One mailbox's scheduled emails, the due ones among them, and what could hold those back. */
 export interface MailboxBacklog {
+  /** Every scheduled email, due or not. */
+  scheduled: number;
   due: number;
   /** Due emails of sequences that are not active (paused, archived): they wait for their sequence. */
   heldBySequence: number;
@@ -15,6 +17,8 @@ export interface MailboxBacklog {
 }
 
 export interface DueBacklog {
+  /** Every scheduled email of every mailbox, due or not. */
+  scheduled: number;
   due: Record<Blocker, number>;
   /** How long the oldest email that nothing holds back has waited to be claimed: 0 when none waits. */
   oldestSendableSeconds: number;
@@ -27,7 +31,9 @@ export interface DueBacklog {
 export function dueBacklog(mailboxes: readonly MailboxBacklog[]): DueBacklog {
   const due: Record<Blocker, number> = { none: 0, sequence: 0, mailbox: 0, capacity: 0 };
   let oldestSendableSeconds = 0;
+  let scheduled = 0;
   for (const mailbox of mailboxes) {
+    scheduled += mailbox.scheduled;
     due.sequence += mailbox.heldBySequence;
     const rest = mailbox.due - mailbox.heldBySequence;
     if (rest <= 0) continue;
@@ -37,5 +43,5 @@ export function dueBacklog(mailboxes: readonly MailboxBacklog[]): DueBacklog {
       oldestSendableSeconds = Math.max(oldestSendableSeconds, mailbox.oldestSendableSeconds ?? 0);
     }
   }
-  return { due, oldestSendableSeconds };
+  return { scheduled, due, oldestSendableSeconds };
 }

@@ -3,7 +3,12 @@ import type { Database } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
 import type { Logger, Metrics } from '@outflow/telemetry';
 import { blockers, dueBacklog } from './due-backlog.js';
-import { readCapacity, readLiveEmailCounts, readMailboxBacklogs, readOutboxBacklog } from './queue-stats.repository.js';
+import {
+  readCapacity,
+  readInFlightEmailCounts,
+  readMailboxBacklogs,
+  readOutboxBacklog,
+} from './queue-stats.repository.js';
 
 export interface QueueGaugeOptions {
   db: Database;
@@ -83,7 +88,7 @@ export function startQueueGauges(options: QueueGaugeOptions): Stopper {
     const stats = await options.db.transaction().execute(async (trx) => {
       await sql`set local statement_timeout = ${sql.lit(statementTimeoutMs(options.intervalMs))}`.execute(trx);
       return {
-        live: await readLiveEmailCounts(trx),
+        inFlight: await readInFlightEmailCounts(trx),
         backlog: dueBacklog(await readMailboxBacklogs(trx, options.daySeconds)),
         outbox: await readOutboxBacklog(trx),
         capacity: await readCapacity(trx, {
@@ -93,7 +98,8 @@ export function startQueueGauges(options: QueueGaugeOptions): Stopper {
         }),
       };
     });
-    for (const [status, count] of Object.entries(stats.live)) emails.set({ status }, count);
+    emails.set({ status: 'scheduled' }, stats.backlog.scheduled);
+    for (const [status, count] of Object.entries(stats.inFlight)) emails.set({ status }, count);
     for (const blocker of blockers) due.set({ blocked_by: blocker }, stats.backlog.due[blocker]);
     dueWait.set(stats.backlog.oldestSendableSeconds);
     outboxMessages.set(stats.outbox.messages);
