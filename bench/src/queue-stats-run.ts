@@ -5,7 +5,8 @@ import { startPipeline, type KafkaCluster } from '@outflow/stack';
 import { generateDataset, sizes, type Size } from './datasets.js';
 import type { TickStatement } from './run-figures.js';
 import { withRunEnvironment } from './run-environment.js';
-import { resetStatementStats, statementFigures } from './statement-stats.js';
+import { statementFigures } from './statement-figures.js';
+import { resetStatementStats } from './statement-stats.js';
 import { settingsLine } from './summary.js';
 import { statementRows } from './tick-summary.js';
 

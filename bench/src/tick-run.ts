@@ -8,7 +8,8 @@ import { generateDataset, sizes, type Size } from './datasets.js';
 
 import { withRunEnvironment } from './run-environment.js';
 
-import { resetStatementStats, statementFigures } from './statement-stats.js';
+import { statementFigures } from './statement-figures.js';
+import { resetStatementStats } from './statement-stats.js';
 import { type TickRun, type TickStatement, tickTotals } from './run-figures.js';
 
 /** The statement every tick that claimed something runs exactly once: its calls count the ticks. */

@@ -74,7 +74,8 @@ describe('the queue gauges', () => {
     await test?.drop();
   });
 
-  it('exports emails by status, the due backlog by what holds it, the outbox and capacity, labelled where configured', async () => {
+  /** Gauges on a registry of their own, read as the producer, refreshed once at start (the interval is long). */
+  const startGauges = (labelled: 'all' | string[], maxLabelled: number) => {
     const metrics = createMetrics('cron-producer');
     const gauges = startQueueGauges({
       db: asProducer,
@@ -82,9 +83,14 @@ describe('the queue gauges', () => {
       logger: testLogger('queue-gauges-test'),
       daySeconds: DAY_SECONDS,
       intervalMs: 60_000,
-      labelled: [fullMailbox],
-      maxLabelled: 500,
+      labelled,
+      maxLabelled,
     });
+    return { metrics, gauges };
+  };
+
+  it('exports emails by status, the due backlog by what holds it, the outbox and capacity, labelled where configured', async () => {
+    const { metrics, gauges } = startGauges([fullMailbox], 500);
     const valuesOf = async (name: string) => {
       const metric = metrics.registry.getSingleMetric(name);
       if (!metric) throw new Error(`${name} is not registered`);
@@ -133,16 +139,7 @@ describe('the queue gauges', () => {
   });
 
   it('labels every active mailbox with *, up to the limit', async () => {
-    const metrics = createMetrics('cron-producer');
-    const gauges = startQueueGauges({
-      db: asProducer,
-      metrics,
-      logger: testLogger('queue-gauges-test'),
-      daySeconds: DAY_SECONDS,
-      intervalMs: 60_000,
-      labelled: 'all',
-      maxLabelled: 3,
-    });
+    const { metrics, gauges } = startGauges('all', 3);
     try {
       await firstRefresh(metrics);
     } finally {
