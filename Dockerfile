@@ -27,5 +27,6 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/packages packages
 COPY --from=build /app/services services
 COPY --from=build /app/tools/cli tools/cli
-USER node
+# By number, not name: Kubernetes' runAsNonRoot can only verify a numeric user (the image's `node` is 1000).
+USER 1000:1000
 CMD ["node", "services/sequence-api/dist/src/main.js"]
