@@ -8,6 +8,7 @@ import { findRepoRoot } from '../src/index.js';
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   securityContext?: Record<string, unknown>;
   ports?: Array<{ hostPort?: number }>;
   livenessProbe?: unknown;
@@ -101,14 +102,13 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
     const workloads = resources.filter((resource) => resource.spec?.template?.spec);
     const podOf = (resource: Resource) => resource.spec!.template!.spec!;
 
-    it('runs every service and the migration, each pod within the restricted Pod Security Standard', () => {
+    it('runs every service, each pod within the restricted Pod Security Standard', () => {
       expect(workloads.map((resource) => `${resource.kind}/${resource.metadata.name}`).sort()).toEqual([
         'Deployment/cron-producer',
         'Deployment/followup-scheduler',
         'Deployment/retry-consumer',
         'Deployment/sequence-api',
         'Deployment/smtp-sender',
-        'Job/outflow-migrate',
       ]);
       for (const workload of workloads) {
         expect({ workload: workload.metadata.name, violations: restrictedViolations(podOf(workload)) }).toEqual({
@@ -120,8 +120,21 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
       }
     });
 
+    it('applies pending migrations in every pod before its service starts (plain kubectl apply orders nothing else)', () => {
+      for (const workload of workloads) {
+        const init = podOf(workload).initContainers ?? [];
+        expect(init.map((container) => [container.name, container.command])).toEqual([
+          ['migrate', ['node', 'packages/db/dist/src/cli/migrate.js', 'latest']],
+        ]);
+      }
+    });
+
     it('runs one image, pinned to a version in production', () => {
-      const images = new Set(workloads.flatMap((workload) => podOf(workload).containers.map((c) => c.image)));
+      const images = new Set(
+        workloads.flatMap((workload) =>
+          [...podOf(workload).containers, ...(podOf(workload).initContainers ?? [])].map((c) => c.image),
+        ),
+      );
       expect(images.size).toBe(1);
       const [image] = [...images];
       if (overlay === 'production')
