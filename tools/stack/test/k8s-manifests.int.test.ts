@@ -10,7 +10,7 @@ interface Container {
   image: string;
   command?: string[];
   securityContext?: Record<string, unknown>;
-  ports?: Array<{ hostPort?: number }>;
+  ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
   livenessProbe?: unknown;
   readinessProbe?: unknown;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -29,9 +29,25 @@ interface PodSpec {
 
 interface Resource {
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
-  spec?: { template?: { spec?: PodSpec } };
+  /** The fields of each kind's spec that the tests read. */
+  spec?: {
+    template?: { spec?: PodSpec };
+    selector?: { matchLabels: Record<string, string> } & Record<string, string>;
+    maxUnavailable?: number;
+    podSelector?: unknown;
+    policyTypes?: string[];
+    ingress?: PolicyRule[];
+    egress?: PolicyRule[];
+    ports?: unknown[];
+    jobLabel?: string;
+    endpoints?: unknown[];
+  };
+}
+
+interface PolicyRule {
+  ports: Array<{ port: number | string; protocol: string }>;
 }
 
 const overlaysFolder = join(findRepoRoot(), 'infra', 'k8s', 'overlays');
@@ -157,6 +173,53 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
           expect(container.resources?.limits?.['memory']).toBeDefined();
         }
       }
+    });
+
+    it('lets a drain take one pod of each service at a time', () => {
+      const budgets = resources.filter((resource) => resource.kind === 'PodDisruptionBudget');
+      for (const deployment of workloads) {
+        const labels = deployment.spec!.selector!.matchLabels;
+        const budget = budgets.find(
+          (candidate) => JSON.stringify(candidate.spec!.selector!.matchLabels) === JSON.stringify(labels),
+        );
+        expect({ deployment: deployment.metadata.name, maxUnavailable: budget?.spec!.maxUnavailable }).toEqual({
+          deployment: deployment.metadata.name,
+          maxUnavailable: 1,
+        });
+      }
+    });
+
+    it('lets pods reach only DNS, PostgreSQL, Kafka, the registry and SMTP, and be reached on the API and health ports', () => {
+      const [policy, ...others] = resources.filter((resource) => resource.kind === 'NetworkPolicy');
+      expect(others).toEqual([]);
+      expect(policy!.spec!.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/part-of': 'outflow' } });
+      expect(policy!.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
+      const portsOf = (rules: PolicyRule[] = []) =>
+        rules.flatMap((rule) => rule.ports.map((port) => `${port.protocol}/${port.port}`)).sort();
+      expect(portsOf(policy!.spec!.ingress)).toEqual(['TCP/health', 'TCP/http']);
+      expect(portsOf(policy!.spec!.egress)).toEqual(
+        ['TCP/25', 'TCP/2525', 'TCP/465', 'TCP/5432', 'TCP/53', 'TCP/587', 'TCP/8081', 'TCP/9092', 'UDP/53'].sort(),
+      );
+      // Every pod's health port carries the name the policy and the metrics Service use.
+      for (const workload of workloads) {
+        for (const container of podOf(workload).containers) {
+          expect(container.ports?.map((port) => port.name)).toContain('health');
+        }
+      }
+    });
+
+    it("exposes every pod's health port to Prometheus, through a ServiceMonitor as the job outflow in production", () => {
+      const metrics = resources.find(
+        (resource) => resource.kind === 'Service' && resource.metadata.name === 'outflow-metrics',
+      );
+      expect(metrics?.spec!.selector).toEqual({ 'app.kubernetes.io/part-of': 'outflow' });
+      expect(metrics?.spec!.ports).toEqual([{ name: 'health', port: 9400, targetPort: 'health' }]);
+      const monitor = resources.find((resource) => resource.kind === 'ServiceMonitor');
+      if (overlay !== 'production') return;
+      const selected = monitor!.spec!.selector!.matchLabels;
+      expect(Object.entries(selected).every(([key, value]) => metrics!.metadata.labels?.[key] === value)).toBe(true);
+      expect(metrics!.metadata.labels?.[monitor!.spec!.jobLabel!]).toBe('outflow');
+      expect(monitor!.spec!.endpoints).toEqual([{ port: 'health', path: '/metrics', interval: '15s' }]);
     });
   });
 });
