@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
+import { consumerGroupOf, topicContracts, type TopicName } from '@outflow/contracts';
 import { findRepoRoot } from '../src/index.js';
 
 interface Container {
@@ -43,6 +44,10 @@ interface Resource {
     ports?: unknown[];
     jobLabel?: string;
     endpoints?: unknown[];
+    scaleTargetRef?: { name: string };
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    triggers?: Array<{ type: string; metadata: Record<string, string> }>;
   };
 }
 
@@ -220,6 +225,36 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
       expect(Object.entries(selected).every(([key, value]) => metrics!.metadata.labels?.[key] === value)).toBe(true);
       expect(metrics!.metadata.labels?.[monitor!.spec!.jobLabel!]).toBe('outflow');
       expect(monitor!.spec!.endpoints).toEqual([{ port: 'health', path: '/metrics', interval: '15s' }]);
+    });
+
+    it('scales each consumer on its group lag in production, never above its topic partitions', () => {
+      const scaled = resources.filter((resource) => resource.kind === 'ScaledObject');
+      if (overlay !== 'production') {
+        expect(scaled).toEqual([]);
+        return;
+      }
+      const brokers = resources.find((resource) => resource.kind === 'ConfigMap')?.data?.['KAFKA_BROKERS'];
+      const consumers = Object.entries(consumerGroupOf) as Array<[TopicName, string]>;
+      expect(scaled.map((resource) => resource.spec!.scaleTargetRef!.name).sort()).toEqual(
+        consumers.map(([, group]) => group).sort(),
+      );
+      for (const [topic, group] of consumers) {
+        const object = scaled.find((resource) => resource.spec!.scaleTargetRef!.name === group)!;
+        expect(workloads.map((workload) => workload.metadata.name)).toContain(group);
+        expect(object.spec!.triggers).toEqual([
+          {
+            type: 'kafka',
+            metadata: expect.objectContaining({
+              bootstrapServers: brokers,
+              consumerGroup: group,
+              topic,
+              allowIdleConsumers: 'false',
+            }),
+          },
+        ]);
+        expect(object.spec!.maxReplicaCount).toBeLessThanOrEqual(topicContracts[topic].partitions);
+        expect(object.spec!.minReplicaCount).toBeGreaterThanOrEqual(1);
+      }
     });
   });
 });
