@@ -113,6 +113,30 @@ function restrictedViolations(pod: PodSpec): string[] {
 
 const overlays = readdirSync(overlaysFolder).sort();
 
+/** The packages that hold the schemas of the custom resources the overlays use, by API group. */
+const customResourceModels: Record<string, string> = {
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+  'keda.sh': '@kubernetes-models/keda',
+};
+
+/**
+ * Validates a resource against the OpenAPI schema of its kind: Kubernetes' own from kubernetes-models (pinned in
+ * package.json: 5.1.0, generated from Kubernetes 1.34), custom resources' from their projects' model packages.
+ * Throws naming the first field that does not fit, or the kind when no schema is known for it.
+ */
+async function validateResource(resource: Resource & { apiVersion: string }): Promise<void> {
+  const [group, version] = resource.apiVersion.includes('/')
+    ? resource.apiVersion.split('/')
+    : ['', resource.apiVersion];
+  const module = group
+    ? `${customResourceModels[group!] ?? 'kubernetes-models'}/${group}/${version}/${resource.kind}`
+    : `kubernetes-models/${version}/${resource.kind}`;
+  const models = (await import(module).catch(() => {
+    throw new Error(`no schema known for ${resource.apiVersion} ${resource.kind} (looked for ${module})`);
+  })) as Record<string, new (data: unknown) => { validate(): void }>;
+  new models[resource.kind]!(resource).validate();
+}
+
 describe('the Kubernetes manifests (infra/k8s)', () => {
   it('have a development and a production overlay', () => {
     expect(overlays).toEqual(expect.arrayContaining(['dev', 'production']));
@@ -122,6 +146,12 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
     const resources = render(overlay);
     const workloads = resources.filter((resource) => resource.spec?.template?.spec);
     const podOf = (resource: Resource) => resource.spec!.template!.spec!;
+
+    it("renders only resources that are valid against their kind's schema", async () => {
+      for (const resource of resources) {
+        await expect(validateResource(resource as Resource & { apiVersion: string })).resolves.toBeUndefined();
+      }
+    });
 
     it('runs every service, each pod within the restricted Pod Security Standard', () => {
       expect(workloads.map((resource) => `${resource.kind}/${resource.metadata.name}`).sort()).toEqual([
