@@ -4,16 +4,20 @@ import type { KafkaHandle } from './kafka-client.js';
 
 /**
  * Creates the product's topics (with the handle's name prefix) with their partition counts where missing, waiting
- * for every partition's leader. Replication is the cluster's default.replication.factor unless given. A cluster
- * where this client may not create topics fails with the names of the missing ones.
+ * for every partition's leader; returns the names it created (none when all existed). Replication is the cluster's
+ * default.replication.factor unless given. A cluster where this client may not create topics fails with the names
+ * of the missing ones.
  */
-export async function ensureTopics(handle: KafkaHandle, options: { replicationFactor?: number } = {}): Promise<void> {
+export async function ensureTopics(
+  handle: KafkaHandle,
+  options: { replicationFactor?: number } = {},
+): Promise<string[]> {
   const admin = handle.kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topicNames.filter((topic) => !existing.has(handle.topic(topic)));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return [];
     try {
       await admin.createTopics({
         waitForLeaders: false,
@@ -27,6 +31,7 @@ export async function ensureTopics(handle: KafkaHandle, options: { replicationFa
         admin,
         missing.map((topic) => handle.topic(topic)),
       );
+      return missing.map((topic) => handle.topic(topic));
     } catch (error) {
       throw new Error(
         `creating the topics ${missing.map((topic) => handle.topic(topic)).join(', ')} failed: ${(error as Error).message}`,

@@ -2,6 +2,7 @@ import { assertDatabaseReachable, createDb } from '@outflow/db';
 import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
 import { runApiKeyCommand } from './api-key.command.js';
 import { runSecretsCommand } from './secrets.command.js';
+import { runTopicsCommand } from './topics.command.js';
 import { runUncertainCommand } from './uncertain.command.js';
 import { runWorkspaceCommand } from './workspace.command.js';
 import { CliError, type Output } from './cli-error.js';
@@ -11,7 +12,8 @@ const usage = `usage: outflow <command>   (from a checkout: npm run outflow -- <
   api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>] | list | revoke <id>
   uncertain list | resolve <email-id> --sent|--resend
   secrets rotate [--dry-run]        (needs OUTFLOW_SECRET_KEYS too)
-Needs DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
+  topics create [--replication-factor <n>] | list   (needs KAFKA_BROKERS, not DATABASE_URL)
+The others need DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
 
 const out: Output = {
   info: (line) => process.stderr.write(`${line}\n`),
@@ -22,6 +24,11 @@ async function main(args: string[]): Promise<void> {
   const [command, ...rest] = args;
   if (!command || command === '--help' || command === 'help') {
     out.result(usage);
+    return;
+  }
+  // The one command that works on Kafka, not the database.
+  if (command === 'topics') {
+    await runTopicsCommand(rest, out);
     return;
   }
   const run = {

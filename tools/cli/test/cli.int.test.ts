@@ -4,7 +4,8 @@ import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { authenticateApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
-import { spawnTypeScript } from '@outflow/stack';
+import { topicContracts, topicNames } from '@outflow/contracts';
+import { spawnTypeScript, startTestStack, type TestStack } from '@outflow/stack';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -220,6 +221,60 @@ describe('npm run outflow (a real process)', () => {
     expect(await run(['secrets', 'rotate'], { DATABASE_URL: database.url })).toMatchObject({
       code: 2,
       output: expect.stringContaining('OUTFLOW_SECRET_KEYS'),
+    });
+  });
+});
+
+describe('npm run outflow -- topics (a real process, a real broker)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const run = async (args: string[], env: Record<string, string | undefined>) => {
+    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
+    const code = await cli.waitForExit();
+    return { code, output: cli.output() };
+  };
+
+  it('creates the missing topics with their partition counts, once, and lists them; needs KAFKA_BROKERS only', async () => {
+    // A prefix of this test's own: the stack's topics exist already, these do not.
+    const prefix = `cli${randomUUID().slice(0, 8)}.`;
+    const env = { KAFKA_BROKERS: stack.broker.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix };
+    const before = await run(['topics', 'list'], env);
+    expect(before.code).toBe(0);
+    for (const topic of topicNames) expect(before.output).toContain(`${prefix}${topic}  missing`);
+
+    const created = await run(['topics', 'create', '--replication-factor', '1'], env);
+    expect(created).toMatchObject({
+      code: 0,
+      output: expect.stringContaining(`created ${topicNames.length} topic(s)`),
+    });
+    const listed = await run(['topics', 'list'], env);
+    for (const topic of topicNames) {
+      expect(listed.output).toContain(
+        `${prefix}${topic}  ${topicContracts[topic].partitions} partitions, 1 replica(s)`,
+      );
+    }
+    expect(await run(['topics', 'create'], env)).toMatchObject({
+      code: 0,
+      output: expect.stringContaining('every topic exists already'),
+    });
+
+    expect(await run(['topics', 'create', '--replication-factor', '0'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('--replication-factor takes a whole number'),
+    });
+    expect(await run(['topics', 'list'], {})).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('KAFKA_BROKERS'),
+    });
+    expect(await run(['topics', 'drop'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('topics create'),
     });
   });
 });

@@ -1,0 +1,69 @@
+import { kafkaBrokers, kafkaEnv, parseEnv } from '@outflow/config';
+import { topicContracts, topicNames } from '@outflow/contracts';
+import { assertKafkaReachable, createKafka, ensureTopics } from '@outflow/kafka';
+import { createLogger } from '@outflow/telemetry';
+import { CliError, type Output } from './cli-error.js';
+
+const usage = `usage:
+  outflow topics create [--replication-factor <n>]   create the missing topics with their partition counts
+                                                     (existing ones are left as they are); run before the services
+  outflow topics list                                every topic: its partitions, replicas, or that it is missing
+Needs KAFKA_BROKERS (and KAFKA_TOPIC_PREFIX when the services use one).`;
+
+/** Reads --replication-factor: a whole number of brokers, or undefined for the cluster's default. */
+function replicationFactorOf(args: string[]): number | undefined {
+  const index = args.indexOf('--replication-factor');
+  if (index === -1) return undefined;
+  const value = Number(args[index + 1]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new CliError(`--replication-factor takes a whole number >= 1\n${usage}`);
+  return value;
+}
+
+/**
+ * The product's topics on a cluster: created where missing with the partition counts the contracts name (a topic's
+ * partitions bound how many members of its consumer group do work), or listed against them.
+ */
+export async function runTopicsCommand(args: string[], out: Output): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== 'create' && action !== 'list') throw new CliError(usage);
+  const replicationFactor = action === 'create' ? replicationFactorOf(rest) : undefined;
+  const config = parseEnv({ KAFKA_BROKERS: kafkaBrokers, KAFKA_TOPIC_PREFIX: kafkaEnv.KAFKA_TOPIC_PREFIX });
+  await assertKafkaReachable(config.KAFKA_BROKERS);
+  const handle = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: 'outflow-cli',
+    // Failures are thrown and printed; kafkajs's own chatter would only mix into the output.
+    logger: createLogger({ service: 'outflow-cli', level: 'silent' }),
+    namePrefix: config.KAFKA_TOPIC_PREFIX,
+  });
+  if (action === 'create') {
+    const created = await ensureTopics(handle, replicationFactor === undefined ? {} : { replicationFactor });
+    out.info(created.length === 0 ? 'every topic exists already' : `created ${created.length} topic(s)`);
+    for (const name of created) out.result(name);
+    return;
+  }
+  const admin = handle.kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topicNames.filter((topic) => existing.has(handle.topic(topic)));
+    const metadata = present.length
+      ? await admin.fetchTopicMetadata({ topics: present.map((topic) => handle.topic(topic)) })
+      : { topics: [] };
+    for (const topic of topicNames) {
+      const name = handle.topic(topic);
+      const found = metadata.topics.find((entry) => entry.name === name);
+      const expected = topicContracts[topic].partitions;
+      if (!found) {
+        out.result(`${name}  missing (needs ${expected} partitions)`);
+        continue;
+      }
+      const replicas = Math.min(...found.partitions.map((partition) => partition.replicas.length));
+      const mismatch = found.partitions.length === expected ? '' : ` (the contract says ${expected})`;
+      out.result(`${name}  ${found.partitions.length} partitions${mismatch}, ${replicas} replica(s)`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
