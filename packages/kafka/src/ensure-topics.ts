@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { topicContracts, topicNames } from '@outflow/contracts';
-import type { KafkaHandle } from './kafka-client.js';
+import { withAdmin, type KafkaHandle } from './kafka-client.js';
 
 /**
  * Creates the product's topics (with the handle's name prefix) with their partition counts where missing, waiting
@@ -12,35 +12,61 @@ export async function ensureTopics(
   handle: KafkaHandle,
   options: { replicationFactor?: number } = {},
 ): Promise<string[]> {
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(handle, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = topicNames.filter((topic) => !existing.has(handle.topic(topic)));
+    const names = missing.map((topic) => handle.topic(topic));
     if (missing.length === 0) return [];
     try {
       await admin.createTopics({
         waitForLeaders: false,
-        topics: missing.map((topic) => ({
-          topic: handle.topic(topic),
+        topics: missing.map((topic, index) => ({
+          topic: names[index]!,
           numPartitions: topicContracts[topic].partitions,
           replicationFactor: options.replicationFactor ?? -1,
         })),
       });
-      await waitForLeaders(
-        admin,
-        missing.map((topic) => handle.topic(topic)),
-      );
-      return missing.map((topic) => handle.topic(topic));
+      await waitForLeaders(admin, names);
+      return names;
     } catch (error) {
-      throw new Error(
-        `creating the topics ${missing.map((topic) => handle.topic(topic)).join(', ')} failed: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new Error(`creating the topics ${names.join(', ')} failed: ${(error as Error).message}`, { cause: error });
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
+}
+
+export interface TopicState {
+  /** The topic's name on the cluster (with the handle's prefix). */
+  name: string;
+  /** The partitions its contract names. */
+  expectedPartitions: number;
+  /** What the cluster has: absent when the topic does not exist. */
+  found?: { partitions: number; replicas: number };
+}
+
+/**
+ * Every product topic as the cluster has it, against its contract: its partitions and the fewest replicas of any
+ * of them, or that it is missing.
+ */
+export async function describeTopics(handle: KafkaHandle): Promise<TopicState[]> {
+  return withAdmin(handle, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topicNames.map((topic) => handle.topic(topic)).filter((name) => existing.has(name));
+    const { topics } = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+    return topicNames.map((topic) => {
+      const name = handle.topic(topic);
+      const found = topics.find((entry) => entry.name === name);
+      return {
+        name,
+        expectedPartitions: topicContracts[topic].partitions,
+        ...(found && {
+          found: {
+            partitions: found.partitions.length,
+            replicas: Math.min(...found.partitions.map((partition) => partition.replicas.length)),
+          },
+        }),
+      };
+    });
+  });
 }
 
 /**

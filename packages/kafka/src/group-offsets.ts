@@ -1,6 +1,6 @@
 import type { TopicName } from '@outflow/contracts';
 import { AppError } from '@outflow/runtime';
-import type { KafkaHandle } from './kafka-client.js';
+import { withAdmin, type KafkaHandle } from './kafka-client.js';
 
 export interface PartitionOffset {
   partition: number;
@@ -20,9 +20,7 @@ export async function resetGroupToEarliest(
 ): Promise<PartitionOffset[]> {
   const groupId = handle.group(options.groupId);
   const topic = handle.topic(options.topic);
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(handle, async (admin) => {
     const { groups } = await admin.describeGroups([groupId]);
     const members = groups[0]?.members.length ?? 0;
     if (members > 0) {
@@ -33,9 +31,7 @@ export async function resetGroupToEarliest(
     const earliest = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low }));
     await admin.setOffsets({ groupId, topic, partitions: earliest });
     return earliest.sort((a, b) => a.partition - b.partition);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 export interface PartitionLag {
@@ -55,9 +51,7 @@ export async function fetchGroupLag(
 ): Promise<PartitionLag[]> {
   const groupId = handle.group(options.groupId);
   const topic = handle.topic(options.topic);
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(handle, async (admin) => {
     const [ends, [committed]] = await Promise.all([
       admin.fetchTopicOffsets(topic),
       admin.fetchOffsets({ groupId, topics: [topic] }),
@@ -71,7 +65,5 @@ export async function fetchGroupLag(
         return { partition: end.partition, lag: Math.max(0, Number(end.high) - from) };
       })
       .sort((a, b) => a.partition - b.partition);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -1,4 +1,4 @@
-export { createKafka, type KafkaHandle } from './kafka-client.js';
+export { createKafka, withAdmin, type KafkaHandle } from './kafka-client.js';
 export { createSchemaCodec, type SchemaCodec } from './schema-codec.js';
 export { createTypedProducer, type TypedProducer } from './typed-producer.js';
 export {
@@ -8,6 +8,6 @@ export {
   type ConsumerLoopOptions,
   type DeadLetterInfo,
 } from './consumer-loop.js';
-export { assertKafkaReachable, ensureTopics } from './ensure-topics.js';
+export { assertKafkaReachable, describeTopics, ensureTopics } from './ensure-topics.js';
 export { fetchGroupLag, resetGroupToEarliest } from './group-offsets.js';
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';

@@ -1,4 +1,11 @@
-import { Kafka, logLevel as KafkaLogLevel, type ConsumerConfig, type KafkaConfig, type LogEntry } from 'kafkajs';
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type ConsumerConfig,
+  type KafkaConfig,
+  type LogEntry,
+} from 'kafkajs';
 import { physicalTopic, type TopicName } from '@outflow/contracts';
 import type { Logger } from '@outflow/telemetry';
 
@@ -100,4 +107,15 @@ export function createKafka(options: CreateKafkaOptions): KafkaHandle {
       };
     },
   };
+}
+
+/** Runs `work` with a connected admin client of the handle, and disconnects it afterwards whatever happens. */
+export async function withAdmin<T>(handle: KafkaHandle, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = handle.kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -1,6 +1,5 @@
 import { kafkaBrokers, kafkaEnv, parseEnv } from '@outflow/config';
-import { topicContracts, topicNames } from '@outflow/contracts';
-import { assertKafkaReachable, createKafka, ensureTopics } from '@outflow/kafka';
+import { assertKafkaReachable, createKafka, describeTopics, ensureTopics } from '@outflow/kafka';
 import { createLogger } from '@outflow/telemetry';
 import { CliError, type Output } from './cli-error.js';
 
@@ -43,27 +42,13 @@ export async function runTopicsCommand(args: string[], out: Output): Promise<voi
     for (const name of created) out.result(name);
     return;
   }
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const present = topicNames.filter((topic) => existing.has(handle.topic(topic)));
-    const metadata = present.length
-      ? await admin.fetchTopicMetadata({ topics: present.map((topic) => handle.topic(topic)) })
-      : { topics: [] };
-    for (const topic of topicNames) {
-      const name = handle.topic(topic);
-      const found = metadata.topics.find((entry) => entry.name === name);
-      const expected = topicContracts[topic].partitions;
-      if (!found) {
-        out.result(`${name}  missing (needs ${expected} partitions)`);
-        continue;
-      }
-      const replicas = Math.min(...found.partitions.map((partition) => partition.replicas.length));
-      const mismatch = found.partitions.length === expected ? '' : ` (the contract says ${expected})`;
-      out.result(`${name}  ${found.partitions.length} partitions${mismatch}, ${replicas} replica(s)`);
+  for (const topic of await describeTopics(handle)) {
+    if (!topic.found) {
+      out.result(`${topic.name}  missing (needs ${topic.expectedPartitions} partitions)`);
+      continue;
     }
-  } finally {
-    await admin.disconnect();
+    const { partitions, replicas } = topic.found;
+    const mismatch = partitions === topic.expectedPartitions ? '' : ` (the contract says ${topic.expectedPartitions})`;
+    out.result(`${topic.name}  ${partitions} partitions${mismatch}, ${replicas} replica(s)`);
   }
 }

@@ -1,5 +1,6 @@
 import type { ServiceName, SmtpSink, ReceivedMessage } from '@outflow/stack';
-import type { KafkaHandle } from '@outflow/kafka';
+import type { TopicName } from '@outflow/contracts';
+import { fetchGroupLag, withAdmin, type KafkaHandle } from '@outflow/kafka';
 import { loadSequence, type FaultEnvironment, type ScenarioDatabase } from './fault-environment.js';
 import { measure, type Measurement } from './invariants.js';
 
@@ -75,40 +76,24 @@ export function superviseRestarts(
   return { restarts: () => restarts, watching };
 }
 
-export async function retainedMessages(handle: KafkaHandle, topic: string): Promise<number> {
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
+/** Messages still retained on `topic`, over every partition. */
+export async function retainedMessages(handle: KafkaHandle, topic: TopicName): Promise<number> {
+  const offsets = await withAdmin(handle, (admin) => admin.fetchTopicOffsets(handle.topic(topic)));
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
-/** Waits until a group's committed offsets reach the end of every partition of `topic`. */
+/** Waits until a group's committed offsets reach the end of every partition of `topic` (its lag is 0). */
 export async function groupCaughtUp(
   handle: KafkaHandle,
   groupId: string,
-  topic: string,
+  topic: TopicName,
   timeoutMs = 120_000,
 ): Promise<void> {
-  const admin = handle.kafka.admin();
-  await admin.connect();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      // An empty partition has nothing to commit (its committed offset stays -1).
-      const behind = ends.filter((p) => Number(p.high) > Number(p.low) && (at.get(p.partition) ?? -1) < Number(p.high));
-      if (behind.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`group ${groupId} did not catch up on ${topic}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  } finally {
-    await admin.disconnect();
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    const lags = await fetchGroupLag(handle, { groupId, topic });
+    if (lags.every((partition) => partition.lag === 0)) return;
+    if (Date.now() > deadline) throw new Error(`group ${groupId} did not catch up on ${topic}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

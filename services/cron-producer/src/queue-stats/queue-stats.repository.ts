@@ -145,7 +145,8 @@ export async function readCapacity(
       used: number;
     }>`
     select
-      (select count(*) from mailboxes where status = 'active')::int as active,
+      -- The active mailboxes are the rows of today's figures; the paused and disabled ones are counted apart.
+      count(*)::int as active,
       (select count(*) from mailboxes where status = 'paused')::int as paused,
       (select count(*) from mailboxes where status = 'disabled')::int as disabled,
       count(*) filter (where t.used >= t.capacity)::int as at_capacity,
