@@ -16,3 +16,5 @@ export { until } from './testing/until.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 export { type StackEndpoints } from './stack.js';
 export { buildWorkspace, startPipeline, type Pipeline, type ServiceName } from './services.js';
+export { assembleRuntime } from './runtime-image/assemble-runtime.js';
+export { imageNodeVersion, nodeExecutable } from './runtime-image/image-node.js';

@@ -45,6 +45,11 @@ export interface PipelineOptions {
    * and memory figures are production's. The caller builds first (see buildWorkspace).
    */
   fromBuild?: boolean;
+  /**
+   * Run the services from an assembled production tree (assembleRuntime) with the image's node executable, as
+   * the container does: its working directory, entry points, NODE_ENV and NODE_OPTIONS.
+   */
+  runtime?: { root: string; node: string };
 }
 
 export interface Pipeline {
@@ -103,6 +108,16 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const replicas: RunningProcess[] = [];
   const launch = (name: ServiceName, extraEnv: Record<string, string> = {}): RunningProcess => {
     const serviceEnv = { DATABASE_ROLE: serviceDatabaseRoles[name], ...env, ...extraEnv };
+    if (options.runtime) {
+      return spawnProcess(
+        options.runtime.node,
+        [...(options.nodeArgs ?? []), join('services', name, 'dist', 'src', 'main.js')],
+        {
+          env: { NODE_ENV: 'production', NODE_OPTIONS: containerNodeOptions, ...serviceEnv },
+          cwd: options.runtime.root,
+        },
+      );
+    }
     return options.fromBuild
       ? spawnProcess(
           process.execPath,
