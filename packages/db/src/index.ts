@@ -1,5 +1,5 @@
 export { assertDatabaseReachable, createDb, type Database, type PoolCounts, type PoolMonitor } from './create-db.js';
-export { listMigrations, migrateDown, migrateToLatest } from './migrator.js';
+export { listMigrations, migrateDown, migrateToLatest, newerMigrations } from './migrator.js';
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';

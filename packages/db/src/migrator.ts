@@ -1,5 +1,6 @@
-import { Migrator, type MigrationResultSet, type Kysely } from 'kysely';
+import { Migrator, sql, type MigrationResultSet, type Kysely } from 'kysely';
 import { migrations } from './migrations/index.js';
+import { migrationsNewerThanRelease } from './newer-migrations.js';
 
 /** Migrations run before (and regardless of) the typed schema, so they take an untyped executor. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
@@ -31,10 +32,34 @@ function unwrap(result: MigrationResultSet): string[] {
 /**
  * Applies every pending migration. Safe when several run at once (two pods, a Job and a developer): kysely
  * takes a PostgreSQL advisory lock for the run, so the second waits and then finds nothing to do.
- * Returns the names applied by this call.
+ * Returns the names applied by this call. A database a newer release migrated (after a rollback) has nothing to
+ * apply: kysely would refuse it as corrupted, and the rolled-back release's pods could never start.
  */
 export async function migrateToLatest(db: AnyKysely): Promise<string[]> {
+  if ((await newerMigrations(db)).length > 0) return [];
   return unwrap(await createMigrator(db).migrateToLatest());
+}
+
+/**
+ * The migrations a newer release applied to this database, which this release does not have (see
+ * migrationsNewerThanRelease); throws a MigrationError when the database ran unknown migrations of another kind.
+ */
+export async function newerMigrations(db: AnyKysely): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration`
+    .execute(db)
+    .catch((error: unknown) => {
+      // 42P01 undefined_table: no migration has ever run here.
+      if ((error as { code?: string }).code === '42P01') return { rows: [] };
+      throw error;
+    });
+  try {
+    return migrationsNewerThanRelease(
+      Object.keys(migrations),
+      rows.map((row) => row.name),
+    );
+  } catch (error) {
+    throw new MigrationError((error as Error).message);
+  }
 }
 
 /** Rolls back the most recent `steps` migrations (default 1). Returns the names rolled back. */

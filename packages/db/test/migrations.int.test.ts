@@ -6,6 +6,7 @@ import {
   listMigrations,
   migrateDown,
   migrateToLatest,
+  newerMigrations,
   runKyselyCodegen,
 } from '../src/index.js';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
@@ -99,6 +100,26 @@ describe('migrations on a real PostgreSQL', () => {
 
     expect(await migrateToLatest(empty.db)).toEqual(allMigrations);
     expect(await migrateToLatest(empty.db)).toEqual([]);
+  });
+
+  it('let a rolled-back release start on a database a newer release migrated, and refuse one from another branch', async () => {
+    expect(await migrateToLatest(empty.db)).toEqual([]);
+    const recordRun = (name: string) =>
+      sql`insert into kysely_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(
+        empty.db,
+      );
+    const fromNewerRelease = '9999_12_31_0001_from_a_newer_release';
+    await recordRun(fromNewerRelease);
+    try {
+      // Without this, kysely refuses the run ("corrupted migrations") and the older pods' init containers fail.
+      expect(await newerMigrations(empty.db)).toEqual([fromNewerRelease]);
+      expect(await migrateToLatest(empty.db)).toEqual([]);
+      await recordRun('2026_11_22_0001_b_from_another_branch');
+      await expect(migrateToLatest(empty.db)).rejects.toThrow(/another branch or build/);
+    } finally {
+      await sql`delete from kysely_migration where name like '%_from_%'`.execute(empty.db);
+    }
+    expect(await newerMigrations(empty.db)).toEqual([]);
   });
 
   it('are safe when two runs start at once: one applies, the other waits and finds nothing to do', async () => {

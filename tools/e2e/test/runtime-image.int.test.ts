@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { sql } from 'kysely';
+import { parse, parseAllDocuments } from 'yaml';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import {
   assembleRuntime,
@@ -41,7 +42,10 @@ function commandsIn(value: unknown): string[][] {
   );
 }
 
-/** The `node <script>` entry points of the Dockerfile (its CMD and its comments' examples) and of infra/k8s/base. */
+/**
+ * The `node <script>` entry points of the Dockerfile (its CMD and its comments' examples), of infra/k8s/base and
+ * of docker-compose.kafka.yml: all run from the image.
+ */
 function namedEntryPoints(): string[] {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const fromDockerfile = [...dockerfile.matchAll(/\bnode"?,? "?((?:services|packages|tools)\/\S+?\.js)/g)].map(
@@ -54,7 +58,11 @@ function namedEntryPoints(): string[] {
     .flatMap((document) => commandsIn(document.toJS()))
     .filter((command) => command[0] === 'node')
     .map((command) => command[1] ?? '');
-  return [...new Set([...fromDockerfile, ...fromManifests])].sort();
+  const compose = parse(readFileSync(join(root, 'docker-compose.kafka.yml'), 'utf8'), { merge: true }) as unknown;
+  const fromCompose = commandsIn(compose)
+    .filter((command) => command[0] === 'node')
+    .map((command) => command[1] ?? '');
+  return [...new Set([...fromDockerfile, ...fromManifests, ...fromCompose])].sort();
 }
 
 describe('the production output the image runs, on the Node.js the image runs', () => {
@@ -112,7 +120,7 @@ describe('the production output the image runs, on the Node.js the image runs', 
     expect(installed.some((entry) => entry.startsWith('nodemailer@'))).toBe(true);
   });
 
-  it('has every entry point that the Dockerfile and the Kubernetes manifests start', () => {
+  it('has every entry point that the Dockerfile, the Kubernetes manifests and the compose file start', () => {
     const entryPoints = namedEntryPoints();
     expect(entryPoints).toEqual(
       expect.arrayContaining([
@@ -126,7 +134,7 @@ describe('the production output the image runs, on the Node.js the image runs', 
     expect(entryPoints.filter((entryPoint) => !files.has(entryPoint))).toEqual([]);
   });
 
-  it('migrates an empty database as the pods’ init container does, and creates the topics as the CLI does', async () => {
+  it('migrates as the pods’ init container does (after a rollback too), and creates the topics as the CLI does', async () => {
     const migrate = await runInImage(['packages/db/dist/src/cli/migrate.js', 'latest'], {
       DATABASE_URL: database.url,
     });
@@ -134,6 +142,18 @@ describe('the production output the image runs, on the Node.js the image runs', 
     const list = await runInImage(['packages/db/dist/src/cli/migrate.js', 'list'], { DATABASE_URL: database.url });
     expect(list.code).toBe(0);
     expect(list.output).not.toContain('pending');
+
+    // After a rollback the previous release's init container meets migrations it does not know: it starts anyway.
+    const newer = '9999_12_31_0001_from_a_newer_release';
+    await sql`insert into kysely_migration (name, timestamp) values (${newer}, ${new Date().toISOString()})`.execute(
+      database.db,
+    );
+    const rolledBack = await runInImage(['packages/db/dist/src/cli/migrate.js', 'latest'], {
+      DATABASE_URL: database.url,
+    });
+    expect(rolledBack).toMatchObject({ code: 0 });
+    expect(rolledBack.output).toContain(`newer than this release (${newer}): nothing to apply`);
+    await sql`delete from kysely_migration where name = ${newer}`.execute(database.db);
 
     const topics = await runInImage(['tools/cli/dist/src/main.js', 'topics', 'create'], {
       KAFKA_BROKERS: stack.broker.brokers.join(','),

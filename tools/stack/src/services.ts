@@ -14,7 +14,7 @@ export const serviceNames = [
 export type ServiceName = (typeof serviceNames)[number];
 
 /** The database role each service runs as, as in production: each with only the grants it needs. */
-const serviceDatabaseRoles: Record<ServiceName, string> = {
+export const serviceDatabaseRoles: Record<ServiceName, string> = {
   'sequence-api': 'outflow_api',
   'cron-producer': 'outflow_producer',
   'smtp-sender': 'outflow_sender',

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { consumerGroupOf, topicContracts, type TopicName } from '@outflow/contracts';
-import { findRepoRoot } from '../src/index.js';
+import { findRepoRoot, serviceDatabaseRoles, type ServiceName } from '../src/index.js';
 
 interface Container {
   name: string;
   image: string;
   command?: string[];
+  env?: Array<{ name: string; value?: string }>;
   securityContext?: Record<string, unknown>;
   ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
   livenessProbe?: unknown;
@@ -177,6 +178,16 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
         expect(init.map((container) => [container.name, container.command])).toEqual([
           ['migrate', ['node', 'packages/db/dist/src/cli/migrate.js', 'latest']],
         ]);
+      }
+    });
+
+    it('runs each service as its own database role; only the migrations run as the login itself', () => {
+      for (const workload of workloads) {
+        const name = workload.metadata.name as ServiceName;
+        const roleOf = (container: Container) =>
+          container.env?.find((variable) => variable.name === 'DATABASE_ROLE')?.value;
+        expect([name, podOf(workload).containers.map(roleOf)]).toEqual([name, [serviceDatabaseRoles[name]]]);
+        expect([name, (podOf(workload).initContainers ?? []).map(roleOf)]).toEqual([name, [undefined]]);
       }
     });
 

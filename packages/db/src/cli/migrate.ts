@@ -1,11 +1,11 @@
 import { databaseUrl, parseEnv, ConfigError } from '@outflow/config';
 import { assertDatabaseReachable, createDb, describeDatabaseUrl } from '../create-db.js';
-import { listMigrations, migrateDown, migrateToLatest } from '../migrator.js';
+import { listMigrations, migrateDown, migrateToLatest, newerMigrations } from '../migrator.js';
 
 const usage = `usage: pnpm migrate [latest | down [N] | list]
   latest   apply every pending migration (default)
   down N   roll back the last N migrations (default 1)
-  list     show each migration and when it ran
+  list     show each migration and when it ran (and those a newer release ran)
 Needs DATABASE_URL. Safe to run while another migrate runs: the second waits for the first.`;
 
 async function main(args: string[]): Promise<number> {
@@ -37,6 +37,9 @@ async function main(args: string[]): Promise<number> {
           `${migration.executedAt ? migration.executedAt.toISOString() : 'pending'.padEnd(24)}  ${migration.name}\n`,
         );
       }
+      for (const name of await newerMigrations(db)) {
+        process.stdout.write(`${'ran, newer than release'.padEnd(24)}  ${name}\n`);
+      }
     } else if (command === 'down') {
       const names = await migrateDown(db, steps);
       process.stdout.write(
@@ -44,6 +47,14 @@ async function main(args: string[]): Promise<number> {
       );
     } else {
       const names = await migrateToLatest(db);
+      const newer = await newerMigrations(db);
+      if (newer.length > 0) {
+        // After a rollback: this release runs on the schema a newer one expanded (docs/deploy.md, rolling back).
+        process.stdout.write(
+          `${where} has ${newer.length} migration(s) newer than this release (${newer.join(', ')}): nothing to apply\n`,
+        );
+        return 0;
+      }
       process.stdout.write(
         names.length ? names.map((name) => `applied ${name}\n`).join('') : `${where} is up to date\n`,
       );

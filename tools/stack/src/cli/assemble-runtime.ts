@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { assembleRuntime } from '../runtime-image/assemble-runtime.js';
 
-const usage = `usage: node --import tsx tools/stack/src/cli/assemble-runtime.ts <out-dir> [--online]
+const usage = `usage: npm run assemble-runtime -- <out-dir> [--online]
 Assembles what the production image runs (the Dockerfile's build stage does this) from a built workspace
 (tsc -b): built output and production dependencies, into an empty <out-dir>. --online lets pnpm download
 packages missing from its store (by default it installs from the store only).`;
