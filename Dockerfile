@@ -30,6 +30,8 @@ WORKDIR /app
 # Built JavaScript and production dependencies only (tools/stack/src/runtime-image/assemble-runtime.ts), owned by
 # root and read-only to the process.
 COPY --from=build /runtime ./
+# The ops CLI by name: `docker run ... outflow outflow stats`, `kubectl exec ... -- outflow stats`.
+RUN ln -s /app/tools/cli/dist/src/main.js /usr/local/bin/outflow
 # By number, not name: Kubernetes' runAsNonRoot can only verify a numeric user (the image's `node` is 1000).
 USER 1000:1000
 CMD ["node", "services/sequence-api/dist/src/main.js"]

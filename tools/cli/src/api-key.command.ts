@@ -1,82 +1,71 @@
-import {
-  apiKeyScopes,
-  createApiKey,
-  defaultWorkspaceId,
-  listApiKeys,
-  revokeApiKey,
-  type ApiKeyScope,
-  type Database,
-} from '@outflow/db';
-import { CliError, type Output } from './cli-error.js';
+import { Option, type Command } from '@commander-js/extra-typings';
+import { apiKeyScopes, createApiKey, defaultWorkspaceId, listApiKeys, revokeApiKey } from '@outflow/db';
+import { nameOf, uuidOf, wholeNumber } from './arguments.js';
+import type { CliContext } from './cli-context.js';
+import { CliError } from './cli-error.js';
+import { printRows, timeCell } from './output.js';
 
-const usage = `usage:
-  outflow api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>]
-        create a key; the key is printed as the last line, once. Default: the default workspace, scope admin
-        (read: every GET; write: also sequences and enrollments; admin: also mailboxes), no expiry
-  outflow api-key list                   list keys (workspace, scopes, prefix, expiry, last use, revoked)
-  outflow api-key revoke <id>            revoke a key; requests with it get 401 from then on`;
+export function registerApiKeyCommand(program: Command, context: CliContext): void {
+  const { out } = context;
+  const apiKey = program.command('api-key').description('API keys: bearer tokens for the HTTP API.');
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  apiKey
+    .command('create')
+    .description(
+      'Create a key; the key is printed as the last line, once. Scopes: read (every GET), write (also sequences ' +
+        'and enrollments), admin (also mailboxes).',
+    )
+    .requiredOption('--name <name>', 'what it is for (1 to 100 characters)', nameOf(100))
+    .option('--workspace <id>', 'the workspace it works in (outflow workspace list)', uuidOf('a workspace id'))
+    .addOption(new Option('--scope <scope>', 'what it may do').choices(apiKeyScopes).default('admin' as const))
+    .option('--expires-in <days>', 'days until it stops working (1 to 3650; default: never)', wholeNumber(1, 3_650))
+    .action(async ({ name, workspace: workspaceId = defaultWorkspaceId, scope, expiresIn }) => {
+      const db = await context.database();
+      const workspace = await db
+        .selectFrom('workspaces')
+        .select('name')
+        .where('id', '=', workspaceId)
+        .executeTakeFirst();
+      if (!workspace) throw new CliError(`no workspace ${workspaceId} (outflow workspace list)`);
+      const expiresAt = expiresIn === undefined ? null : new Date(Date.now() + expiresIn * 86_400_000);
+      const { id, key } = await createApiKey(db, { name, workspaceId, scope, expiresAt });
+      out.info(
+        `created API key "${name}" (id ${id}) in workspace "${workspace.name}", scope ${scope}` +
+          `${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}. Store it now: it is not shown again.`,
+      );
+      out.result(key);
+    });
 
-function flag(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index === -1) return undefined;
-  const value = args[index + 1];
-  if (value === undefined || value.startsWith('--')) throw new CliError(`${name} needs a value\n${usage}`);
-  return value;
-}
+  apiKey
+    .command('list')
+    .description('List keys (never the keys themselves: their first characters).')
+    .option('--json', 'print JSON')
+    .action(async ({ json }) => {
+      const keys = await listApiKeys(await context.database());
+      printRows(
+        out,
+        keys,
+        [
+          { header: 'ID', value: (key) => key.id },
+          { header: 'PREFIX', value: (key) => `${key.key_prefix}…` },
+          { header: 'NAME', value: (key) => key.name },
+          { header: 'WORKSPACE', value: (key) => key.workspace_id },
+          { header: 'SCOPES', value: (key) => key.scopes.join(',') },
+          { header: 'CREATED', value: (key) => timeCell(key.created_at) },
+          { header: 'EXPIRES', value: (key) => timeCell(key.expires_at) },
+          { header: 'LAST USED', value: (key) => timeCell(key.last_used_at) },
+          { header: 'REVOKED', value: (key) => timeCell(key.revoked_at) },
+        ],
+        { json, empty: 'no API keys' },
+      );
+    });
 
-export async function runApiKeyCommand(db: Database, args: string[], out: Output): Promise<void> {
-  const [action, ...rest] = args;
-  if (action === 'create') {
-    const name = flag(rest, '--name')?.trim();
-    if (!name) throw new CliError(`api-key create needs --name <name>\n${usage}`);
-    if (name.length > 100) throw new CliError('--name must be at most 100 characters');
-    const workspaceId = flag(rest, '--workspace') ?? defaultWorkspaceId;
-    if (!uuidPattern.test(workspaceId))
-      throw new CliError(`--workspace must be a workspace id (outflow workspace list)`);
-    const workspace = await db.selectFrom('workspaces').select('name').where('id', '=', workspaceId).executeTakeFirst();
-    if (!workspace) throw new CliError(`no workspace ${workspaceId} (outflow workspace list)`);
-    const scope = flag(rest, '--scope') ?? 'admin';
-    if (!(apiKeyScopes as readonly string[]).includes(scope)) {
-      throw new CliError(`--scope must be one of ${apiKeyScopes.join(', ')}`);
-    }
-    const days = flag(rest, '--expires-in');
-    if (days !== undefined && !(/^\d+$/.test(days) && Number(days) >= 1 && Number(days) <= 3_650)) {
-      throw new CliError('--expires-in must be a number of days from 1 to 3650');
-    }
-    const expiresAt = days === undefined ? null : new Date(Date.now() + Number(days) * 86_400_000);
-    const { id, key } = await createApiKey(db, { name, workspaceId, scope: scope as ApiKeyScope, expiresAt });
-    out.info(
-      `created API key "${name}" (id ${id}) in workspace "${workspace.name}", scope ${scope}` +
-        `${expiresAt ? `, expires ${expiresAt.toISOString()}` : ''}. Store it now: it is not shown again.`,
-    );
-    out.result(key);
-    return;
-  }
-  if (action === 'list') {
-    for (const key of await listApiKeys(db)) {
-      const parts = [
-        key.id,
-        `${key.key_prefix}…`,
-        key.name,
-        `workspace ${key.workspace_id}`,
-        key.scopes.join(','),
-        `created ${key.created_at.toISOString()}`,
-        key.expires_at ? `expires ${key.expires_at.toISOString()}` : '',
-        key.last_used_at ? `used ${key.last_used_at.toISOString()}` : 'never used',
-        key.revoked_at ? `revoked ${key.revoked_at.toISOString()}` : '',
-      ];
-      out.result(parts.filter(Boolean).join('  '));
-    }
-    return;
-  }
-  if (action === 'revoke') {
-    const id = rest[0];
-    if (!id || !uuidPattern.test(id)) throw new CliError(`api-key revoke needs a key id\n${usage}`);
-    if (!(await revokeApiKey(db, id))) throw new CliError(`no active API key with id ${id}`);
-    out.result(`revoked ${id}`);
-    return;
-  }
-  throw new CliError(usage);
+  apiKey
+    .command('revoke')
+    .description('Revoke a key: requests with it get 401 from then on.')
+    .argument('<id>', 'the key id (outflow api-key list)', uuidOf('a key id'))
+    .action(async (id) => {
+      if (!(await revokeApiKey(await context.database(), id))) throw new CliError(`no active API key with id ${id}`);
+      out.result(`revoked ${id}`);
+    });
 }

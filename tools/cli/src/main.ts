@@ -1,57 +1,30 @@
-import { assertDatabaseReachable, createDb } from '@outflow/db';
-import { ConfigError, databaseUrl, parseEnv } from '@outflow/config';
-import { runApiKeyCommand } from './api-key.command.js';
-import { runSecretsCommand } from './secrets.command.js';
-import { runTopicsCommand } from './topics.command.js';
-import { runUncertainCommand } from './uncertain.command.js';
-import { runWorkspaceCommand } from './workspace.command.js';
-import { CliError, type Output } from './cli-error.js';
+#!/usr/bin/env node
+import { CommanderError } from '@commander-js/extra-typings';
+import { ConfigError } from '@outflow/config';
+import { createCliContext } from './cli-context.js';
+import { CliError } from './cli-error.js';
+import { buildProgram, exitCodes } from './cli-program.js';
+import { processOutput } from './output.js';
 
-const usage = `usage: outflow <command>   (from a checkout: npm run outflow -- <command>; in the image: node tools/cli/dist/src/main.js <command>)
-  workspace create --name <name> | list
-  api-key create --name <name> [--workspace <id>] [--scope read|write|admin] [--expires-in <days>] | list | revoke <id>
-  uncertain list | resolve <email-id> --sent|--resend
-  secrets rotate [--dry-run]        (needs OUTFLOW_SECRET_KEYS too)
-  topics create [--replication-factor <n>] | list   (needs KAFKA_BROKERS, not DATABASE_URL)
-The others need DATABASE_URL (with \`npm run stack\` running: set -a; . .outflow/stack.env; set +a).`;
-
-const out: Output = {
-  info: (line) => process.stderr.write(`${line}\n`),
-  result: (line) => process.stdout.write(`${line}\n`),
-};
-
-async function main(args: string[]): Promise<void> {
-  const [command, ...rest] = args;
-  if (!command || command === '--help' || command === 'help') {
-    out.result(usage);
-    return;
-  }
-  // The one command that works on Kafka, not the database.
-  if (command === 'topics') {
-    await runTopicsCommand(rest, out);
-    return;
-  }
-  const run = {
-    workspace: runWorkspaceCommand,
-    'api-key': runApiKeyCommand,
-    uncertain: runUncertainCommand,
-    secrets: runSecretsCommand,
-  }[command];
-  if (!run) throw new CliError(`unknown command "${command}"\n${usage}`);
-  const { DATABASE_URL } = parseEnv({ DATABASE_URL: databaseUrl });
-  await assertDatabaseReachable(DATABASE_URL);
-  const db = createDb({ url: DATABASE_URL, maxConnections: 1, applicationName: 'outflow-cli' });
+async function main(argv: string[]): Promise<number> {
+  const context = createCliContext(processOutput);
+  const program = buildProgram(context);
   try {
-    await run(db, rest, out);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return exitCodes.ok;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCodes.ok;
+  } catch (error) {
+    // Commander has printed its own message (and the hint to --help); --help and --version end here with 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return error instanceof CliError || error instanceof ConfigError ? exitCodes.usage : exitCodes.failed;
   } finally {
-    await db.destroy();
+    await context.close();
   }
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof CliError || error instanceof ConfigError ? 2 : 1);
-  },
-);
+// Exit explicitly: a client library that keeps a socket or timer open must not keep the command running.
+process.exit(await main(process.argv.slice(2)));

@@ -1,12 +1,7 @@
 import { parseEnv, secretBoxFromEnv, secretEnv, smtpPasswordBinding, type SecretBox } from '@outflow/config';
+import type { Command } from '@commander-js/extra-typings';
 import type { Database } from '@outflow/db';
-import { CliError, type Output } from './cli-error.js';
-
-const usage = `usage:
-  outflow secrets rotate [--dry-run]   re-encrypt every stored SMTP password with the active key
-                                            (OUTFLOW_SECRET_KEY_ID, else the first of OUTFLOW_SECRET_KEYS),
-                                            bound to its mailbox; --dry-run only counts
-Needs OUTFLOW_SECRET_KEYS holding the old keys and the new one.`;
+import type { CliContext } from './cli-context.js';
 
 /** Rows read and rewritten per round: each round is one short statement per row, no long transaction. */
 const batchSize = 100;
@@ -66,26 +61,34 @@ async function rotateSecrets(db: Database, box: SecretBox, dryRun: boolean): Pro
   }
 }
 
-export async function runSecretsCommand(db: Database, args: string[], out: Output): Promise<void> {
-  const [action, ...rest] = args;
-  if (action !== 'rotate') throw new CliError(usage);
-  const unknown = rest.filter((arg) => arg !== '--dry-run');
-  if (unknown.length > 0) throw new CliError(`unexpected ${unknown.join(' ')}\n${usage}`);
-  const dryRun = rest.includes('--dry-run');
-  const box = secretBoxFromEnv(parseEnv(secretEnv));
-  const result = await rotateSecrets(db, box, dryRun);
-  for (const { mailboxId, reason } of result.failed) out.info(`mailbox ${mailboxId}: ${reason}`);
-  const verb = dryRun ? 'would re-encrypt' : 're-encrypted';
-  out.result(
-    `${verb} ${result.rotated} SMTP password(s) with key "${box.activeKeyId}"` +
-      (result.skipped > 0 ? `; ${result.skipped} changed meanwhile (already current)` : '') +
-      (result.failed.length > 0 ? `; ${result.failed.length} could not be decrypted (listed above)` : ''),
-  );
-  if (result.failed.length > 0) {
-    // Exit 1: the command ran and the others were rotated, but these need a person.
-    throw new Error(
-      `${result.failed.length} password(s) could not be decrypted: keep their keys in OUTFLOW_SECRET_KEYS, or save ` +
-        "those mailboxes' passwords again through the API",
-    );
-  }
+export function registerSecretsCommand(program: Command, context: CliContext): void {
+  const { out } = context;
+  program
+    .command('secrets')
+    .description('The encryption of stored SMTP passwords.')
+    .command('rotate')
+    .description(
+      'Re-encrypt every stored SMTP password with the active key (OUTFLOW_SECRET_KEY_ID, else the first of ' +
+        'OUTFLOW_SECRET_KEYS), bound to its mailbox. Needs OUTFLOW_SECRET_KEYS holding the old keys and the new ' +
+        'one. Safe while the services run, and to run again.',
+    )
+    .option('--dry-run', 'only count what would be re-encrypted')
+    .action(async ({ dryRun = false }) => {
+      const box = secretBoxFromEnv(parseEnv(secretEnv));
+      const result = await rotateSecrets(await context.database(), box, dryRun);
+      for (const { mailboxId, reason } of result.failed) out.info(`mailbox ${mailboxId}: ${reason}`);
+      const verb = dryRun ? 'would re-encrypt' : 're-encrypted';
+      out.result(
+        `${verb} ${result.rotated} SMTP password(s) with key "${box.activeKeyId}"` +
+          (result.skipped > 0 ? `; ${result.skipped} changed meanwhile (already current)` : '') +
+          (result.failed.length > 0 ? `; ${result.failed.length} could not be decrypted (listed above)` : ''),
+      );
+      if (result.failed.length > 0) {
+        // Exit 1: the command ran and the others were rotated, but these need a person.
+        throw new Error(
+          `${result.failed.length} password(s) could not be decrypted: keep their keys in OUTFLOW_SECRET_KEYS, or ` +
+            "save those mailboxes' passwords again through the API",
+        );
+      }
+    });
 }

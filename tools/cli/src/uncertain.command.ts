@@ -1,45 +1,76 @@
 import { randomUUID } from 'node:crypto';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
 import { enqueueOutbox } from '@outflow/kafka';
-import { CliError, type Output } from './cli-error.js';
+import { uuidOf } from './arguments.js';
+import type { CliContext } from './cli-context.js';
+import { CliError } from './cli-error.js';
+import { printRows, timeCell } from './output.js';
 
-const usage = `usage:
-  outflow uncertain list                     emails whose send outcome is unknown (never resent automatically)
-  outflow uncertain resolve <email-id> --sent     the recipient got it: mark sent, schedule the follow-up
-  outflow uncertain resolve <email-id> --resend   it did not arrive: send it again`;
+export function registerUncertainCommand(program: Command, context: CliContext): void {
+  const { out } = context;
+  const uncertain = program
+    .command('uncertain')
+    .description('Emails whose send outcome is unknown: never resent automatically, a person decides.');
 
-export async function runUncertainCommand(db: Database, args: string[], out: Output): Promise<void> {
-  const [action, id, how] = args;
-  if (action === 'list') {
-    const rows = await db
-      .selectFrom('email_queues as e')
-      .innerJoin('contacts as c', 'c.id', 'e.contact_id')
-      .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
-      .select([
-        'e.id',
-        'c.email as recipient',
-        'm.email as mailbox',
-        'e.step_order',
-        'e.last_attempt_at',
-        'e.error_message',
-      ])
-      .where('e.status', '=', 'uncertain')
-      .orderBy('e.last_attempt_at')
-      .execute();
-    out.info(`${rows.length} uncertain email(s)`);
-    for (const row of rows) {
-      out.result(
-        `${row.id}  to ${row.recipient}  from ${row.mailbox}  step ${row.step_order}  attempted ${row.last_attempt_at?.toISOString() ?? '-'}`,
+  uncertain
+    .command('list')
+    .description('List uncertain emails, oldest attempt first.')
+    .option('--json', 'print JSON')
+    .action(async ({ json }) => {
+      const db = await context.database();
+      const rows = await db
+        .selectFrom('email_queues as e')
+        .innerJoin('contacts as c', 'c.id', 'e.contact_id')
+        .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
+        .select([
+          'e.id',
+          'c.email as recipient',
+          'm.email as mailbox',
+          'e.step_order',
+          'e.last_attempt_at',
+          'e.error_message',
+        ])
+        .where('e.status', '=', 'uncertain')
+        .orderBy('e.last_attempt_at')
+        .execute();
+      printRows(
+        out,
+        rows,
+        [
+          { header: 'EMAIL', value: (row) => row.id },
+          { header: 'TO', value: (row) => row.recipient },
+          { header: 'FROM', value: (row) => row.mailbox },
+          { header: 'STEP', value: (row) => String(row.step_order) },
+          { header: 'ATTEMPTED', value: (row) => timeCell(row.last_attempt_at) },
+          { header: 'ERROR', value: (row) => row.error_message ?? '-' },
+        ],
+        { json, empty: 'no uncertain emails' },
       );
-    }
-    return;
-  }
-  if (action !== 'resolve') throw new CliError(usage);
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id)) throw new CliError(`uncertain resolve needs an email id\n${usage}`);
-  if (how !== '--sent' && how !== '--resend') throw new CliError(`say --sent or --resend\n${usage}`);
+    });
 
-  const resolved = await db.transaction().execute(async (trx) => {
+  uncertain
+    .command('resolve')
+    .description('Settle one: --sent (the recipient got it: mark sent, schedule the follow-up) or --resend.')
+    .argument('<email-id>', 'the email (outflow uncertain list)', uuidOf('an email id'))
+    .addOption(new Option('--sent', 'the recipient got it').conflicts('resend'))
+    .addOption(new Option('--resend', 'it did not arrive: send it again'))
+    .action(async (id, { sent, resend }) => {
+      if (!sent && !resend) throw new CliError('say --sent or --resend');
+      const how = sent ? 'sent' : 'resend';
+      if (!(await resolveUncertain(await context.database(), id, how))) {
+        throw new CliError(`email ${id} is not uncertain (see: outflow uncertain list)`);
+      }
+      out.result(
+        how === 'sent' ? `marked ${id} sent; its follow-up will be scheduled` : `rescheduled ${id} to send again now`,
+      );
+    });
+}
+
+/** Settles an uncertain email; false when it is not (or no longer) uncertain. */
+async function resolveUncertain(db: Database, id: string, how: 'sent' | 'resend'): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const email = await trx
       .selectFrom('email_queues')
       .selectAll()
@@ -48,7 +79,7 @@ export async function runUncertainCommand(db: Database, args: string[], out: Out
       .forUpdate()
       .executeTakeFirst();
     if (!email) return false;
-    if (how === '--resend') {
+    if (how === 'resend') {
       // Capacity: the uncertain send already counts against its day; the resend reserves again (never over).
       await trx
         .updateTable('email_queues')
@@ -90,8 +121,4 @@ export async function runUncertainCommand(db: Database, args: string[], out: Out
     ]);
     return true;
   });
-  if (!resolved) throw new CliError(`email ${id} is not uncertain (see: outflow uncertain list)`);
-  out.result(
-    how === '--sent' ? `marked ${id} sent; its follow-up will be scheduled` : `rescheduled ${id} to send again now`,
-  );
 }

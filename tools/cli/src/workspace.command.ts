@@ -1,26 +1,45 @@
-import type { Database } from '@outflow/db';
-import { CliError, type Output } from './cli-error.js';
+import type { Command } from '@commander-js/extra-typings';
+import { nameOf } from './arguments.js';
+import type { CliContext } from './cli-context.js';
+import { printRows, timeCell } from './output.js';
 
-const usage = `usage:
-  outflow workspace create --name <name>   create a workspace; its id is printed as the last line
-  outflow workspace list                   list workspaces (id, name, created)`;
+export function registerWorkspaceCommand(program: Command, context: CliContext): void {
+  const { out } = context;
+  const workspace = program.command('workspace').description('Workspaces: separate tenants of one installation.');
 
-export async function runWorkspaceCommand(db: Database, args: string[], out: Output): Promise<void> {
-  const [action, ...rest] = args;
-  if (action === 'create') {
-    const index = rest.indexOf('--name');
-    const name = index === -1 ? undefined : rest[index + 1]?.trim();
-    if (!name || name.startsWith('--')) throw new CliError(`workspace create needs --name <name>\n${usage}`);
-    if (name.length > 200) throw new CliError('--name must be at most 200 characters');
-    const { id } = await db.insertInto('workspaces').values({ name }).returning('id').executeTakeFirstOrThrow();
-    out.info(`created workspace "${name}"; give it a key with: outflow api-key create --name <name> --workspace ${id}`);
-    out.result(id);
-    return;
-  }
-  if (action === 'list') {
-    const rows = await db.selectFrom('workspaces').select(['id', 'name', 'created_at']).orderBy('created_at').execute();
-    for (const row of rows) out.result(`${row.id}  ${row.name}  created ${row.created_at.toISOString()}`);
-    return;
-  }
-  throw new CliError(usage);
+  workspace
+    .command('create')
+    .description('Create a workspace; its id is printed as the last line.')
+    .requiredOption('--name <name>', 'its name (1 to 200 characters)', nameOf(200))
+    .action(async ({ name }) => {
+      const db = await context.database();
+      const { id } = await db.insertInto('workspaces').values({ name }).returning('id').executeTakeFirstOrThrow();
+      out.info(
+        `created workspace "${name}"; give it a key with: outflow api-key create --name <name> --workspace ${id}`,
+      );
+      out.result(id);
+    });
+
+  workspace
+    .command('list')
+    .description('List workspaces, oldest first.')
+    .option('--json', 'print JSON')
+    .action(async ({ json }) => {
+      const db = await context.database();
+      const rows = await db
+        .selectFrom('workspaces')
+        .select(['id', 'name', 'created_at'])
+        .orderBy('created_at')
+        .execute();
+      printRows(
+        out,
+        rows,
+        [
+          { header: 'ID', value: (row) => row.id },
+          { header: 'NAME', value: (row) => row.name },
+          { header: 'CREATED', value: (row) => timeCell(row.created_at) },
+        ],
+        { json, empty: 'no workspaces' },
+      );
+    });
 }

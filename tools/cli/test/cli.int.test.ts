@@ -21,14 +21,30 @@ describe('npm run outflow (a real process)', () => {
   const run = async (args: string[], env: Record<string, string | undefined> = { DATABASE_URL: database.url }) => {
     const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
     const code = await cli.waitForExit();
-    return { code, output: cli.output() };
+    return { code, output: cli.output(), stdout: cli.stdout() };
+  };
+  /** A read command's --json result. */
+  const json = async <T>(args: string[]): Promise<T> => {
+    const result = await run([...args, '--json']);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as T;
   };
 
   it('explains its usage, and rejects unknown commands and a missing DATABASE_URL with exit 2', async () => {
-    expect(await run([])).toMatchObject({ code: 0, output: expect.stringContaining('api-key create --name') });
+    expect(await run([])).toMatchObject({ code: 0, output: expect.stringContaining('Exit codes: 0 done') });
+    // --help on every command and subcommand, with exit 0.
+    expect(await run(['api-key', '--help'])).toMatchObject({ code: 0, output: expect.stringContaining('revoke <id>') });
+    expect(await run(['api-key', 'create', '--help'])).toMatchObject({
+      code: 0,
+      output: expect.stringContaining('--expires-in <days>'),
+    });
     expect(await run(['launch'])).toMatchObject({
       code: 2,
-      output: expect.stringContaining('unknown command "launch"'),
+      output: expect.stringContaining("unknown command 'launch'"),
+    });
+    expect(await run(['api-key'])).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('Usage: outflow api-key'),
     });
     expect(await run(['api-key', 'list'], {})).toMatchObject({
       code: 2,
@@ -49,8 +65,14 @@ describe('npm run outflow (a real process)', () => {
       .executeTakeFirst();
     expect(stored?.name).toBe('ci');
     const listed = await run(['api-key', 'list']);
-    expect(listed.output).toContain(`${stored!.id}  ${key.slice(0, 10)}…  ci`);
+    expect(listed.stdout.split('\n')[0]).toMatch(
+      /^ID +PREFIX +NAME +WORKSPACE +SCOPES +CREATED +EXPIRES +LAST USED +REVOKED$/,
+    );
+    expect(listed.stdout).toMatch(new RegExp(`^${stored!.id}  ${key.slice(0, 10)}…  ci `, 'm'));
     expect(listed.output).not.toContain(key);
+    expect(await json<Array<{ id: string; name: string }>>(['api-key', 'list'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: stored!.id, name: 'ci' })]),
+    );
     expect((await run(['api-key', 'revoke', stored!.id])).code).toBe(0);
     expect(await authenticateApiKey(database.db, key)).toBeUndefined();
   });
@@ -59,7 +81,10 @@ describe('npm run outflow (a real process)', () => {
     const created = await run(['workspace', 'create', '--name', 'Recruiting']);
     expect(created.code).toBe(0);
     const workspaceId = created.output.trim().split('\n').at(-1)!;
-    expect((await run(['workspace', 'list'])).output).toContain(`${workspaceId}  Recruiting`);
+    expect((await run(['workspace', 'list'])).stdout).toMatch(new RegExp(`^${workspaceId}  Recruiting `, 'm'));
+    expect(await json<Array<{ id: string; name: string }>>(['workspace', 'list'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: workspaceId, name: 'Recruiting' })]),
+    );
     const key = await run([
       'api-key',
       'create',
@@ -84,8 +109,9 @@ describe('npm run outflow (a real process)', () => {
     expect(days).toBeGreaterThan(29.9);
     expect(days).toBeLessThanOrEqual(30);
     for (const [args, message] of [
-      [['--scope', 'root'], '--scope must be one of read, write, admin'],
-      [['--expires-in', '0'], '--expires-in must be a number of days from 1 to 3650'],
+      [['--scope', 'root'], "argument 'root' is invalid. Allowed choices are read, write, admin"],
+      [['--expires-in', '0'], "'--expires-in <days>' argument '0' is invalid. must be a whole number from 1 to 3650"],
+      [['--workspace', 'sales'], "'--workspace <id>' argument 'sales' is invalid. not a workspace id (a UUID)"],
       [['--workspace', '00000000-0000-0000-0000-0000000000ff'], 'no workspace 00000000-0000-0000-0000-0000000000ff'],
     ] as const) {
       expect(await run(['api-key', 'create', '--name', 'bad', ...args])).toMatchObject({
@@ -106,8 +132,10 @@ describe('npm run outflow (a real process)', () => {
         .execute();
     }
     const listed = await run(['uncertain', 'list']);
-    expect(listed.output).toContain(`${delivered.email.id}  to maybe-got-it@example.com`);
-    expect(listed.output).toContain(`${lost.email.id}  to maybe-not@example.com`);
+    expect(listed.stdout).toMatch(new RegExp(`^${delivered.email.id}  maybe-got-it@example.com `, 'm'));
+    expect(await json<Array<{ id: string; recipient: string }>>(['uncertain', 'list'])).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: lost.email.id, recipient: 'maybe-not@example.com' })]),
+    );
 
     expect((await run(['uncertain', 'resolve', delivered.email.id, '--sent'])).code).toBe(0);
     const sent = await database.db
@@ -216,7 +244,7 @@ describe('npm run outflow (a real process)', () => {
     expect(again).toMatchObject({ code: 0, output: expect.stringContaining('re-encrypted 0 SMTP password(s)') });
     expect(await run(['secrets', 'rotate', '--now'], env)).toMatchObject({
       code: 2,
-      output: expect.stringContaining('unexpected --now'),
+      output: expect.stringContaining("unknown option '--now'"),
     });
     expect(await run(['secrets', 'rotate'], { DATABASE_URL: database.url })).toMatchObject({
       code: 2,
@@ -237,16 +265,18 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
   const run = async (args: string[], env: Record<string, string | undefined>) => {
     const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
     const code = await cli.waitForExit();
-    return { code, output: cli.output() };
+    return { code, output: cli.output(), stdout: cli.stdout() };
   };
 
   it('creates the missing topics with their partition counts, once, and lists them; needs KAFKA_BROKERS only', async () => {
     // A prefix of this test's own: the stack's topics exist already, these do not.
     const prefix = `cli${randomUUID().slice(0, 8)}.`;
     const env = { KAFKA_BROKERS: stack.broker.brokers.join(','), KAFKA_TOPIC_PREFIX: prefix };
-    const before = await run(['topics', 'list'], env);
+    const before = await run(['topics', 'list', '--json'], env);
     expect(before.code).toBe(0);
-    for (const topic of topicNames) expect(before.output).toContain(`${prefix}${topic}  missing`);
+    expect(JSON.parse(before.stdout)).toEqual(
+      topicNames.map((topic) => ({ name: `${prefix}${topic}`, expectedPartitions: topicContracts[topic].partitions })),
+    );
 
     const created = await run(['topics', 'create', '--replication-factor', '1'], env);
     expect(created).toMatchObject({
@@ -255,9 +285,8 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     });
     const listed = await run(['topics', 'list'], env);
     for (const topic of topicNames) {
-      expect(listed.output).toContain(
-        `${prefix}${topic}  ${topicContracts[topic].partitions} partitions, 1 replica(s)`,
-      );
+      const partitions = String(topicContracts[topic].partitions);
+      expect(listed.stdout).toMatch(new RegExp(`^${prefix}${topic} +${partitions} +${partitions} +1$`, 'm'));
     }
     expect(await run(['topics', 'create'], env)).toMatchObject({
       code: 0,
@@ -266,7 +295,7 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
 
     expect(await run(['topics', 'create', '--replication-factor', '0'], env)).toMatchObject({
       code: 2,
-      output: expect.stringContaining('--replication-factor takes a whole number'),
+      output: expect.stringContaining("'--replication-factor <n>' argument '0' is invalid"),
     });
     expect(await run(['topics', 'list'], {})).toMatchObject({
       code: 2,
@@ -274,7 +303,7 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     });
     expect(await run(['topics', 'drop'], env)).toMatchObject({
       code: 2,
-      output: expect.stringContaining('topics create'),
+      output: expect.stringContaining("unknown command 'drop'"),
     });
   });
 });

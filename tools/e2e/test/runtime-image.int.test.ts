@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { parse, parseAllDocuments } from 'yaml';
@@ -132,6 +132,15 @@ describe('the production output the image runs, on the Node.js the image runs', 
     );
     const files = new Set(filesUnder(runtimeDir));
     expect(entryPoints.filter((entryPoint) => !files.has(entryPoint))).toEqual([]);
+  });
+
+  it('runs the ops CLI by name, as the image links it (an executable with a node shebang)', async () => {
+    const cli = spawnProcess(join(runtimeDir, 'tools', 'cli', 'dist', 'src', 'main.js'), ['--help'], {
+      // The image's node first on PATH, as in the container.
+      env: { PATH: `${dirname(node)}:${process.env['PATH'] ?? ''}` },
+    });
+    expect(await cli.waitForExit()).toBe(0);
+    expect(cli.stdout()).toContain('Usage: outflow');
   });
 
   it('migrates as the pods’ init container does (after a rollback too), and creates the topics as the CLI does', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { findRepoRoot } from '../repo-root.js';
 import { assertNoDevProjects, runtimeProjects, type WorkspaceProject } from './runtime-projects.js';
@@ -21,6 +21,7 @@ export interface AssembledRuntime {
 interface Manifest {
   name?: string;
   dependencies?: Record<string, string>;
+  bin?: string | Record<string, string>;
 }
 
 /**
@@ -51,7 +52,11 @@ export function assembleRuntime(options: AssembleRuntimeOptions): AssembledRunti
     mkdirSync(join(outDir, project.dir), { recursive: true });
     cpSync(join(root, project.dir, 'package.json'), join(outDir, project.dir, 'package.json'));
   }
-  for (const project of selected) copyBuiltOutput(join(root, project.dir), join(outDir, project.dir));
+  for (const project of selected) {
+    copyBuiltOutput(join(root, project.dir), join(outDir, project.dir));
+    // Commands run by name (the image links the CLI as `outflow`): executable, with their #!/usr/bin/env node.
+    for (const bin of project.bin ?? []) chmodSync(join(outDir, project.dir, bin), 0o755);
+  }
 
   installProductionDependencies(root, outDir, selected, options.offline ?? true);
 
@@ -71,10 +76,12 @@ function listWorkspaceProjects(root: string): WorkspaceProject[] {
   const names = new Set(listed.map((project) => project.name));
   return listed.map((project) => {
     const manifest = JSON.parse(readFileSync(join(project.path, 'package.json'), 'utf8')) as Manifest;
+    const bin = typeof manifest.bin === 'string' ? [manifest.bin] : Object.values(manifest.bin ?? {});
     return {
       name: project.name,
       dir: relative(root, project.path).split(sep).join('/'),
       workspaceDependencies: Object.keys(manifest.dependencies ?? {}).filter((name) => names.has(name)),
+      bin,
     };
   });
 }

@@ -5,6 +5,8 @@ export interface WorkspaceProject {
   dir: string;
   /** Names of the workspace packages in its `dependencies` (not its devDependencies). */
   workspaceDependencies: string[];
+  /** Its commands (package.json `bin`), relative to it: made executable in the image. */
+  bin?: string[];
 }
 
 /**

@@ -4,6 +4,8 @@ export interface RunningProcess {
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** What was written to stdout alone (a command's result, without what it told a person on stderr). */
+  stdout(): string;
   /** Resolves with the match once the output matches `pattern`; rejects on exit or after `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or the signal name) once the process exits; rejects after `timeoutMs`. */
@@ -46,12 +48,16 @@ export function spawnProcess(
   live.add(child);
   child.once('exit', () => live.delete(child));
   let output = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
     output += chunk.toString();
     for (const listener of [...listeners]) listener();
   };
-  child.stdout?.on('data', onData);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onData(chunk);
+  });
   child.stderr?.on('data', onData);
   let exit: number | string | undefined;
   const exited = new Promise<number | string>((resolve) => {
@@ -76,6 +82,7 @@ export function spawnProcess(
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     waitForOutput(pattern, timeoutMs = 30_000) {
       return withTimeout(
         new Promise<RegExpMatchArray>((resolve, reject) => {
