@@ -2,6 +2,7 @@ import { Command } from '@commander-js/extra-typings';
 import { registerApiKeyCommand } from './api-key.command.js';
 import type { CliContext } from './cli-context.js';
 import { registerSecretsCommand } from './secrets.command.js';
+import { registerStatsCommand } from './stats.command.js';
 import { registerTopicsCommand } from './topics.command.js';
 import { registerUncertainCommand } from './uncertain.command.js';
 import { registerWorkspaceCommand } from './workspace.command.js';
@@ -25,7 +26,9 @@ Exit codes: 0 done, 1 failed (the message says what), 2 usage or input error (no
 /** The `outflow` command line: every command registered on one commander program that throws instead of exiting. */
 export function buildProgram(context: CliContext): Command {
   const program = new Command('outflow')
-    .description('Operate an Outflow installation: workspaces, API keys, uncertain emails, secrets, Kafka topics.')
+    .description(
+      'Operate an Outflow installation: its figures, workspaces, API keys, uncertain emails, secrets, Kafka topics.',
+    )
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(text),
@@ -34,6 +37,7 @@ export function buildProgram(context: CliContext): Command {
     // Commander would call process.exit itself; main maps its errors to our exit codes after closing the database.
     .exitOverride()
     .addHelpText('after', afterHelp);
+  registerStatsCommand(program, context);
   registerWorkspaceCommand(program, context);
   registerApiKeyCommand(program, context);
   registerUncertainCommand(program, context);

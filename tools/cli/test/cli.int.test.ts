@@ -2,6 +2,7 @@ import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { topicContracts, topicNames } from '@outflow/contracts';
@@ -250,6 +251,82 @@ describe('npm run outflow (a real process)', () => {
       code: 2,
       output: expect.stringContaining('OUTFLOW_SECRET_KEYS'),
     });
+  });
+});
+
+describe('npm run outflow -- stats (a real process)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    // A database of its own: the figures are the whole installation's.
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const run = async (args: string[]) => {
+    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], DATABASE_URL: database.url } });
+    const code = await cli.waitForExit();
+    return { code, output: cli.output(), stdout: cli.stdout() };
+  };
+
+  it("shows the queue by status, the last hour's outcomes and each mailbox's capacity used today", async () => {
+    const due = await seedEnrolledEmail(database.db);
+    const sent = await seedEnrolledEmail(database.db);
+    const failing = await seedEnrolledEmail(database.db);
+    const later = await seedEnrolledEmail(database.db);
+    const { db } = database;
+    await db
+      .updateTable('email_queues')
+      .set({ status: 'sent', sent_at: new Date() })
+      .where('id', '=', sent.email.id)
+      .execute();
+    await db.updateTable('email_queues').set({ status: 'retry_pending' }).where('id', '=', failing.email.id).execute();
+    await db
+      .updateTable('email_queues')
+      .set({ scheduled_for: new Date(Date.now() + 86_400_000) })
+      .where('id', '=', later.email.id)
+      .execute();
+    await sql`
+      insert into mailbox_daily_counts (mailbox_id, day, sent_count, reserved_count)
+      values (${sent.mailbox.id}, (now() at time zone 'UTC')::date, 1, 0)
+    `.execute(db);
+    const event = (email: { id: string }, type: string, ago: string) =>
+      sql`
+      insert into email_events (email_queue_id, type, occurred_at) values (${email.id}, ${type}::email_event_type, now() - ${ago}::interval)
+    `.execute(db);
+    await event(sent.email, 'sent', '5 minutes');
+    await event(failing.email, 'failed', '1 minute');
+    // Two hours ago: outside the last hour.
+    await event(due.email, 'failed', '2 hours');
+
+    const stats = await run(['stats', '--json']);
+    expect(stats.code).toBe(0);
+    const figures = JSON.parse(stats.stdout) as {
+      queue: Record<string, number>;
+      lastHour: Record<string, number | null>;
+      mailboxes: Array<{ id: string; capacity: number; sent: number; remaining: number }>;
+    };
+    expect(figures.queue).toEqual({ scheduled: 2, due: 1, queued: 0, sending: 0, retry_pending: 1, uncertain: 0 });
+    expect(figures.lastHour).toEqual({
+      sent: 1,
+      failedAttempts: 1,
+      permanentFailures: 0,
+      uncertain: 0,
+      failureRate: 0.5,
+    });
+    expect(figures.mailboxes).toHaveLength(4);
+    const sender = figures.mailboxes.find((mailbox) => mailbox.id === sent.mailbox.id)!;
+    expect(sender).toMatchObject({ sent: 1, remaining: sender.capacity - 1 });
+
+    const table = await run(['stats']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('queue:      2 scheduled (1 due now), 0 queued, 0 sending, 1 waiting to retry');
+    expect(table.stdout).toContain('last hour:  1 sent, 1 failed attempts (50.0% of attempts failed)');
+    expect(table.stdout).toMatch(/^MAILBOX +STATUS +DAY +CAPACITY +SENT +RESERVED +LEFT$/m);
+    expect(table.stdout).toMatch(
+      new RegExp(`^${sent.mailbox.email} +active +\\S+ UTC +${sender.capacity} +1 +0 +${sender.capacity - 1}$`, 'm'),
+    );
   });
 });
 

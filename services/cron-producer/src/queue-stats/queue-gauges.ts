@@ -1,14 +1,9 @@
 import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import { readInFlightEmailCounts, type Database } from '@outflow/db';
 import { startTicker, type Stopper } from '@outflow/runtime';
 import type { Logger, Metrics } from '@outflow/telemetry';
 import { blockers, dueBacklog } from './due-backlog.js';
-import {
-  readCapacity,
-  readInFlightEmailCounts,
-  readMailboxBacklogs,
-  readOutboxBacklog,
-} from './queue-stats.repository.js';
+import { readCapacity, readMailboxBacklogs, readOutboxBacklog } from './queue-stats.repository.js';
 
 export interface QueueGaugeOptions {
   db: Database;

@@ -2,17 +2,6 @@ import { sql } from 'kysely';
 import { mailboxLocalDay, prepared, type Database } from '@outflow/db';
 import type { MailboxBacklog } from './due-backlog.js';
 
-/**
- * Emails in each status past `scheduled` that still has work ahead (the terminal ones only grow, and have
- * counters); `scheduled` is counted with the due backlog, in the same pass over its index.
- */
-export interface InFlightEmailCounts {
-  queued: number;
-  sending: number;
-  retry_pending: number;
-  uncertain: number;
-}
-
 export interface OutboxBacklog {
   messages: number;
   /** How long the oldest message has waited to be published; 0 when none waits. */
@@ -34,24 +23,6 @@ export interface MailboxCapacity {
   mailbox: string;
   capacity: number;
   used: number;
-}
-
-/**
- * Each status is counted from its own partial index (the `queued`, `sending` and after-failure ones), so the cost
- * follows the emails in flight, never the millions already sent.
- */
-export async function readInFlightEmailCounts(db: Database): Promise<InFlightEmailCounts> {
-  const { rows } = await prepared(
-    'queue-in-flight-emails',
-    sql<InFlightEmailCounts>`
-    select
-      (select count(*) from email_queues where status = 'queued')::int as queued,
-      (select count(*) from email_queues where status = 'sending')::int as sending,
-      (select count(*) from email_queues where status = 'retry_pending')::int as retry_pending,
-      (select count(*) from email_queues where status = 'uncertain')::int as uncertain
-  `,
-  ).execute(db);
-  return rows[0]!;
 }
 
 /** The outbox holds only what is not yet published, so counting it costs what is waiting. */
