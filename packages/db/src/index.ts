@@ -25,4 +25,10 @@ export {
   readRecentOutcomes,
   readScheduledCounts,
 } from './repositories/email-stats.repository.js';
+export {
+  countFailedEmails,
+  listFailedEmails,
+  requeueFailedEmail,
+  type RequeueResult,
+} from './repositories/failed-email.repository.js';
 export { createDatabase, dropDatabase, listDatabases } from './admin.js';

@@ -28,3 +28,23 @@ export function nameOf(max: number): (value: string) => string {
     return name;
   };
 }
+
+const durationUnits: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A point in time: an ISO 8601 timestamp (`2026-12-01T09:00:00Z`; a date alone is midnight UTC), or a duration
+ * back from now (`90m`, `24h`, `7d`).
+ */
+export function pointInTime(now: () => number = Date.now): (value: string) => Date {
+  return (value) => {
+    const duration = /^(\d+)([mhd])$/.exec(value);
+    if (duration) return new Date(now() - Number(duration[1]) * durationUnits[duration[2]!]!);
+    const time = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(time)) {
+      throw new InvalidArgumentError(
+        'must be an ISO 8601 time (2026-12-01T09:00:00Z) or a duration back (90m, 24h, 7d)',
+      );
+    }
+    return new Date(time);
+  };
+}

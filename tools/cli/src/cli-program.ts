@@ -1,6 +1,8 @@
 import { Command } from '@commander-js/extra-typings';
 import { registerApiKeyCommand } from './api-key.command.js';
 import type { CliContext } from './cli-context.js';
+import { registerFailedCommand } from './failed.command.js';
+import { registerRetryCommand } from './retry.command.js';
 import { registerSecretsCommand } from './secrets.command.js';
 import { registerStatsCommand } from './stats.command.js';
 import { registerTopicsCommand } from './topics.command.js';
@@ -27,7 +29,7 @@ Exit codes: 0 done, 1 failed (the message says what), 2 usage or input error (no
 export function buildProgram(context: CliContext): Command {
   const program = new Command('outflow')
     .description(
-      'Operate an Outflow installation: its figures, workspaces, API keys, uncertain emails, secrets, Kafka topics.',
+      'Operate an Outflow installation: its figures, failed and uncertain emails, workspaces, API keys, secrets, Kafka topics.',
     )
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
@@ -38,6 +40,8 @@ export function buildProgram(context: CliContext): Command {
     .exitOverride()
     .addHelpText('after', afterHelp);
   registerStatsCommand(program, context);
+  registerFailedCommand(program, context);
+  registerRetryCommand(program, context);
   registerWorkspaceCommand(program, context);
   registerApiKeyCommand(program, context);
   registerUncertainCommand(program, context);

@@ -330,6 +330,102 @@ describe('npm run outflow -- stats (a real process)', () => {
   });
 });
 
+describe('npm run outflow -- failed, retry (a real process)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const run = async (args: string[]) => {
+    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], DATABASE_URL: database.url } });
+    const code = await cli.waitForExit();
+    return { code, output: cli.output(), stdout: cli.stdout() };
+  };
+  /** An email given up on, as the retry consumer leaves it. */
+  const seedFailed = async () => {
+    const seeded = await seedEnrolledEmail(database.db);
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'permanent_failure', error_code: '550', error_message: 'no such user' })
+      .where('id', '=', seeded.email.id)
+      .execute();
+    await database.db
+      .updateTable('sequence_contacts')
+      .set({ status: 'bounced' })
+      .where('id', '=', seeded.enrollment.id)
+      .execute();
+    return seeded;
+  };
+  const statusOf = async (id: string) =>
+    (await database.db.selectFrom('email_queues').select('status').where('id', '=', id).executeTakeFirstOrThrow())
+      .status;
+
+  it('lists permanent failures, and sends named ones again, never a sent one, with exit codes that say how it went', async () => {
+    const [first, second, third] = [await seedFailed(), await seedFailed(), await seedFailed()];
+    const sent = await seedEnrolledEmail(database.db);
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'sent', sent_at: new Date() })
+      .where('id', '=', sent.email.id)
+      .execute();
+
+    const listed = await run(['failed', '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((email) => email.id).sort()).toEqual(
+      [first.email.id, second.email.id, third.email.id].sort(),
+    );
+    const table = await run(['failed', '--sequence', third.sequence.id]);
+    expect(table.stdout).toMatch(/^EMAIL +TO +FROM +SEQUENCE +STEP +ATTEMPTS +FAILED +ERROR$/m);
+    expect(table.stdout).toMatch(new RegExp(`^${third.email.id}  ${third.contact.email} .* 550 no such user$`, 'm'));
+    expect(table.stdout).not.toContain(first.email.id);
+
+    const one = await run(['retry', first.email.id, '--reason', 'the address was fixed']);
+    expect(one).toMatchObject({ code: 0, output: expect.stringContaining(`requeued ${first.email.id}`) });
+    expect(await statusOf(first.email.id)).toBe('scheduled');
+
+    // Nothing it may send again: exit 2, nothing changed.
+    const refused = await run(['retry', sent.email.id, '--reason', 'x']);
+    expect(refused).toMatchObject({
+      code: 2,
+      output: expect.stringContaining(`skipped ${sent.email.id}: it is sent, not a permanent failure`),
+    });
+    expect(await statusOf(sent.email.id)).toBe('sent');
+    // Some of them: exit 1, the rest done.
+    const partly = await run(['retry', second.email.id, sent.email.id, '--reason', 'x']);
+    expect(partly).toMatchObject({ code: 1, output: expect.stringContaining('1 of the named emails could not') });
+    expect(await statusOf(second.email.id)).toBe('scheduled');
+
+    for (const [args, message] of [
+      [['retry', '--reason', 'x'], 'name the emails or give --failed-since <time>'],
+      [['retry', third.email.id, '--failed-since', '1h', '--reason', 'x'], 'name the emails or give --failed-since'],
+      [['retry', third.email.id], "required option '--reason <text>' not specified"],
+      [['retry', 'not-an-id', '--reason', 'x'], 'not an email id (a UUID)'],
+      [['retry', '--failed-since', 'last week', '--reason', 'x'], 'must be an ISO 8601 time'],
+    ] as const) {
+      expect(await run([...args])).toMatchObject({ code: 2, output: expect.stringContaining(message) });
+    }
+    expect(await statusOf(third.email.id)).toBe('permanent_failure');
+  });
+
+  it('sends again every failure since a time, after a dry run that changes nothing', async () => {
+    const failed = await seedFailed();
+    const dry = await run(['retry', '--failed-since', '1h', '--reason', 'relay fixed', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const candidates = (JSON.parse(dry.stdout) as Array<{ id: string }>).map((email) => email.id);
+    expect(candidates).toContain(failed.email.id);
+    expect(await statusOf(failed.email.id)).toBe('permanent_failure');
+
+    const done = await run(['retry', '--failed-since', '1h', '--reason', 'relay fixed', '--json']);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toEqual(candidates.map((id) => ({ id, requeued: true })));
+    expect(await statusOf(failed.email.id)).toBe('scheduled');
+    expect((await run(['failed', '--json'])).stdout.trim()).toBe('[]');
+  });
+});
+
 describe('npm run outflow -- topics (a real process, a real broker)', () => {
   let stack: TestStack;
   beforeAll(async () => {

@@ -1,0 +1,22 @@
+import { SingleBar } from 'cli-progress';
+
+export interface Progress {
+  increment(): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr for long work, drawn only for a person at a terminal: piped or in CI, the command's
+ * summary is all there is (cli-progress would otherwise write its frames into logs).
+ */
+export function startProgress(total: number, label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY || total === 0) return { increment: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({
+    stream,
+    format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} left`,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  bar.start(total, 0);
+  return { increment: () => bar.increment(), stop: () => bar.stop() };
+}
