@@ -426,6 +426,98 @@ describe('npm run outflow -- failed, retry (a real process)', () => {
   });
 });
 
+describe('npm run outflow -- explain (a real process)', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const explain = async (target: string, env: Record<string, string> = {}) => {
+    const cli = spawnTypeScript(entry, {
+      args: ['explain', target, '--json'],
+      env: { PATH: process.env['PATH'], DATABASE_URL: database.url, ...env },
+    });
+    const code = await cli.waitForExit();
+    if (code !== 0) return { code, output: cli.output(), explained: [] };
+    const explained = JSON.parse(cli.stdout()) as Array<{
+      email: string;
+      state: string;
+      text: string;
+      facts: { mailbox: { dayEndsAt: string; dayEndsAtLocal: string; usedToday: number } };
+    }>;
+    return { code, output: cli.output(), explained };
+  };
+
+  it('reads what holds an email from the database: nothing, the capacity until the mailbox day ends, a paused sequence', async () => {
+    const seeded = await seedEnrolledEmail(database.db);
+    const free = await explain(seeded.email.id);
+    expect(free.explained).toMatchObject([{ email: seeded.email.id, state: 'due' }]);
+
+    await sql`
+      insert into mailbox_daily_counts (mailbox_id, day, sent_count, reserved_count)
+      values (${seeded.mailbox.id}, (now() at time zone 'UTC')::date, 29, 1)
+    `.execute(database.db);
+    // The day's end is read at the command's now(): expect the boundary after the moment before or after the run
+    // (they differ only when one passes while the command runs).
+    const boundaryAround = async (dayMs: number, run: () => Promise<number>) => {
+      const next = (time: number) => Math.floor(time / dayMs) * dayMs + dayMs;
+      const before = next(Date.now());
+      const found = await run();
+      expect([before, next(Date.now())]).toContain(found);
+    };
+    await boundaryAround(86_400_000, async () => {
+      const full = await explain(seeded.email.id);
+      expect(full.explained[0]).toMatchObject({
+        state: 'at_capacity',
+        text: expect.stringContaining('(30 of 30) until 00:00 mailbox time (UTC)'),
+        facts: { mailbox: { usedToday: 30, dayEndsAtLocal: '00:00' } },
+      });
+      return new Date(full.explained[0]!.facts.mailbox.dayEndsAt).getTime();
+    });
+    // A shortened day (the demo's): the mailbox's day ends at the next whole hour, on its own clock.
+    await boundaryAround(3_600_000, async () => {
+      const hourly = await explain(seeded.email.id, { OUTFLOW_DAY_SECONDS: '3600' });
+      return new Date(hourly.explained[0]!.facts.mailbox.dayEndsAt).getTime();
+    });
+
+    await database.db.updateTable('sequences').set({ status: 'paused' }).where('id', '=', seeded.sequence.id).execute();
+    expect((await explain(seeded.email.id)).explained[0]).toMatchObject({ state: 'sequence_paused' });
+  });
+
+  it('explains a contact by its address: each enrollment’s latest email, and the step that follows a sent one', async () => {
+    const seeded = await seedEnrolledEmail(database.db, 'Reader@Example.com');
+    await database.db
+      .insertInto('steps')
+      .values({ sequence_id: seeded.sequence.id, step_order: 2, subject: 'Again', content: 'Hi', wait_days: 2 })
+      .execute();
+    await database.db
+      .updateTable('email_queues')
+      .set({ status: 'sent', sent_at: new Date() })
+      .where('id', '=', seeded.email.id)
+      .execute();
+    const byAddress = await explain('reader@example.com');
+    expect(byAddress.explained).toMatchObject([
+      { email: seeded.email.id, state: 'sent', text: expect.stringContaining('Step 2 follows 2 day(s) later') },
+    ]);
+
+    expect(await explain('00000000-0000-0000-0000-00000000abcd')).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('no email 00000000-0000-0000-0000-00000000abcd'),
+    });
+    expect(await explain('nobody@example.com')).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('no enrollment of a contact nobody@example.com'),
+    });
+    expect(await explain('yesterday')).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('neither an email id'),
+    });
+  });
+});
+
 describe('npm run outflow -- topics (a real process, a real broker)', () => {
   let stack: TestStack;
   beforeAll(async () => {
