@@ -31,4 +31,11 @@ export {
   requeueFailedEmail,
   type RequeueResult,
 } from './repositories/failed-email.repository.js';
+export {
+  countPrunable,
+  pruneSome,
+  retentionKinds,
+  uuidV7Floor,
+  type RetentionKind,
+} from './repositories/retention.repository.js';
 export { createDatabase, dropDatabase, listDatabases } from './admin.js';

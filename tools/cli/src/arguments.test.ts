@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { pointInTime, uuidOf, wholeNumber } from './arguments.js';
+import { ageInDays, listOf, pointInTime, uuidOf, wholeNumber } from './arguments.js';
 
 describe('pointInTime', () => {
   const parse = pointInTime(() => Date.parse('2026-12-07T12:00:00Z'));
@@ -30,5 +30,15 @@ describe('uuidOf and wholeNumber', () => {
     expect(wholeNumber(1, 10)('10')).toBe(10);
     expect(() => wholeNumber(1, 10)('11')).toThrow('from 1 to 10');
     expect(() => wholeNumber(1, 10)('1.5')).toThrow('from 1 to 10');
+  });
+});
+
+describe('ageInDays and listOf', () => {
+  it('read 30d and a comma-separated subset, and refuse the rest', () => {
+    expect(ageInDays(1)('30d')).toBe(30);
+    for (const value of ['0d', '30', '2w', '-1d']) expect(() => ageInDays(1)(value)).toThrow('written like 30d');
+    const kinds = listOf(['audit', 'batches'] as const);
+    expect(kinds('batches, audit,batches')).toEqual(['batches', 'audit']);
+    expect(() => kinds('audit,outbox')).toThrow('takes some of audit, batches');
   });
 });

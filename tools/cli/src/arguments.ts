@@ -48,3 +48,26 @@ export function pointInTime(now: () => number = Date.now): (value: string) => Da
     return new Date(time);
   };
 }
+
+/** An age in whole days (`30d`), at least `minDays`: how far back something is kept. */
+export function ageInDays(minDays: number): (value: string) => number {
+  return (value) => {
+    const days = /^(\d+)d$/.exec(value);
+    if (!days || Number(days[1]) < minDays || Number(days[1]) > 36_500) {
+      throw new InvalidArgumentError(`must be a number of days, at least ${minDays}, written like 30d`);
+    }
+    return Number(days[1]);
+  };
+}
+
+/** A comma-separated subset of `values` (`audit,batches`). */
+export function listOf<const Values extends readonly string[]>(values: Values): (value: string) => Values[number][] {
+  return (value) => {
+    const items = value.split(',').map((item) => item.trim());
+    const unknown = items.filter((item) => !values.includes(item));
+    if (unknown.length > 0 || items.length === 0) {
+      throw new InvalidArgumentError(`takes some of ${values.join(', ')}, comma separated`);
+    }
+    return [...new Set(items)] as Values[number][];
+  };
+}

@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { registerApiKeyCommand } from './api-key.command.js';
 import type { CliContext } from './cli-context.js';
+import { registerCleanupCommand } from './cleanup.command.js';
 import { registerExplainCommand } from './explain/explain.command.js';
 import { registerFailedCommand } from './failed.command.js';
 import { registerRetryCommand } from './retry.command.js';
@@ -44,6 +45,7 @@ export function buildProgram(context: CliContext): Command {
   registerFailedCommand(program, context);
   registerRetryCommand(program, context);
   registerExplainCommand(program, context);
+  registerCleanupCommand(program, context);
   registerWorkspaceCommand(program, context);
   registerApiKeyCommand(program, context);
   registerUncertainCommand(program, context);

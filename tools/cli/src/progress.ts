@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 
 export interface Progress {
-  increment(): void;
+  increment(count?: number): void;
   stop(): void;
 }
 
@@ -18,5 +18,5 @@ export function startProgress(total: number, label: string, stream: NodeJS.Write
     clearOnComplete: true,
   });
   bar.start(total, 0);
-  return { increment: () => bar.increment(), stop: () => bar.stop() };
+  return { increment: (count = 1) => bar.increment(count), stop: () => bar.stop() };
 }

@@ -328,6 +328,33 @@ describe('npm run outflow -- stats (a real process)', () => {
       new RegExp(`^${sent.mailbox.email} +active +\\S+ UTC +${sender.capacity} +1 +0 +${sender.capacity - 1}$`, 'm'),
     );
   });
+
+  it('prunes old publish records and the like, counting first with --dry-run; refuses an age under a day', async () => {
+    await sql`
+      insert into kafka_batches (topic, claim_token, message_count, email_ids, status, created_at)
+      values ('email-jobs', gen_random_uuid(), 1, array[gen_random_uuid()], 'published', now() - interval '40 days')
+    `.execute(database.db);
+    const dry = await run(['cleanup', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      results: expect.arrayContaining([{ kind: 'batches', rows: 1 }]),
+    });
+    const done = await run(['cleanup', '--only', 'batches,audit', '--older-than', '30d']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/^KIND +DELETED$/m);
+    expect(done.stdout).toMatch(/^batches +1$/m);
+    expect(done.stdout).toMatch(/^audit +0$/m);
+    expect(done.stdout).not.toContain('idempotency-keys');
+    expect(await run(['cleanup', '--older-than', '0d'])).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('at least 1, written like 30d'),
+    });
+    expect(await run(['cleanup', '--only', 'outbox'])).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('takes some of audit, batches, idempotency-keys, daily-counts'),
+    });
+  });
 });
 
 describe('npm run outflow -- failed, retry (a real process)', () => {
