@@ -11,3 +11,4 @@ export {
 export { assertKafkaReachable, describeTopics, ensureTopics } from './ensure-topics.js';
 export { fetchGroupLag, resetGroupToEarliest } from './group-offsets.js';
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';
+export { readTopic } from './read-topic.js';

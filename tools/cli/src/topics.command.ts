@@ -1,23 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { kafkaBrokers, kafkaEnv, parseEnv } from '@outflow/config';
-import { assertKafkaReachable, createKafka, describeTopics, ensureTopics, type KafkaHandle } from '@outflow/kafka';
-import { createLogger } from '@outflow/telemetry';
+import { describeTopics, ensureTopics } from '@outflow/kafka';
 import { wholeNumber } from './arguments.js';
 import type { CliContext } from './cli-context.js';
+import { connectKafka } from './kafka-connection.js';
 import { printRows } from './output.js';
-
-/** The cluster at KAFKA_BROKERS, under KAFKA_TOPIC_PREFIX; the topics commands need no database. */
-async function connectKafka(): Promise<KafkaHandle> {
-  const config = parseEnv({ KAFKA_BROKERS: kafkaBrokers, KAFKA_TOPIC_PREFIX: kafkaEnv.KAFKA_TOPIC_PREFIX });
-  await assertKafkaReachable(config.KAFKA_BROKERS);
-  return createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: 'outflow-cli',
-    // Failures are thrown and printed; kafkajs's own chatter would only mix into the output.
-    logger: createLogger({ service: 'outflow-cli', level: 'silent' }),
-    namePrefix: config.KAFKA_TOPIC_PREFIX,
-  });
-}
 
 /**
  * The product's topics on a cluster: created where missing with the partition counts the contracts name (a topic's

@@ -6,7 +6,8 @@ import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { topicContracts, topicNames } from '@outflow/contracts';
-import { spawnTypeScript, startTestStack, type TestStack } from '@outflow/stack';
+import { createKafka, createSchemaCodec, createTypedProducer, readTopic } from '@outflow/kafka';
+import { spawnTypeScript, startTestStack, testLogger, type TestStack } from '@outflow/stack';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -598,4 +599,95 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       output: expect.stringContaining("unknown command 'drop'"),
     });
   });
+
+  it('lists, shows and replays dead letters: the original message back to its topic, whole, marked as replayed', async () => {
+    const env = {
+      KAFKA_BROKERS: stack.broker.brokers.join(','),
+      KAFKA_TOPIC_PREFIX: stack.topicPrefix,
+      SCHEMA_REGISTRY_URL: stack.registry.url,
+    };
+    const codec = createSchemaCodec({ registryUrl: stack.registry.url });
+    await codec.registerAll();
+    const kafka = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'cli-test',
+      logger: testLogger('cli-test'),
+      namePrefix: stack.topicPrefix,
+    });
+    const followup = {
+      event_id: randomUUID(),
+      email_id: randomUUID(),
+      sequence_id: randomUUID(),
+      sequence_contact_id: randomUUID(),
+      contact_id: randomUUID(),
+      mailbox_id: randomUUID(),
+      step_order: 1,
+      sent_at: Date.now(),
+    };
+    const original = codec.encode('followup-events', followup);
+    const producer = await createTypedProducer({ kafka, codec });
+    await producer.send('outflow-dead-letters', [
+      {
+        key: followup.sequence_contact_id,
+        payload: {
+          source_topic: kafka.topic('followup-events'),
+          source_partition: 2,
+          source_offset: '41',
+          consumer_group: kafka.group('followup-scheduler'),
+          key: Buffer.from(followup.sequence_contact_id),
+          value: original,
+          headers: { 'outflow-message-id': 'followup:test' },
+          error_code: 'HANDLER_FAILED',
+          error_message: 'the database refused it',
+          failed_at: Date.now(),
+        },
+      },
+    ]);
+    await producer.disconnect();
+
+    const listed = await run(['dead-letters', 'list', '--json'], env);
+    expect(listed.code).toBe(0);
+    const [letter, ...others] = JSON.parse(listed.stdout) as Array<{
+      position: string;
+      source: string;
+      errorCode: string;
+    }>;
+    expect(others).toEqual([]);
+    expect(letter).toMatchObject({ source: `${kafka.topic('followup-events')} 2:41`, errorCode: 'HANDLER_FAILED' });
+
+    const shown = await run(['dead-letters', 'show', letter!.position], env);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      deadLetter: letter!.position,
+      errorMessage: 'the database refused it',
+      key: followup.sequence_contact_id,
+      headers: { 'outflow-message-id': 'followup:test' },
+      payload: { email_id: followup.email_id, step_order: 1 },
+    });
+
+    expect(await run(['dead-letters', 'replay', letter!.position, '--dry-run'], env)).toMatchObject({
+      code: 0,
+      output: expect.stringContaining(`would replay ${letter!.position} to ${kafka.topic('followup-events')}`),
+    });
+    expect(await readTopic(kafka, 'followup-events', { limit: 10 })).toEqual([]);
+    const replayed = await run(['dead-letters', 'replay', letter!.position], env);
+    expect(replayed).toMatchObject({ code: 0, output: expect.stringContaining(`replayed ${letter!.position}`) });
+    const [back, ...more] = await readTopic(kafka, 'followup-events', { limit: 10 });
+    expect(more).toEqual([]);
+    expect(back!.key?.toString()).toBe(followup.sequence_contact_id);
+    expect(back!.value?.equals(original)).toBe(true);
+    expect(back!.headers).toEqual({
+      'outflow-message-id': 'followup:test',
+      'outflow-replayed-from': `${kafka.topic('outflow-dead-letters')}/${letter!.position}`,
+    });
+
+    expect(await run(['dead-letters', 'replay'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('name the dead letters or give --all'),
+    });
+    expect(await run(['dead-letters', 'show', '0:999'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('no dead letter 0:999'),
+    });
+  }, 120_000);
 });
