@@ -9,6 +9,6 @@ export {
   type DeadLetterInfo,
 } from './consumer-loop.js';
 export { assertKafkaReachable, describeTopics, ensureTopics } from './ensure-topics.js';
-export { fetchGroupLag, resetGroupToEarliest } from './group-offsets.js';
+export { fetchGroupLag, resetGroupToEarliest, rewindGroup } from './group-offsets.js';
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';
 export { readTopic } from './read-topic.js';

@@ -5,6 +5,7 @@ import { registerCleanupCommand } from './cleanup.command.js';
 import { registerDeadLettersCommand } from './dead-letters.command.js';
 import { registerExplainCommand } from './explain/explain.command.js';
 import { registerFailedCommand } from './failed.command.js';
+import { registerReplayCommand } from './replay.command.js';
 import { registerRetryCommand } from './retry.command.js';
 import { registerSecretsCommand } from './secrets.command.js';
 import { registerStatsCommand } from './stats.command.js';
@@ -22,7 +23,7 @@ export const exitCodes = {
 } as const;
 
 const afterHelp = `
-Environment: DATABASE_URL for every command but topics and dead-letters, which need KAFKA_BROKERS (and
+Environment: DATABASE_URL for every command but topics, replay and dead-letters, which need KAFKA_BROKERS (and
 KAFKA_TOPIC_PREFIX when the services use one; dead-letters also SCHEMA_REGISTRY_URL). With \`npm run stack\` running: set -a; . .outflow/stack.env; set +a.
 Run it as \`outflow\` where installed, \`npm run outflow -- <command>\` from a checkout, or
 \`node tools/cli/dist/src/main.js <command>\` in the image.
@@ -48,6 +49,7 @@ export function buildProgram(context: CliContext): Command {
   registerExplainCommand(program, context);
   registerCleanupCommand(program, context);
   registerDeadLettersCommand(program, context);
+  registerReplayCommand(program, context);
   registerWorkspaceCommand(program, context);
   registerApiKeyCommand(program, context);
   registerUncertainCommand(program, context);

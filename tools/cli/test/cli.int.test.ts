@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { topicContracts, topicNames } from '@outflow/contracts';
-import { createKafka, createSchemaCodec, createTypedProducer, readTopic } from '@outflow/kafka';
+import { createKafka, createSchemaCodec, createTypedProducer, readTopic, withAdmin } from '@outflow/kafka';
 import { spawnTypeScript, startTestStack, testLogger, type TestStack } from '@outflow/stack';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -688,6 +688,90 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     expect(await run(['dead-letters', 'show', '0:999'], env)).toMatchObject({
       code: 2,
       output: expect.stringContaining('no dead letter 0:999'),
+    });
+  }, 120_000);
+
+  it('replays a topic: moves a stopped group back to a time or an offset, never forward, refused while it runs', async () => {
+    const env = { KAFKA_BROKERS: stack.broker.brokers.join(','), KAFKA_TOPIC_PREFIX: stack.topicPrefix };
+    const kafka = createKafka({
+      brokers: stack.broker.brokers,
+      clientId: 'cli-test',
+      logger: testLogger('cli-test'),
+      namePrefix: stack.topicPrefix,
+    });
+    const topic = kafka.topic('followup-events');
+    const groupId = kafka.group('followup-scheduler');
+    // Three messages a minute apart on partition 5 (their times set by the producer), all handled by the group.
+    const producer = kafka.kafka.producer();
+    await producer.connect();
+    const start = Date.now() - 5 * 60_000;
+    const [sent] = await producer.send({
+      topic,
+      acks: -1,
+      messages: [0, 1, 2].map((index) => ({
+        partition: 5,
+        value: Buffer.from(`m${index}`),
+        timestamp: String(start + index * 60_000),
+      })),
+    });
+    await producer.disconnect();
+    const base = BigInt(sent!.baseOffset!);
+    await withAdmin(kafka, (admin) =>
+      admin.setOffsets({ groupId, topic, partitions: [{ partition: 5, offset: String(base + 3n) }] }),
+    );
+    const partition5 = (stdout: string) =>
+      (JSON.parse(stdout) as Array<{ partition: number }>).find((row) => row.partition === 5);
+    const committed = async () =>
+      (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions.find(
+        (row) => row.partition === 5,
+      )!.offset;
+
+    const fromTime = new Date(start + 30_000).toISOString();
+    const dry = await run(
+      ['replay', '--topic', 'followup-events', '--from-time', fromTime, '--dry-run', '--json'],
+      env,
+    );
+    expect(dry.code).toBe(0);
+    expect(partition5(dry.stdout)).toEqual({
+      partition: 5,
+      committed: String(base + 3n),
+      to: String(base + 1n),
+      messages: 2,
+    });
+    expect(await committed()).toBe(String(base + 3n));
+
+    const done = await run(['replay', '--topic', 'followup-events', '--from-time', fromTime], env);
+    expect(done).toMatchObject({ code: 0, output: expect.stringContaining(`moved group ${groupId} on ${topic}`) });
+    expect(await committed()).toBe(String(base + 1n));
+    // Never forward: an offset past where the group is leaves it there.
+    const forward = await run(
+      ['replay', '--topic', 'followup-events', '--from-offset', `5:${base + 2n}`, '--json'],
+      env,
+    );
+    expect(partition5(forward.stdout)).toMatchObject({ to: String(base + 1n), messages: 2 });
+    expect(await run(['replay', '--topic', 'followup-events', '--from-offset', '5:99999999'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('is outside'),
+    });
+
+    // A running member: refused, and nothing moves.
+    const member = kafka.kafka.consumer({ groupId });
+    const joined = new Promise<void>((resolve) => member.on(member.events.GROUP_JOIN, () => resolve()));
+    await member.connect();
+    await member.subscribe({ topic, fromBeginning: false });
+    await member.run({ autoCommit: false, eachMessage: async () => undefined });
+    await joined;
+    try {
+      expect(await run(['replay', '--topic', 'followup-events', '--from-offset', `5:${base}`], env)).toMatchObject({
+        code: 2,
+        output: expect.stringContaining('running member(s): stop its consumers first'),
+      });
+    } finally {
+      await member.disconnect();
+    }
+    expect(await run(['replay', '--topic', 'email-events', '--from-time', '1h'], env)).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('Allowed choices are email-jobs, followup-events, email-retries'),
     });
   }, 120_000);
 });
