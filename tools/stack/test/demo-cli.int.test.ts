@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,24 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
         /One email traced +(http:\S+)\/zipkin\/traces\/([0-9a-f]{32})/,
       );
       await demo.waitForOutput(/demo complete: every enrollment finished/, 90_000);
+      // Its closing lines say which commands to try next.
+      await demo.waitForOutput(/--help +every command; docs\/cli.md shows their output/);
+      const [, unknownContact] = /npm run -s outflow -- explain (unknown-\S+@example.com)/.exec(demo.output())!;
+      // ...and they work with the settings it wrote: the bounced contact is explained, with the command to retry it.
+      const settings = Object.fromEntries(
+        (await readFile(join(stateDir, 'stack.env'), 'utf8'))
+          .split('\n')
+          .filter((line) => /^[A-Z_]+=/.test(line))
+          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+      );
+      const explain = spawnTypeScript(fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url)), {
+        args: ['explain', unknownContact!, '--json'],
+        env: { PATH: process.env['PATH'], ...settings, OUTFLOW_DAY_SECONDS: '1' },
+      });
+      expect(await explain.waitForExit()).toBe(0);
+      expect(JSON.parse(explain.stdout())).toMatchObject([
+        { state: 'failed', next: expect.stringContaining('outflow retry') },
+      ]);
       // 4 contacts x 3 steps, the greylisted one delivered after a retry (3), the unknown one bounced.
       expect(demo.output()).toMatch(/progress: 15 emails sent, 5\/6 enrollments completed, 1 bounced/);
 

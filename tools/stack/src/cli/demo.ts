@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { parseEnv, port, positiveInt } from '@outflow/config';
 import { createApiKey, createDb } from '@outflow/db';
@@ -20,7 +21,7 @@ const service = runService({
       DEMO_CONTACTS: positiveInt.max(10_000).default(30),
       API_PORT: port.default(3000),
     });
-    const { stack } = await startStackFromEnv(env, logger, () => service);
+    const { stack, stateDir } = await startStackFromEnv(env, logger, () => service);
     const stoppers = [...stack.stoppers];
     try {
       say('starting the five services…');
@@ -147,6 +148,19 @@ const service = runService({
             if (completed + bounced === total) {
               clearInterval(timer);
               say(`demo complete: every enrollment finished. Browse ${stack.endpoints.mailViewerUrl}; Ctrl-C to stop.`);
+              // What to try next: the ops CLI on what the demo just did (docs/cli.md has every command).
+              const cli = 'npm run -s outflow --';
+              say();
+              say('Next, in another terminal of this checkout (the CLI reads the same settings as the services):');
+              say(
+                `  set -a; . ${join(stateDir, 'stack.env')}; set +a; export OUTFLOW_DAY_SECONDS=${env.DEMO_DAY_SECONDS}`,
+              );
+              say(`  ${cli} stats                                    the queue, the last hour, each mailbox today`);
+              say(`  ${cli} failed                                   the unknown address, given up on`);
+              say(`  ${cli} explain unknown-${run}@example.com   why it was not delivered, and what to do`);
+              say(`  ${cli} explain greylisted-${run}@example.com   its retry and follow-ups`);
+              say(`  ${cli} dead-letters list                        messages no consumer could handle (none here)`);
+              say(`  ${cli} --help                                   every command; docs/cli.md shows their output`);
             }
           })
           .catch((error: unknown) => logger.warn({ err: error }, 'progress query failed'));
