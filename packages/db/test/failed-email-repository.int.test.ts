@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { countFailedEmails, listFailedEmails, requeueFailedEmail } from '../src/index.js';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '../src/testing/index.js';
+import { createTestDatabase, seedEnrolledEmail, seedFailedEmail, type TestDatabase } from '../src/testing/index.js';
 
 describe('failed email repository', () => {
   let database: TestDatabase;
@@ -12,13 +12,11 @@ describe('failed email repository', () => {
     await database?.drop();
   });
 
-  /** A seeded email given up on as the retry consumer does: permanent failure, enrollment bounced. */
+  /** A failed email (seedFailedEmail) as a claim leaves it, failed `failedAgo`. */
   const seedFailed = async (failedAgo: string) => {
-    const seeded = await seedEnrolledEmail(database.db);
+    const seeded = await seedFailedEmail(database.db);
     await sql`
-      update email_queues set status = 'permanent_failure', retry_count = 3, attempts = 4, failure_kind = 'permanent',
-        error_code = '550', error_message = 'mailbox unavailable', claim_token = gen_random_uuid(),
-        claimed_at = now(), capacity_day = current_date
+      update email_queues set claim_token = gen_random_uuid(), claimed_at = now(), capacity_day = current_date
       where id = ${seeded.email.id}
     `.execute(database.db);
     // updated_at is set by a trigger on update; backdate it apart, as the failure's time.
@@ -27,11 +25,6 @@ describe('failed email repository', () => {
       database.db,
     );
     await sql`alter table email_queues enable trigger email_queues_set_updated_at`.execute(database.db);
-    await database.db
-      .updateTable('sequence_contacts')
-      .set({ status: 'bounced' })
-      .where('id', '=', seeded.enrollment.id)
-      .execute();
     return seeded;
   };
 
@@ -51,7 +44,7 @@ describe('failed email repository', () => {
       attempts: 4,
       retries: 3,
       errorCode: '550',
-      errorMessage: 'mailbox unavailable',
+      errorMessage: 'no such user',
     });
     const since = new Date(Date.now() - 86_400_000);
     expect((await listFailedEmails(database.db, { since, limit: 10 })).emails.map((email) => email.id)).toEqual([

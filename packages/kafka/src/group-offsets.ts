@@ -1,6 +1,24 @@
+import type { Admin } from 'kafkajs';
 import type { TopicName } from '@outflow/contracts';
 import { AppError } from '@outflow/runtime';
 import { withAdmin, type KafkaHandle } from './kafka-client.js';
+
+/**
+ * Offsets set from outside a group hold only while it has no members: a running member's next commit would undo
+ * them. Throws a non-retryable GROUP_NOT_EMPTY that says what to do.
+ */
+async function assertGroupStopped(admin: Admin, groupId: string): Promise<void> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const members = groups[0]?.members.length ?? 0;
+  if (members > 0) {
+    throw new AppError(
+      'GROUP_NOT_EMPTY',
+      `group ${groupId} has ${members} running member(s): stop its consumers first (scale them to 0), then start ` +
+        'them again after this',
+      { retryable: false },
+    );
+  }
+}
 
 export interface PartitionOffset {
   partition: number;
@@ -21,13 +39,7 @@ export async function resetGroupToEarliest(
   const groupId = handle.group(options.groupId);
   const topic = handle.topic(options.topic);
   return withAdmin(handle, async (admin) => {
-    const { groups } = await admin.describeGroups([groupId]);
-    const members = groups[0]?.members.length ?? 0;
-    if (members > 0) {
-      throw new AppError('GROUP_NOT_EMPTY', `group ${groupId} has ${members} running member(s); stop them first`, {
-        retryable: false,
-      });
-    }
+    await assertGroupStopped(admin, groupId);
     const earliest = (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.low }));
     await admin.setOffsets({ groupId, topic, partitions: earliest });
     return earliest.sort((a, b) => a.partition - b.partition);
@@ -97,16 +109,7 @@ export async function rewindGroup(
   const groupId = handle.group(options.groupId);
   const topic = handle.topic(options.topic);
   return withAdmin(handle, async (admin) => {
-    const { groups } = await admin.describeGroups([groupId]);
-    const members = groups[0]?.members.length ?? 0;
-    if (members > 0) {
-      throw new AppError(
-        'GROUP_NOT_EMPTY',
-        `group ${groupId} has ${members} running member(s): stop its consumers first (scale them to 0), replay, ` +
-          'then start them again',
-        { retryable: false },
-      );
-    }
+    await assertGroupStopped(admin, groupId);
     const [ends, [committedOffsets]] = await Promise.all([
       admin.fetchTopicOffsets(topic),
       admin.fetchOffsets({ groupId, topics: [topic] }),

@@ -1,15 +1,26 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
-import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
+import { createTestDatabase, seedEnrolledEmail, seedFailedEmail, type TestDatabase } from '@outflow/db/testing';
 import { topicContracts, topicNames } from '@outflow/contracts';
 import { createKafka, createSchemaCodec, createTypedProducer, readTopic, withAdmin } from '@outflow/kafka';
 import { spawnTypeScript, startTestStack, testLogger, type TestStack } from '@outflow/stack';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+// Each test runs the CLI as several processes, each compiling its sources through tsx (2-5 s apiece when the whole
+// suite runs on two cores): more than jest's default minute for the longest, none near three.
+jest.setTimeout(180_000);
+
+/** The CLI as a process with only PATH and `env`: its exit code, all it wrote, and its stdout alone. */
+async function runCli(args: string[], env: Record<string, string | undefined>) {
+  const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
+  const code = await cli.waitForExit();
+  return { code, output: cli.output(), stdout: cli.stdout() };
+}
 
 describe('npm run outflow (a real process)', () => {
   let database: TestDatabase;
@@ -20,11 +31,8 @@ describe('npm run outflow (a real process)', () => {
     await database?.drop();
   });
 
-  const run = async (args: string[], env: Record<string, string | undefined> = { DATABASE_URL: database.url }) => {
-    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
-    const code = await cli.waitForExit();
-    return { code, output: cli.output(), stdout: cli.stdout() };
-  };
+  const run = (args: string[], env: Record<string, string | undefined> = { DATABASE_URL: database.url }) =>
+    runCli(args, env);
   /** A read command's --json result. */
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await run([...args, '--json']);
@@ -265,11 +273,7 @@ describe('npm run outflow -- stats (a real process)', () => {
     await database?.drop();
   });
 
-  const run = async (args: string[]) => {
-    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], DATABASE_URL: database.url } });
-    const code = await cli.waitForExit();
-    return { code, output: cli.output(), stdout: cli.stdout() };
-  };
+  const run = (args: string[]) => runCli(args, { DATABASE_URL: database.url });
 
   it("shows the queue by status, the last hour's outcomes and each mailbox's capacity used today", async () => {
     const due = await seedEnrolledEmail(database.db);
@@ -367,26 +371,8 @@ describe('npm run outflow -- failed, retry (a real process)', () => {
     await database?.drop();
   });
 
-  const run = async (args: string[]) => {
-    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], DATABASE_URL: database.url } });
-    const code = await cli.waitForExit();
-    return { code, output: cli.output(), stdout: cli.stdout() };
-  };
-  /** An email given up on, as the retry consumer leaves it. */
-  const seedFailed = async () => {
-    const seeded = await seedEnrolledEmail(database.db);
-    await database.db
-      .updateTable('email_queues')
-      .set({ status: 'permanent_failure', error_code: '550', error_message: 'no such user' })
-      .where('id', '=', seeded.email.id)
-      .execute();
-    await database.db
-      .updateTable('sequence_contacts')
-      .set({ status: 'bounced' })
-      .where('id', '=', seeded.enrollment.id)
-      .execute();
-    return seeded;
-  };
+  const run = (args: string[]) => runCli(args, { DATABASE_URL: database.url });
+  const seedFailed = () => seedFailedEmail(database.db);
   const statusOf = async (id: string) =>
     (await database.db.selectFrom('email_queues').select('status').where('id', '=', id).executeTakeFirstOrThrow())
       .status;
@@ -464,19 +450,18 @@ describe('npm run outflow -- explain (a real process)', () => {
   });
 
   const explain = async (target: string, env: Record<string, string> = {}) => {
-    const cli = spawnTypeScript(entry, {
-      args: ['explain', target, '--json'],
-      env: { PATH: process.env['PATH'], DATABASE_URL: database.url, ...env },
+    const { code, output, stdout } = await runCli(['explain', target, '--json'], {
+      DATABASE_URL: database.url,
+      ...env,
     });
-    const code = await cli.waitForExit();
-    if (code !== 0) return { code, output: cli.output(), explained: [] };
-    const explained = JSON.parse(cli.stdout()) as Array<{
+    if (code !== 0) return { code, output, explained: [] };
+    const explained = JSON.parse(stdout) as Array<{
       email: string;
       state: string;
       text: string;
       facts: { mailbox: { dayEndsAt: string; dayEndsAtLocal: string; usedToday: number } };
     }>;
-    return { code, output: cli.output(), explained };
+    return { code, output, explained };
   };
 
   it('reads what holds an email from the database: nothing, the capacity until the mailbox day ends, a paused sequence', async () => {
@@ -555,11 +540,7 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     await stack?.close();
   });
 
-  const run = async (args: string[], env: Record<string, string | undefined>) => {
-    const cli = spawnTypeScript(entry, { args, env: { PATH: process.env['PATH'], ...env } });
-    const code = await cli.waitForExit();
-    return { code, output: cli.output(), stdout: cli.stdout() };
-  };
+  const run = runCli;
 
   it('creates the missing topics with their partition counts, once, and lists them; needs KAFKA_BROKERS only', async () => {
     // A prefix of this test's own: the stack's topics exist already, these do not.
@@ -689,7 +670,7 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       code: 2,
       output: expect.stringContaining('no dead letter 0:999'),
     });
-  }, 120_000);
+  });
 
   it('replays a topic: moves a stopped group back to a time or an offset, never forward, refused while it runs', async () => {
     const env = { KAFKA_BROKERS: stack.broker.brokers.join(','), KAFKA_TOPIC_PREFIX: stack.topicPrefix };
@@ -773,5 +754,5 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       code: 2,
       output: expect.stringContaining('Allowed choices are email-jobs, followup-events, email-retries'),
     });
-  }, 120_000);
+  });
 });

@@ -1,3 +1,3 @@
 export { createTestDatabase, type TestDatabase } from './test-database.js';
-export { seedEnrolledEmail, seedMoreEnrolledEmails } from './seed.js';
+export { seedEnrolledEmail, seedFailedEmail, seedMoreEnrolledEmails } from './seed.js';
 export { preparedOnConnection } from './prepared-on-connection.js';

@@ -70,3 +70,25 @@ export async function seedMoreEnrolledEmails(
     from enrollment
   `.execute(db);
 }
+
+/**
+ * A seeded email given up on, as the retry consumer leaves one: `permanent_failure` with its last error, its
+ * enrollment bounced.
+ */
+export async function seedFailedEmail(db: Database, contactEmail?: string) {
+  const seeded = await seedEnrolledEmail(db, contactEmail);
+  await db
+    .updateTable('email_queues')
+    .set({
+      status: 'permanent_failure',
+      retry_count: 3,
+      attempts: 4,
+      failure_kind: 'permanent',
+      error_code: '550',
+      error_message: 'no such user',
+    })
+    .where('id', '=', seeded.email.id)
+    .execute();
+  await db.updateTable('sequence_contacts').set({ status: 'bounced' }).where('id', '=', seeded.enrollment.id).execute();
+  return seeded;
+}
