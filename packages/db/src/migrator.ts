@@ -36,8 +36,17 @@ function unwrap(result: MigrationResultSet): string[] {
  * apply: kysely would refuse it as corrupted, and the rolled-back release's pods could never start.
  */
 export async function migrateToLatest(db: AnyKysely): Promise<string[]> {
-  if ((await newerMigrations(db)).length > 0) return [];
-  return unwrap(await createMigrator(db).migrateToLatest());
+  return (await applyPendingMigrations(db)).applied;
+}
+
+/**
+ * migrateToLatest, also saying which migrations a newer release ran (then nothing is applied): what the migrate
+ * command reports.
+ */
+export async function applyPendingMigrations(db: AnyKysely): Promise<{ applied: string[]; newer: string[] }> {
+  const newer = await newerMigrations(db);
+  if (newer.length > 0) return { applied: [], newer };
+  return { applied: unwrap(await createMigrator(db).migrateToLatest()), newer };
 }
 
 /**

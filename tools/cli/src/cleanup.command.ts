@@ -3,7 +3,7 @@ import { countPrunable, pruneSome, retentionKinds, type RetentionKind } from '@o
 import { ageInDays, listOf, wholeNumber } from './arguments.js';
 import type { CliContext } from './cli-context.js';
 import { formatTable } from './output.js';
-import { startProgress } from './progress.js';
+import { progressShown, startProgress } from './progress.js';
 
 const dayMs = 86_400_000;
 
@@ -27,12 +27,13 @@ export function registerCleanupCommand(program: Command, context: CliContext): v
       const cutoff = new Date(Date.now() - olderThan * dayMs);
       const results: Array<{ kind: RetentionKind; rows: number }> = [];
       for (const kind of only ?? retentionKinds) {
-        const prunable = await countPrunable(db, kind, cutoff);
         if (dryRun) {
-          results.push({ kind, rows: prunable });
+          results.push({ kind, rows: await countPrunable(db, kind, cutoff) });
           continue;
         }
-        const progress = startProgress(prunable, `pruning ${kind}`);
+        // The count is a scan of its own: made only for a bar someone sees.
+        const total = progressShown() ? await countPrunable(db, kind, cutoff) : 0;
+        const progress = startProgress(total, `pruning ${kind}`);
         let deleted = 0;
         try {
           for (;;) {

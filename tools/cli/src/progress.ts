@@ -10,7 +10,7 @@ export interface Progress {
  * summary is all there is (cli-progress would otherwise write its frames into logs).
  */
 export function startProgress(total: number, label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY || total === 0) return { increment: () => undefined, stop: () => undefined };
+  if (!progressShown(stream) || total === 0) return { increment: () => undefined, stop: () => undefined };
   const bar = new SingleBar({
     stream,
     format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} left`,
@@ -19,4 +19,9 @@ export function startProgress(total: number, label: string, stream: NodeJS.Write
   });
   bar.start(total, 0);
   return { increment: (count = 1) => bar.increment(count), stop: () => bar.stop() };
+}
+
+/** Whether a bar would be drawn: callers skip counting its total (a query) when it would not. */
+export function progressShown(stream: NodeJS.WriteStream = process.stderr): boolean {
+  return stream.isTTY === true;
 }

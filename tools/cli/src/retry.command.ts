@@ -10,7 +10,7 @@ import { nameOf, pointInTime, uuidOf } from './arguments.js';
 import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
 import { printRows, timeCell } from './output.js';
-import { startProgress } from './progress.js';
+import { progressShown, startProgress } from './progress.js';
 
 /** Failed emails are read and requeued this many at a time, each in a transaction of its own. */
 const pageSize = 100;
@@ -87,7 +87,8 @@ export function registerRetryCommand(program: Command, context: CliContext): voi
       if (since === undefined) {
         for (const id of ids) await requeue(id);
       } else {
-        const progress = startProgress(await countFailedEmails(db, { since, sequenceId: sequence }), 'requeueing');
+        const total = progressShown() ? await countFailedEmails(db, { since, sequenceId: sequence }) : 0;
+        const progress = startProgress(total, 'requeueing');
         try {
           for await (const page of failedSince(db, since, sequence)) {
             for (const email of page) {

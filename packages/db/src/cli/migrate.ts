@@ -1,6 +1,6 @@
 import { databaseUrl, parseEnv, ConfigError } from '@outflow/config';
 import { assertDatabaseReachable, createDb, describeDatabaseUrl } from '../create-db.js';
-import { listMigrations, migrateDown, migrateToLatest, newerMigrations } from '../migrator.js';
+import { applyPendingMigrations, listMigrations, migrateDown, newerMigrations } from '../migrator.js';
 
 const usage = `usage: pnpm migrate [latest | down [N] | list]
   latest   apply every pending migration (default)
@@ -46,8 +46,7 @@ async function main(args: string[]): Promise<number> {
         names.length ? names.map((name) => `rolled back ${name}\n`).join('') : `nothing to roll back on ${where}\n`,
       );
     } else {
-      const names = await migrateToLatest(db);
-      const newer = await newerMigrations(db);
+      const { applied: names, newer } = await applyPendingMigrations(db);
       if (newer.length > 0) {
         // After a rollback: this release runs on the schema a newer one expanded (docs/deploy.md, rolling back).
         process.stdout.write(

@@ -57,6 +57,10 @@ export interface Explanation {
   next?: string;
 }
 
+/** The last error recorded on the email, as one phrase. */
+const lastErrorOf = (facts: EmailFacts) =>
+  [facts.errorCode, facts.errorMessage].filter(Boolean).join(' ') || 'no error recorded';
+
 const at = (time: Date) => time.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** How long from `from` to `to`, roughly: "3 h 20 min", "45 s". */
@@ -76,7 +80,7 @@ export function duration(from: Date, to: Date): string {
  */
 export function explainEmail(facts: EmailFacts, now: Date): Explanation {
   const step = `Step ${facts.stepOrder} of "${facts.sequence.name}" to ${facts.recipient} from ${facts.mailbox.email}`;
-  const lastError = [facts.errorCode, facts.errorMessage].filter(Boolean).join(' ') || 'no error recorded';
+  const lastError = lastErrorOf(facts);
   const deadLettered = facts.deadLetteredAt
     ? ` Its message was dead-lettered at ${at(facts.deadLetteredAt)} (outflow dead-letters list).`
     : '';
@@ -158,7 +162,7 @@ function explainScheduled(facts: EmailFacts, step: string, now: Date): Explanati
       return {
         state: 'retry_backoff',
         text:
-          `${step} is waiting to retry after a failure (${[facts.errorCode, facts.errorMessage].filter(Boolean).join(' ') || 'no error recorded'}): ` +
+          `${step} is waiting to retry after a failure (${lastErrorOf(facts)}): ` +
           `retry ${facts.retryCount} of ${facts.maxRetries}, backing off until ${at(facts.scheduledFor)} ` +
           `(in ${duration(now, facts.scheduledFor)}).`,
       };
