@@ -19,12 +19,7 @@ export {
 export { defaultWorkspaceId, serviceRoles } from './migrations/2026_12_06_0019_workspaces.js';
 export { inWorkspace } from './workspace.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
-export {
-  readInFlightEmailCounts,
-  readMailboxUsageToday,
-  readRecentOutcomes,
-  readScheduledCounts,
-} from './repositories/email-stats.repository.js';
+export { readInFlightEmailCounts, readStats, type Stats } from './repositories/email-stats.repository.js';
 export {
   countFailedEmails,
   listFailedEmails,

@@ -9,8 +9,12 @@ import { requireApiKey, requireScope } from './http/auth.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { idempotencyKeys } from './http/idempotency.js';
 import { rateLimitPerKey } from './http/rate-limit.js';
+import { routerOf, type Route } from './http/route.js';
 import { mailboxRoutes } from './mailboxes/mailbox.routes.js';
+import { docsPage } from './openapi/docs-page.js';
+import { openApiDocument } from './openapi/openapi-document.js';
 import { sequenceRoutes } from './sequences/sequence.routes.js';
+import { statsRoutes } from './stats/stats.routes.js';
 
 export interface AppDeps {
   db: Database;
@@ -25,22 +29,35 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
 }
 
+/** Every endpoint under /api/v1 (beside the public document and docs page). */
+function apiRoutes(deps: AppDeps): Route[] {
+  return [
+    ...mailboxRoutes(deps),
+    ...sequenceRoutes(deps),
+    ...enrollmentRoutes(deps),
+    ...emailRoutes(deps),
+    ...statsRoutes(deps),
+  ];
+}
+
 /** The API as an express app without a listener, so tests mount it on any port. */
 export function createApp(deps: AppDeps): Express {
+  const routes = apiRoutes(deps);
+  const document = openApiDocument(routes);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '2mb' }));
+  // Public: they describe the API and hold no data.
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use(docsPage('/api/v1/docs', '/api/v1/openapi.json'));
   const api = express.Router();
   api.use(requireApiKey(deps.db));
   api.use(rateLimitPerKey(deps.rateLimitPerMinute ?? 1_200));
   api.use(requireScope());
-  const idempotent = idempotencyKeys(deps.db, deps.logger);
-  api.post(['/mailboxes', '/sequences', '/sequences/:id/contacts'], idempotent);
-  api.use('/mailboxes', mailboxRoutes(deps));
-  api.use('/sequences/:id/contacts', enrollmentRoutes(deps));
-  api.use('/sequences', sequenceRoutes(deps));
-  api.use('/emails', emailRoutes(deps));
+  api.use(routerOf(routes, idempotencyKeys(deps.db, deps.logger)));
   app.use('/api/v1', api);
   app.use(notFoundHandler);
   app.use(createErrorHandler(deps.logger));

@@ -7,6 +7,7 @@ import { defaultSmtpPorts, smtpTargetEnv } from '@outflow/smtp-target';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
 import { createApp } from '../src/app.js';
+import { OpenApiConformance, type OpenApiDocument } from './openapi-conformance.js';
 
 type Json = Record<string, unknown> & {
   error?: { code: string; message: string; details?: Array<Record<string, unknown>> };
@@ -31,6 +32,8 @@ export interface ApiHarness {
     auth?: string | null,
     extraHeaders?: Record<string, string>,
   ): Promise<ApiResponse>;
+  /** Every response of `call` was checked against the served OpenAPI document; this says which were seen. */
+  conformance: OpenApiConformance;
   tableCounts(): Promise<Record<string, number> | undefined>;
   /** Creates the mailbox the tests send from (with a password, to check it never comes back); returns its id. */
   createMailbox(): Promise<string>;
@@ -67,10 +70,12 @@ export async function startApiHarness(
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   const key = (await createApiKey(database.db, 'test')).key;
+  const conformance = new OpenApiConformance((await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDocument);
   const harness: ApiHarness = {
     database,
     base,
     key,
+    conformance,
     async call(method, path, body, auth = key, extraHeaders = {}) {
       const response = await fetch(`${base}${path}`, {
         method,
@@ -81,11 +86,13 @@ export async function startApiHarness(
         },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
+      const json = (await response.json()) as Json;
+      conformance.check(method, path, response.status, json);
       return {
         status: response.status,
         replayed: response.headers.get('idempotent-replayed') === 'true',
         headers: response.headers,
-        body: (await response.json()) as Json,
+        body: json,
       };
     },
     async tableCounts() {

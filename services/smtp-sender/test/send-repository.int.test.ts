@@ -30,6 +30,7 @@ const sentEmail = (emailId: string, claimToken: string, sequenceContactId: strin
   claimToken,
   smtpMessageId: `<${emailId}.1@outflow.test>`,
   smtpResponse: '250 OK',
+  smtpMs: 12,
   followup: (sentAt) => ({
     topic: 'followup-events',
     messageId: `followup:${emailId}`,

@@ -1,40 +1,21 @@
 import type { Command } from '@commander-js/extra-typings';
 import { dayEnv, parseEnv } from '@outflow/config';
-import {
-  readInFlightEmailCounts,
-  readMailboxUsageToday,
-  readRecentOutcomes,
-  readScheduledCounts,
-  type Database,
-} from '@outflow/db';
+import { readStats, type Stats } from '@outflow/db';
 import type { CliContext } from './cli-context.js';
 import { formatTable, type Output } from './output.js';
 
-const hourSeconds = 3_600;
-
-/** The figures `outflow stats` shows; also its --json. */
-async function readStats(db: Database, daySeconds: number) {
-  const [scheduled, inFlight, lastHour, mailboxes] = await Promise.all([
-    readScheduledCounts(db),
-    readInFlightEmailCounts(db),
-    readRecentOutcomes(db, hourSeconds),
-    readMailboxUsageToday(db, daySeconds),
-  ]);
-  return { queue: { ...scheduled, ...inFlight }, lastHour, mailboxes };
-}
-
-type Stats = Awaited<ReturnType<typeof readStats>>;
-
-function printStats(out: Output, { queue, lastHour, mailboxes }: Stats): void {
+function printStats(out: Output, { queue, last_hour: lastHour, mailboxes }: Stats): void {
   out.result(
-    `queue:      ${queue.scheduled} scheduled (${queue.due} due now), ${queue.queued} queued, ${queue.sending} ` +
-      `sending, ${queue.retry_pending} waiting to retry, ${queue.uncertain} uncertain`,
+    `queue:      ${queue.queued} queued (${queue.due_now} due now), ${queue.retrying} retrying, ` +
+      `${queue.in_progress} in progress, ${queue.uncertain} uncertain, ${queue.dead_letter} dead-lettered`,
   );
   const rate =
-    lastHour.failureRate === null ? 'no attempts' : `${(lastHour.failureRate * 100).toFixed(1)}% of attempts failed`;
+    lastHour.failure_rate === null ? 'no attempts' : `${(lastHour.failure_rate * 100).toFixed(1)}% of attempts failed`;
+  const times =
+    lastHour.send_ms.p50 === null ? '' : `; SMTP ${lastHour.send_ms.p50} ms p50, ${lastHour.send_ms.p95} ms p95`;
   out.result(
-    `last hour:  ${lastHour.sent} sent, ${lastHour.failedAttempts} failed attempts (${rate}), ` +
-      `${lastHour.permanentFailures} failed for good, ${lastHour.uncertain} uncertain`,
+    `last hour:  ${lastHour.sent} sent, ${lastHour.failed_attempts} failed attempts (${rate}), ` +
+      `${lastHour.failed} failed for good, ${lastHour.uncertain} uncertain${times}`,
   );
   out.result('');
   if (mailboxes.length === 0) {
@@ -44,7 +25,7 @@ function printStats(out: Output, { queue, lastHour, mailboxes }: Stats): void {
   const lines = formatTable(mailboxes, [
     { header: 'MAILBOX', value: (mailbox) => mailbox.email },
     { header: 'STATUS', value: (mailbox) => mailbox.status },
-    { header: 'DAY', value: (mailbox) => `${mailbox.day} ${mailbox.timeZone}` },
+    { header: 'DAY', value: (mailbox) => `${mailbox.day} ${mailbox.time_zone}` },
     { header: 'CAPACITY', value: (mailbox) => String(mailbox.capacity) },
     { header: 'SENT', value: (mailbox) => String(mailbox.sent) },
     { header: 'RESERVED', value: (mailbox) => String(mailbox.reserved) },
@@ -63,7 +44,10 @@ export function registerStatsCommand(program: Command, context: CliContext): voi
     .option('--json', 'print JSON')
     .action(async ({ json }) => {
       const { OUTFLOW_DAY_SECONDS } = parseEnv({ OUTFLOW_DAY_SECONDS: dayEnv.OUTFLOW_DAY_SECONDS });
-      const stats = await readStats(await context.database(), OUTFLOW_DAY_SECONDS);
+      const stats = await readStats(await context.database(), {
+        daySeconds: OUTFLOW_DAY_SECONDS,
+        windowSeconds: 3_600,
+      });
       if (json) context.out.result(JSON.stringify(stats, null, 2));
       else printStats(context.out, stats);
     });

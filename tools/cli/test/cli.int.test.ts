@@ -301,6 +301,7 @@ describe('npm run outflow -- stats (a real process)', () => {
       insert into email_events (email_queue_id, type, occurred_at) values (${email.id}, ${type}::email_event_type, now() - ${ago}::interval)
     `.execute(db);
     await event(sent.email, 'sent', '5 minutes');
+    await sql`update email_events set metadata = '{"smtp_ms": 42}' where email_queue_id = ${sent.email.id}`.execute(db);
     await event(failing.email, 'failed', '1 minute');
     // Two hours ago: outside the last hour.
     await event(due.email, 'failed', '2 hours');
@@ -309,16 +310,25 @@ describe('npm run outflow -- stats (a real process)', () => {
     expect(stats.code).toBe(0);
     const figures = JSON.parse(stats.stdout) as {
       queue: Record<string, number>;
-      lastHour: Record<string, number | null>;
+      last_hour: Record<string, unknown>;
       mailboxes: Array<{ id: string; capacity: number; sent: number; remaining: number }>;
     };
-    expect(figures.queue).toEqual({ scheduled: 2, due: 1, queued: 0, sending: 0, retry_pending: 1, uncertain: 0 });
-    expect(figures.lastHour).toEqual({
-      sent: 1,
-      failedAttempts: 1,
-      permanentFailures: 0,
+    // The same figures as GET /stats, in the API's status vocabulary.
+    expect(figures.queue).toEqual({
+      queued: 2,
+      due_now: 1,
+      retrying: 1,
+      in_progress: 0,
       uncertain: 0,
-      failureRate: 0.5,
+      dead_letter: 0,
+    });
+    expect(figures.last_hour).toEqual({
+      sent: 1,
+      failed: 0,
+      failed_attempts: 1,
+      uncertain: 0,
+      failure_rate: 0.5,
+      send_ms: { p50: 42, p95: 42 },
     });
     expect(figures.mailboxes).toHaveLength(4);
     const sender = figures.mailboxes.find((mailbox) => mailbox.id === sent.mailbox.id)!;
@@ -326,8 +336,13 @@ describe('npm run outflow -- stats (a real process)', () => {
 
     const table = await run(['stats']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toContain('queue:      2 scheduled (1 due now), 0 queued, 0 sending, 1 waiting to retry');
-    expect(table.stdout).toContain('last hour:  1 sent, 1 failed attempts (50.0% of attempts failed)');
+    expect(table.stdout).toContain(
+      'queue:      2 queued (1 due now), 1 retrying, 0 in progress, 0 uncertain, 0 dead-lettered',
+    );
+    expect(table.stdout).toContain(
+      'last hour:  1 sent, 1 failed attempts (50.0% of attempts failed), 0 failed for good, 0 uncertain; ' +
+        'SMTP 42 ms p50, 42 ms p95',
+    );
     expect(table.stdout).toMatch(/^MAILBOX +STATUS +DAY +CAPACITY +SENT +RESERVED +LEFT$/m);
     expect(table.stdout).toMatch(
       new RegExp(`^${sent.mailbox.email} +active +\\S+ UTC +${sender.capacity} +1 +0 +${sender.capacity - 1}$`, 'm'),

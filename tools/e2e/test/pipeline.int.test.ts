@@ -23,6 +23,11 @@ import {
 import { apiClient, eventually } from './api-client.js';
 
 const DAY_SECONDS = 2;
+
+/** The part of GET /sequences/{id} these tests read. */
+interface SequenceCounts {
+  counts: { enrollments: Record<string, number>; emails: Record<string, number> };
+}
 const RETRY_BASE_MS = 600;
 const RETRY_JITTER = 0.2;
 
@@ -121,8 +126,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(enrolled.enrollments.filter((e) => e.mailbox_id === mailboxIds[0]).length).toBe(50);
 
     await eventually(async () => {
-      const { body } = await api<{ counts: { completed: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
-      return body.counts.completed === 100;
+      const { body } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.enrollments.completed === 100;
     }, 90_000);
 
     const received = messagesTo(new Set(recipients));
@@ -170,16 +175,19 @@ describe('the pipeline end to end: API and four services as processes, real Post
       expect(arrivals).toEqual([1, 2, 3]);
     }
 
-    const { body: detail } = await api<{ counts: Record<string, number> }>('GET', `/api/v1/sequences/${sequenceId}`);
+    const { body: detail } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
     expect(detail.counts).toMatchObject({
-      enrolled: 100,
-      active: 0,
-      completed: 100,
-      bounced: 0,
-      sent: 300,
-      failed: 0,
-      scheduled: 0,
+      enrollments: { total: 100, active: 0, completed: 100, bounced: 0 },
+      emails: { sent: 300, failed: 0, queued: 0, retrying: 0 },
     });
+    // The stats endpoint sees the same sends, timed by the senders' SMTP transactions.
+    const { body: stats } = await api<{ last_hour: { sent: number; send_ms: { p50: number; p95: number } } }>(
+      'GET',
+      '/api/v1/stats',
+    );
+    expect(stats.last_hour.sent).toBeGreaterThanOrEqual(300);
+    expect(stats.last_hour.send_ms.p50).toBeGreaterThanOrEqual(0);
+    expect(stats.last_hour.send_ms.p95).toBeGreaterThanOrEqual(stats.last_hour.send_ms.p50);
   }, 120_000);
 
   it('retries 451 with backoff until delivered once, and stops at a 550 with the enrollment bounced', async () => {
@@ -253,8 +261,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
     expect(stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('gone@example.com'))).toHaveLength(1);
     // Grey's follow-up proves the scheduler ran; gone got no follow-up.
     await eventually(async () => {
-      const { body } = await api<{ counts: { completed: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
-      return body.counts.completed === 1;
+      const { body } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.enrollments.completed === 1;
     });
     const goneRows = await database.db
       .selectFrom('email_queues')
@@ -309,8 +317,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
     );
     expect(email).toMatchObject({ attempts: 1, retry_count: 0, error_code: 'ECONNECTION' });
     expect(stack.smtp.attempts.filter((attempt) => attempt.recipients.includes('dropped@example.com'))).toHaveLength(1);
-    const { body } = await api<{ counts: Record<string, number> }>('GET', `/api/v1/sequences/${sequenceId}`);
-    expect(body.counts).toMatchObject({ uncertain: 1, sent: 0, failed: 0, scheduled: 0 });
+    const { body } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
+    expect(body.counts.emails).toMatchObject({ uncertain: 1, sent: 0, failed: 0, queued: 0 });
     // It counts against the mailbox's capacity on the day it was claimed, as a send would.
     const counted = await database.db
       .selectFrom('mailbox_daily_counts')
@@ -327,8 +335,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
     const recipients = Array.from({ length: 25 }, (_, index) => `cap${index}@example.com`);
     await enroll(sequenceId, recipients);
     await eventually(async () => {
-      const { body } = await api<{ counts: { sent: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
-      return body.counts.sent === 25;
+      const { body } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
+      return body.counts.emails.sent === 25;
     });
     const perDay = await sql<{ day: string; n: number }>`
       select capacity_day::text as day, count(*)::int as n from email_queues
@@ -464,8 +472,8 @@ describe('the pipeline end to end: API and four services as processes, real Post
       const recipients = Array.from({ length: 20 }, (_, index) => `echo${index}@example.com`);
       await enroll(sequenceId, recipients);
       await eventually(async () => {
-        const { body } = await api<{ counts: { sent: number } }>('GET', `/api/v1/sequences/${sequenceId}`);
-        return body.counts.sent === 20;
+        const { body } = await api<SequenceCounts>('GET', `/api/v1/sequences/${sequenceId}`);
+        return body.counts.emails.sent === 20;
       });
       const mine = await database.db
         .selectFrom('email_queues')

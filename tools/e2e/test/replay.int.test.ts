@@ -81,11 +81,11 @@ describe('outflow replay on the running pipeline: replaying email-jobs and follo
     expect(enrolled.status).toBe(201);
     const delivered = () => stack.smtp.messages.filter((message) => message.to.some((to) => recipients.includes(to)));
     await eventually(async () => {
-      const { body } = await api<{ counts: { completed: number } }>(
+      const { body } = await api<{ counts: { enrollments: { completed: number } } }>(
         'GET',
         `/api/v1/sequences/${String(sequence.body['id'])}`,
       );
-      return body.counts.completed === 10;
+      return body.counts.enrollments.completed === 10;
     }, 90_000);
     expect(delivered()).toHaveLength(20);
 

@@ -64,8 +64,11 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
       const response = await fetch(`${apiUrl}/sequences/${sequenceId}`, {
         headers: { authorization: `Bearer ${apiKey}` },
       });
-      const detail = (await response.json()) as { counts: Record<string, number> };
-      expect(detail.counts).toMatchObject({ enrolled: 6, completed: 5, bounced: 1, sent: 15 });
+      const detail = (await response.json()) as { counts: Record<string, Record<string, number>> };
+      expect(detail.counts).toMatchObject({
+        enrollments: { total: 6, completed: 5, bounced: 1 },
+        emails: { sent: 15 },
+      });
       const mail = (await (await fetch(`${mailUrl}/api/messages`)).json()) as unknown[];
       expect(mail).toHaveLength(15);
 

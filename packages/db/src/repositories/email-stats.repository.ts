@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from '../create-db.js';
 import { mailboxLocalDay } from '../mailbox-day.js';
 import { prepared } from '../prepared-statements.js';
+import type { DeliveryStatus } from '../database.generated.js';
 
 /**
  * Emails in each status past `scheduled` that still has work ahead (the terminal ones only grow). Each status is
@@ -29,17 +30,8 @@ export async function readInFlightEmailCounts(db: Database): Promise<InFlightEma
   return rows[0]!;
 }
 
-/** Scheduled emails, and of them those whose time has come: one index-only pass over the due index. */
-export async function readScheduledCounts(db: Database): Promise<{ scheduled: number; due: number }> {
-  const { rows } = await sql<{ scheduled: number; due: number }>`
-    select count(*)::int as scheduled, (count(*) filter (where scheduled_for <= now()))::int as due
-    from email_queues where status = 'scheduled'
-  `.execute(db);
-  return rows[0]!;
-}
-
 /** What happened to emails over a recent window, from the events recorded with each outcome. */
-export interface RecentOutcomes {
+interface RecentOutcomes {
   /** Emails sent. */
   sent: number;
   /** Send attempts that failed (each retried or given up on). */
@@ -53,7 +45,7 @@ export interface RecentOutcomes {
 }
 
 /** Counted from the events' (type, occurred_at) index: the cost follows the window, not the table. */
-export async function readRecentOutcomes(db: Database, windowSeconds: number): Promise<RecentOutcomes> {
+async function readRecentOutcomes(db: Database, windowSeconds: number): Promise<RecentOutcomes> {
   const { rows } = await sql<{ type: string; count: number }>`
     select type::text as type, count(*)::int as count
     from email_events
@@ -75,7 +67,7 @@ export async function readRecentOutcomes(db: Database, windowSeconds: number): P
   };
 }
 
-export interface MailboxUsageToday {
+interface MailboxUsageToday {
   id: string;
   email: string;
   status: string;
@@ -90,7 +82,7 @@ export interface MailboxUsageToday {
 }
 
 /** Every mailbox's capacity for its own local day and what of it is used, by address. */
-export async function readMailboxUsageToday(db: Database, daySeconds: number): Promise<MailboxUsageToday[]> {
+async function readMailboxUsageToday(db: Database, daySeconds: number): Promise<MailboxUsageToday[]> {
   const day = mailboxLocalDay(sql.ref('m.time_zone'), daySeconds);
   const { rows } = await sql<{
     id: string;
@@ -120,3 +112,79 @@ export async function readMailboxUsageToday(db: Database, daySeconds: number): P
     remaining: Math.max(0, row.capacity - row.sent - row.reserved),
   }));
 }
+
+/**
+ * Percentiles of the SMTP transaction time (handing over the message to the server's reply) of the emails sent
+ * over a recent window, in milliseconds; null when none was sent (or none recorded its time).
+ */
+async function readSendDurations(
+  db: Database,
+  windowSeconds: number,
+): Promise<{ p50Ms: number | null; p95Ms: number | null }> {
+  const { rows } = await sql<{ p50: number | null; p95: number | null }>`
+    select
+      percentile_cont(0.5) within group (order by (metadata->>'smtp_ms')::float8) as p50,
+      percentile_cont(0.95) within group (order by (metadata->>'smtp_ms')::float8) as p95
+    from email_events
+    where type = 'sent' and occurred_at > now() - make_interval(secs => ${windowSeconds}) and metadata ? 'smtp_ms'
+  `.execute(db);
+  const round = (ms: number | null) => (ms === null ? null : Math.round(ms));
+  return { p50Ms: round(rows[0]!.p50), p95Ms: round(rows[0]!.p95) };
+}
+
+/**
+ * Emails with work ahead by delivery status (queued, retrying, in_progress, uncertain, dead_letter), and of them
+ * those due now. Reads every email not yet sent, failed or cancelled: the cost follows the queue, not the history.
+ */
+async function readQueueByDeliveryStatus(
+  db: Database,
+): Promise<{ byStatus: Partial<Record<DeliveryStatus, number>>; due: number }> {
+  const { rows } = await sql<{ status: DeliveryStatus; count: number; due: number }>`
+    select email_delivery_status(status, retry_count, dead_lettered_at) as status, count(*)::int as count,
+      (count(*) filter (where status = 'scheduled' and scheduled_for <= now()))::int as due
+    from email_queues
+    where status in ('scheduled', 'queued', 'sending', 'retry_pending', 'uncertain')
+    group by 1
+  `.execute(db);
+  return {
+    byStatus: Object.fromEntries(rows.map((row) => [row.status, row.count])),
+    due: rows.reduce((sum, row) => sum + row.due, 0),
+  };
+}
+
+/**
+ * What `GET /stats` answers and `outflow stats` prints: emails with work ahead by delivery status (and of them
+ * those due now), the last `windowSeconds`' outcomes with SMTP times, and each mailbox's capacity on its local day.
+ */
+export async function readStats(
+  db: Database,
+  { daySeconds, windowSeconds }: { daySeconds: number; windowSeconds: number },
+) {
+  const [queue, outcomes, durations, mailboxes] = await Promise.all([
+    readQueueByDeliveryStatus(db),
+    readRecentOutcomes(db, windowSeconds),
+    readSendDurations(db, windowSeconds),
+    readMailboxUsageToday(db, daySeconds),
+  ]);
+  return {
+    queue: {
+      queued: queue.byStatus.queued ?? 0,
+      retrying: queue.byStatus.retrying ?? 0,
+      in_progress: queue.byStatus.in_progress ?? 0,
+      uncertain: queue.byStatus.uncertain ?? 0,
+      dead_letter: queue.byStatus.dead_letter ?? 0,
+      due_now: queue.due,
+    },
+    last_hour: {
+      sent: outcomes.sent,
+      failed: outcomes.permanentFailures,
+      failed_attempts: outcomes.failedAttempts,
+      uncertain: outcomes.uncertain,
+      failure_rate: outcomes.failureRate,
+      send_ms: { p50: durations.p50Ms, p95: durations.p95Ms },
+    },
+    mailboxes: mailboxes.map(({ timeZone, ...mailbox }) => ({ ...mailbox, time_zone: timeZone })),
+  };
+}
+
+export type Stats = Awaited<ReturnType<typeof readStats>>;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Database, DeliveryStatus, EmailStatus } from '@outflow/db';
+import { emailStatusesOf, isDeliveryStatus } from './email-status.js';
 
 function baseQuery(db: Database) {
   return db
@@ -40,7 +41,8 @@ export async function listEmails(
   db: Database,
   filter: {
     sequenceId?: string | undefined;
-    status?: EmailStatus | undefined;
+    /** A delivery status or an internal one. */
+    status?: DeliveryStatus | EmailStatus | undefined;
     limit: number;
     cursor?: string | undefined;
   },
@@ -49,7 +51,14 @@ export async function listEmails(
     .orderBy('e.id')
     .limit(filter.limit + 1);
   if (filter.sequenceId) query = query.where('e.sequence_id', '=', filter.sequenceId);
-  if (filter.status) query = query.where('e.status', '=', filter.status);
+  const status = filter.status;
+  if (status && isDeliveryStatus(status)) {
+    query = query
+      .where('e.status', 'in', emailStatusesOf[status])
+      .where(sql<DeliveryStatus>`email_delivery_status(e.status, e.retry_count, e.dead_lettered_at)`, '=', status);
+  } else if (status) {
+    query = query.where('e.status', '=', status);
+  }
   if (filter.cursor) query = query.where('e.id', '>', filter.cursor);
   const rows = await query.execute();
   const more = rows.length > filter.limit;

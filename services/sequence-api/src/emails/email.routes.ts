@@ -1,52 +1,48 @@
-import { Router } from 'express';
-import { z } from '@outflow/config';
 import type { Database } from '@outflow/db';
 import { notFound } from '../http/api-error.js';
+import { defineRoute, type Route } from '../http/route.js';
+import { idParams } from '../http/schemas.js';
 import { inRequestWorkspace } from '../http/workspace.js';
-import { uuid } from '../http/schemas.js';
-import { validate } from '../http/validate.js';
 import { findEmailWithHistory, listEmails } from './email.repository.js';
+import { emailPage, emailWithHistory, listEmailsQuery } from './email.schema.js';
 
-const emailStatuses = [
-  'scheduled',
-  'queued',
-  'sending',
-  'retry_pending',
-  'sent',
-  'permanent_failure',
-  'uncertain',
-  'cancelled',
-] as const;
-
-const listQuery = z
-  .object({
-    sequence_id: uuid.optional(),
-    status: z.enum(emailStatuses).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: uuid.optional(),
-  })
-  .strict();
-
-export function emailRoutes(deps: { db: Database }): Router {
-  const router = Router();
-  router.get('/', async (req, res) => {
-    const query = validate(listQuery, req.query, 'query');
-    res.json(
-      await inRequestWorkspace(deps.db, res, (db) =>
-        listEmails(db, {
-          sequenceId: query.sequence_id,
-          status: query.status,
-          limit: query.limit,
-          cursor: query.cursor,
-        }),
-      ),
-    );
-  });
-  router.get('/:id', async (req, res) => {
-    const id = validate(uuid, req.params.id, 'email id');
-    const email = await inRequestWorkspace(deps.db, res, (db) => findEmailWithHistory(db, id));
-    if (!email) throw notFound('email', id);
-    res.json(email);
-  });
-  return router;
+export function emailRoutes(deps: { db: Database }): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/emails',
+      tag: 'Emails',
+      summary: 'List emails',
+      description: 'Oldest first, filtered by sequence and status; `next_cursor` pages on.',
+      query: listEmailsQuery,
+      responses: { 200: { description: 'A page of emails', schema: emailPage } },
+      async handle({ query }, res) {
+        res.json(
+          await inRequestWorkspace(deps.db, res, (db) =>
+            listEmails(db, {
+              sequenceId: query.sequence_id,
+              status: query.status,
+              limit: query.limit,
+              cursor: query.cursor,
+            }),
+          ),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/emails/{id}',
+      tag: 'Emails',
+      summary: 'Get an email with its history',
+      description: 'Every delivery status change and every recorded event (sent, failed, retry scheduled, …).',
+      params: idParams,
+      responses: { 200: { description: 'The email', schema: emailWithHistory } },
+      errors: [404],
+      async handle({ params }, res) {
+        const email = await inRequestWorkspace(deps.db, res, (db) => findEmailWithHistory(db, params.id));
+        if (!email) throw notFound('email', params.id);
+        res.json(email);
+      },
+    }),
+  ];
 }

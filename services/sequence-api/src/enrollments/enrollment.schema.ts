@@ -1,4 +1,6 @@
 import { z } from '@outflow/config';
+import { nextCursor, timestamp, uuid } from '../http/schemas.js';
+import { enrollmentStatuses } from './enrollment-status.js';
 
 /** Custom fields are merged into every email of the contact: bounded so no contact can make rendering slow. */
 const maxFields = 50;
@@ -34,3 +36,43 @@ export const enrollSchema = z
   .strict();
 
 export type ContactInput = z.infer<typeof contactInputSchema>;
+
+export const enrollmentParams = z.object({ id: uuid, contactId: uuid }).strict();
+
+export const enrollResult = z
+  .object({
+    contacts_added: z.int(),
+    skipped: z
+      .array(z.object({ email: z.string(), reason: z.string() }))
+      .meta({ description: 'Contacts not enrolled: already in this sequence, or not active (bounced, unsubscribed).' }),
+    not_updated: z.array(z.object({ email: z.string(), fields: z.array(z.string()) })).meta({
+      description: 'Known contacts whose stored values were kept over different given ones (see update_contacts).',
+    }),
+    enrollments: z.array(
+      z.object({ contact_id: uuid, email: z.string(), sequence_contact_id: uuid, mailbox_id: uuid }),
+    ),
+  })
+  .meta({ id: 'EnrollResult' });
+
+const enrollment = z
+  .object({
+    sequence_contact_id: uuid,
+    contact_id: uuid,
+    email: z.string(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    status: z.enum(enrollmentStatuses),
+    current_step: z.int(),
+    mailbox_id: uuid,
+    enrolled_at: timestamp,
+    completed_at: timestamp.nullable(),
+    next_send_at: timestamp.nullable().meta({ description: 'When its next email is due; null when none is.' }),
+  })
+  .meta({ id: 'Enrollment' });
+
+export const enrollmentPage = z.object({ contacts: z.array(enrollment), next_cursor: nextCursor });
+
+export const unenrollResult = z.object({
+  status: z.enum(enrollmentStatuses).meta({ description: 'The enrollment status now.' }),
+  cancelled_emails: z.int(),
+});

@@ -21,3 +21,24 @@ export const pagination = z
     cursor: uuid.optional(),
   })
   .strict();
+
+/** A moment as the API writes it: ISO 8601 in UTC (`2026-12-07T09:30:00.000Z`). */
+export const timestamp = z.iso.datetime();
+
+/** What every error answers. */
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, for programs: invalid_request, not_found, conflict, …' }),
+      message: z.string().meta({ description: 'For people.' }),
+      details: z.unknown().optional().meta({ description: 'For invalid_request: each field at fault.' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** The cursor of the page after this one, null on the last page. */
+export const nextCursor = uuid
+  .nullable()
+  .meta({ description: 'Pass as `cursor` for the next page; null on the last.' });
+
+export const idParams = z.object({ id: uuid }).strict();

@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
 import { smtpPasswordBinding, type OutflowMode, type SecretBox } from '@outflow/config';
 import type { Database, MailboxUpdate } from '@outflow/db';
 import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ApiError, notFound } from '../http/api-error.js';
-import { uuid } from '../http/schemas.js';
-import { validate } from '../http/validate.js';
+import { defineRoute, type Route } from '../http/route.js';
+import { idParams } from '../http/schemas.js';
 import { inRequestWorkspace } from '../http/workspace.js';
-import { createMailboxSchema, updateMailboxSchema } from './mailbox.schema.js';
+import {
+  createdMailbox,
+  createMailboxSchema,
+  mailboxDetail,
+  mailboxList,
+  updateMailboxSchema,
+} from './mailbox.schema.js';
 import { findMailboxById, insertMailbox, listMailboxes, updateMailbox } from './mailbox.repository.js';
 
 type MailboxView = NonNullable<Awaited<ReturnType<typeof findMailboxById>>>;
@@ -55,8 +60,7 @@ export function mailboxRoutes(deps: {
   daySeconds: number;
   mode?: OutflowMode;
   smtpTargets: SmtpTargetPolicy;
-}): Router {
-  const router = Router();
+}): Route[] {
   const passwordColumns = (mailboxId: string, password: string | null | undefined) => {
     if (password === undefined) return {};
     if (password === null || password === '') return { encrypted_smtp_password: null, smtp_password_key_id: null };
@@ -64,50 +68,82 @@ export function mailboxRoutes(deps: {
     return { encrypted_smtp_password: ciphertext, smtp_password_key_id: keyId };
   };
 
-  router.post('/', async (req, res) => {
-    const { smtp_password, ...body } = validate(createMailboxSchema, req.body);
-    refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
-    await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
-    // The id is chosen here: the password is bound to it before the row exists.
-    const mailboxId = randomUUID();
-    const created = await inRequestWorkspace(deps.db, res, (db) =>
-      insertMailbox(db, { id: mailboxId, ...body, ...passwordColumns(mailboxId, smtp_password) }),
-    );
-    const { id, email, daily_capacity, status, time_zone } = created;
-    res.status(201).json({ id, email, daily_capacity, status, time_zone });
-  });
-
-  router.get('/', async (_req, res) => {
-    res.json({ mailboxes: await inRequestWorkspace(deps.db, res, (db) => listMailboxes(db)) });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const id = validate(uuid, req.params.id, 'mailbox id');
-    const mailbox = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
-    if (!mailbox) throw notFound('mailbox', id);
-    res.json(present(mailbox));
-  });
-
-  router.patch('/:id', async (req, res) => {
-    const id = validate(uuid, req.params.id, 'mailbox id');
-    const { smtp_password, ...changes } = validate(updateMailboxSchema, req.body);
-    refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
-    if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
-      const current = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
-      if (!current) throw notFound('mailbox', id);
-      await refuseForbiddenTarget(
-        deps.smtpTargets,
-        changes.smtp_host ?? current.smtp_host,
-        changes.smtp_port ?? current.smtp_port,
-      );
-    }
-    const update: MailboxUpdate = { ...changes, ...passwordColumns(id, smtp_password) };
-    const updated = await inRequestWorkspace(deps.db, res, async (trx) =>
-      (await updateMailbox(trx, id, update)) ? findMailboxById(trx, id, deps.daySeconds) : undefined,
-    );
-    if (!updated) throw notFound('mailbox', id);
-    res.json(present(updated));
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/mailboxes',
+      tag: 'Mailboxes',
+      summary: 'Add a mailbox',
+      description:
+        'An SMTP account to send from. The server must be one the installation allows (checked after DNS); the ' +
+        'password is stored encrypted and never returned.',
+      body: createMailboxSchema,
+      idempotent: true,
+      responses: { 201: { description: 'Created', schema: createdMailbox } },
+      async handle({ body: { smtp_password, ...body } }, res) {
+        refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
+        await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
+        // The id is chosen here: the password is bound to it before the row exists.
+        const mailboxId = randomUUID();
+        const created = await inRequestWorkspace(deps.db, res, (db) =>
+          insertMailbox(db, { id: mailboxId, ...body, ...passwordColumns(mailboxId, smtp_password) }),
+        );
+        const { id, email, daily_capacity, status, time_zone } = created;
+        res.status(201).json({ id, email, daily_capacity, status, time_zone });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/mailboxes',
+      tag: 'Mailboxes',
+      summary: 'List mailboxes',
+      responses: { 200: { description: 'Every mailbox of the workspace', schema: mailboxList } },
+      async handle(_input, res) {
+        res.json({ mailboxes: await inRequestWorkspace(deps.db, res, (db) => listMailboxes(db)) });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/mailboxes/{id}',
+      tag: 'Mailboxes',
+      summary: "Get a mailbox with today's capacity",
+      params: idParams,
+      responses: { 200: { description: 'The mailbox', schema: mailboxDetail } },
+      errors: [404],
+      async handle({ params }, res) {
+        const mailbox = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, params.id, deps.daySeconds));
+        if (!mailbox) throw notFound('mailbox', params.id);
+        res.json(present(mailbox));
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/mailboxes/{id}',
+      tag: 'Mailboxes',
+      summary: 'Change a mailbox',
+      description: 'Only the fields given change; `smtp_password: null` removes the stored password.',
+      params: idParams,
+      body: updateMailboxSchema,
+      responses: { 200: { description: 'The mailbox', schema: mailboxDetail } },
+      errors: [404],
+      async handle({ params: { id }, body: { smtp_password, ...changes } }, res) {
+        refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
+        if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
+          const current = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
+          if (!current) throw notFound('mailbox', id);
+          await refuseForbiddenTarget(
+            deps.smtpTargets,
+            changes.smtp_host ?? current.smtp_host,
+            changes.smtp_port ?? current.smtp_port,
+          );
+        }
+        const update: MailboxUpdate = { ...changes, ...passwordColumns(id, smtp_password) };
+        const updated = await inRequestWorkspace(deps.db, res, async (trx) =>
+          (await updateMailbox(trx, id, update)) ? findMailboxById(trx, id, deps.daySeconds) : undefined,
+        );
+        if (!updated) throw notFound('mailbox', id);
+        res.json(present(updated));
+      },
+    }),
+  ];
 }

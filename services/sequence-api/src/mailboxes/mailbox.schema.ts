@@ -1,5 +1,5 @@
 import { z } from '@outflow/config';
-import { emailAddress, timeZone } from '../http/schemas.js';
+import { emailAddress, timeZone, timestamp, uuid } from '../http/schemas.js';
 
 const smtpHost = z.string().trim().min(1, 'is required').max(253);
 const smtpPort = z.number().int('must be a whole number').min(1).max(65535);
@@ -36,3 +36,43 @@ export const updateMailboxSchema = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'must change at least one field');
+
+export const mailboxStatus = z.enum(['active', 'paused', 'disabled']);
+
+const mailboxFields = {
+  id: uuid,
+  email: z.string(),
+  display_name: z.string().nullable(),
+  smtp_host: z.string(),
+  smtp_port: z.int(),
+  smtp_secure: z.boolean(),
+  smtp_allow_insecure_auth: z.boolean(),
+  smtp_username: z.string().nullable(),
+  has_smtp_password: z.boolean().meta({ description: 'The password itself never leaves the API.' }),
+  daily_capacity: z.int(),
+  status: mailboxStatus,
+  time_zone: z.string(),
+  created_at: timestamp,
+  updated_at: timestamp,
+};
+
+export const createdMailbox = z.object({
+  id: uuid,
+  email: z.string(),
+  daily_capacity: z.int(),
+  status: mailboxStatus,
+  time_zone: z.string(),
+});
+
+const mailboxSummary = z.object(mailboxFields).meta({ id: 'MailboxSummary' });
+
+export const mailboxList = z.object({ mailboxes: z.array(mailboxSummary) });
+
+export const mailboxDetail = z
+  .object({
+    ...mailboxFields,
+    today: z
+      .object({ day: z.iso.date(), sent: z.int(), reserved: z.int(), remaining: z.int() })
+      .meta({ description: "Capacity on the mailbox's local day: sent, reserved by claimed emails, remaining." }),
+  })
+  .meta({ id: 'Mailbox' });

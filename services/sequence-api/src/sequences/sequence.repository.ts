@@ -1,5 +1,7 @@
 import { sql, type Transaction } from 'kysely';
-import type { Database, DB } from '@outflow/db';
+import type { Database, DB, DeliveryStatus, SequenceStatus } from '@outflow/db';
+import { deliveryStatuses } from '../emails/email-status.js';
+import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
 import type { z } from '@outflow/config';
 import type { createSequenceSchema } from './sequence.schema.js';
 
@@ -80,33 +82,62 @@ export async function findSequenceDetail(db: Database, id: string) {
       .groupBy('status')
       .execute(),
     db
-      .selectFrom('email_queues')
-      .select(['status', sql<number>`count(*)::int`.as('n')])
-      .where('sequence_id', '=', id)
-      .groupBy('status')
+      .selectFrom('email_queues as e')
+      .select([
+        sql<DeliveryStatus>`email_delivery_status(e.status, e.retry_count, e.dead_lettered_at)`.as('status'),
+        sql<number>`count(*)::int`.as('n'),
+      ])
+      .where('e.sequence_id', '=', id)
+      .groupBy(sql`1`)
       .execute(),
   ]);
-  const enrollment = Object.fromEntries(enrollmentCounts.map((row) => [row.status, row.n]));
-  const emails = Object.fromEntries(emailCounts.map((row) => [row.status, row.n]));
-  const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
+  const countsOf = <Status extends string>(statuses: readonly Status[], rows: Array<{ status: string; n: number }>) =>
+    Object.fromEntries(statuses.map((status) => [status, rows.find((row) => row.status === status)?.n ?? 0])) as Record<
+      Status,
+      number
+    >;
+  const enrollments = countsOf(enrollmentStatuses, enrollmentCounts);
   return {
     ...sequence,
     step_count: steps.length,
     steps,
     mailboxes,
     counts: {
-      enrolled: total(enrollment),
-      active: enrollment['active'] ?? 0,
-      completed: enrollment['completed'] ?? 0,
-      bounced: enrollment['bounced'] ?? 0,
-      cancelled: enrollment['cancelled'] ?? 0,
-      sent: emails['sent'] ?? 0,
-      failed: emails['permanent_failure'] ?? 0,
-      scheduled: (emails['scheduled'] ?? 0) + (emails['queued'] ?? 0) + (emails['retry_pending'] ?? 0),
-      sending: emails['sending'] ?? 0,
-      uncertain: emails['uncertain'] ?? 0,
+      enrollments: { total: Object.values<number>(enrollments).reduce((sum, n) => sum + n, 0), ...enrollments },
+      emails: countsOf(deliveryStatuses, emailCounts),
     },
   };
+}
+
+/** Sequences oldest first (ids are time-ordered), with their step counts. */
+export async function listSequences(
+  db: Database,
+  filter: { status?: SequenceStatus | undefined; limit: number; cursor?: string | undefined },
+) {
+  let query = db
+    .selectFrom('sequences as s')
+    .select([
+      's.id',
+      's.name',
+      's.status',
+      's.open_tracking_enabled',
+      's.click_tracking_enabled',
+      (eb) =>
+        eb
+          .selectFrom('steps as st')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .whereRef('st.sequence_id', '=', 's.id')
+          .as('step_count'),
+      's.created_at',
+      's.updated_at',
+    ])
+    .orderBy('s.id')
+    .limit(filter.limit + 1);
+  if (filter.status) query = query.where('s.status', '=', filter.status);
+  if (filter.cursor) query = query.where('s.id', '>', filter.cursor);
+  const rows = await query.execute();
+  const sequences = rows.slice(0, filter.limit).map((row) => ({ ...row, step_count: row.step_count ?? 0 }));
+  return { sequences, next_cursor: rows.length > filter.limit ? sequences.at(-1)!.id : null };
 }
 
 export async function setSequenceStatus(db: Database, id: string, status: 'active' | 'paused'): Promise<boolean> {

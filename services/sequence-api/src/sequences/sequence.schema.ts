@@ -1,5 +1,8 @@
 import { z } from '@outflow/config';
-import { uuid } from '../http/schemas.js';
+import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
+import { deliveryStatuses } from '../emails/email-status.js';
+import { mailboxStatus } from '../mailboxes/mailbox.schema.js';
+import { nextCursor, timestamp, uuid } from '../http/schemas.js';
 
 const stepSchema = z
   .object({
@@ -23,3 +26,56 @@ export const createSequenceSchema = z
       .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a mailbox'),
   })
   .strict();
+
+const sequenceStatus = z.enum(['active', 'paused', 'archived']);
+
+export const listSequencesQuery = z
+  .object({
+    status: sequenceStatus.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: uuid.optional(),
+  })
+  .strict();
+
+const sequenceFields = {
+  id: uuid,
+  name: z.string(),
+  status: sequenceStatus,
+  open_tracking_enabled: z.boolean(),
+  click_tracking_enabled: z.boolean(),
+  step_count: z.int(),
+  created_at: timestamp,
+  updated_at: timestamp,
+};
+
+const sequenceSummary = z.object(sequenceFields).meta({ id: 'SequenceSummary' });
+
+export const sequencePage = z.object({ sequences: z.array(sequenceSummary), next_cursor: nextCursor });
+
+export const createdSequence = z.object({ id: uuid, name: z.string(), step_count: z.int() });
+
+const enrollmentCounts = z
+  .object(Object.fromEntries(['total', ...enrollmentStatuses].map((status) => [status, z.int()])))
+  .meta({ description: 'Enrollments by status, and their total.' });
+
+const emailCounts = z
+  .object(Object.fromEntries(deliveryStatuses.map((status) => [status, z.int()])))
+  .meta({ description: 'Emails by delivery status.' });
+
+export const sequenceDetail = z
+  .object({
+    ...sequenceFields,
+    steps: z.array(
+      z.object({
+        id: uuid,
+        step_order: z.int(),
+        subject: z.string(),
+        content: z.string(),
+        content_format: z.enum(['text', 'html', 'mjml']),
+        wait_days: z.int(),
+      }),
+    ),
+    mailboxes: z.array(z.object({ id: uuid, email: z.string(), status: mailboxStatus, daily_capacity: z.int() })),
+    counts: z.object({ enrollments: enrollmentCounts, emails: emailCounts }),
+  })
+  .meta({ id: 'Sequence' });

@@ -122,10 +122,13 @@ async function sendReserved(
     },
     message.trace,
   );
+  const smtpStarted = performance.now();
+  let smtpMs: number;
   try {
     if (!slot) throw connectError;
     const info = await slot.send(mail.envelope, mail.raw);
     endSmtpTimer?.();
+    smtpMs = Math.round(performance.now() - smtpStarted);
     response = String(info.response ?? '');
     const code = /^\d{3}/.exec(response)?.[0];
     if (code) smtpSpan.setAttribute('smtp.reply_code', Number(code));
@@ -163,6 +166,7 @@ async function sendReserved(
       claimToken: job.claim_token,
       smtpMessageId,
       smtpResponse: response,
+      smtpMs,
       followup: (sentAt) => ({
         // Written by a statement several sends share: each follow-up names its own send's trace.
         trace: followupTrace,

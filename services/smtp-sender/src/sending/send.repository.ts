@@ -99,6 +99,8 @@ export interface SentEmail {
   claimToken: string;
   smtpMessageId: string;
   smtpResponse: string;
+  /** How long the SMTP transaction took, from handing over the message to the server's reply. */
+  smtpMs: number;
   followup: (sentAt: Date) => OutboxMessage<'followup-events'>;
 }
 
@@ -184,7 +186,7 @@ export async function recordSentMany(
           mailboxId: row.mailbox_id,
           type: 'sent' as const,
           eventKey: `sent:${row.id}`,
-          metadata: { smtp_response: send.smtpResponse, message_id: send.smtpMessageId },
+          metadata: { smtp_response: send.smtpResponse, message_id: send.smtpMessageId, smtp_ms: send.smtpMs },
         };
       }),
     );

@@ -1,0 +1,12 @@
+import type { EnrollmentStatus } from '@outflow/db';
+
+export const enrollmentStatuses = [
+  'active',
+  'completed',
+  'bounced',
+  'unsubscribed',
+  'cancelled',
+] as const satisfies readonly EnrollmentStatus[];
+
+const everyStatus: Exclude<EnrollmentStatus, (typeof enrollmentStatuses)[number]> extends never ? true : never = true;
+void everyStatus;

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { insertEmailEvents } from '@outflow/db';
+import { seedFailedEmail } from '@outflow/db/testing';
+import { startApiHarness, type ApiHarness } from './api-harness.js';
+
+/**
+ * Every operation the document lists is called here, its success and its usual errors; the harness holds each
+ * response against the document (status listed, body matching its schema). The last test requires that every
+ * operation was seen answering its success.
+ */
+describe('the OpenAPI document describes every route as it answers', () => {
+  let api: ApiHarness;
+  let mailboxId: string;
+  let sequenceId: string;
+  const call = (...args: Parameters<ApiHarness['call']>) => api.call(...args);
+
+  beforeAll(async () => {
+    api = await startApiHarness('openapi-test');
+    mailboxId = await api.createMailbox();
+    const sequence = await call('POST', '/sequences', {
+      name: 'Documented',
+      mailbox_ids: [mailboxId],
+      steps: [
+        { subject: 'Hi {{ first_name }}', content: 'Hello', wait_days: 0 },
+        { subject: 'Again', content: 'Following up', wait_days: 2 },
+      ],
+    });
+    expect(sequence.status).toBe(201);
+    sequenceId = String(sequence.body['id']);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('is a valid OpenAPI 3.1 document, served without a key, with a docs page that loads it', async () => {
+    const response = await fetch(`${api.base}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string };
+    expect(document.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+
+    const page = await fetch(`${api.base}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(scripts).toHaveLength(3);
+    for (const asset of scripts) {
+      const loaded = await fetch(new URL(asset, api.base));
+      expect([asset, loaded.status]).toEqual([asset, 200]);
+    }
+    const start = await (await fetch(`${api.base}/docs/start.js`)).text();
+    expect(start).toContain('"/api/v1/openapi.json"');
+  });
+
+  it('holds a response that breaks the document as an error (the check can fail)', () => {
+    expect(() => api.conformance.check('GET', '/emails', 200, { emails: 'none', next_cursor: null })).toThrow(
+      /does not match the document/,
+    );
+    expect(() => api.conformance.check('GET', '/emails', 418, {})).toThrow(/does not list/);
+    expect(() => api.conformance.check('PUT', '/emails', 200, {})).toThrow(/undocumented/);
+  });
+
+  it('mailboxes: create, list, get, change, and their errors', async () => {
+    expect((await call('GET', '/mailboxes')).status).toBe(200);
+    expect((await call('GET', `/mailboxes/${mailboxId}`)).status).toBe(200);
+    expect((await call('PATCH', `/mailboxes/${mailboxId}`, { daily_capacity: 40 })).body).toMatchObject({
+      daily_capacity: 40,
+    });
+    expect((await call('GET', `/mailboxes/${randomUUID()}`)).status).toBe(404);
+    expect((await call('PATCH', `/mailboxes/${randomUUID()}`, { daily_capacity: 1 })).status).toBe(404);
+    expect((await call('POST', '/mailboxes', { email: 'nope' })).status).toBe(400);
+    expect((await call('GET', '/mailboxes', undefined, null)).status).toBe(401);
+  });
+
+  it('sequences: list with a status filter and cursor pages, get, pause and resume', async () => {
+    const second = await call('POST', '/sequences', {
+      name: 'Second',
+      mailbox_ids: [mailboxId],
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    expect(second.status).toBe(201);
+    expect((await call('POST', `/sequences/${String(second.body['id'])}/pause`)).body).toMatchObject({
+      status: 'paused',
+    });
+
+    const firstPage = await call('GET', '/sequences?limit=1');
+    expect(firstPage.body).toMatchObject({ sequences: [{ id: sequenceId, step_count: 2 }] });
+    const cursor = String(firstPage.body['next_cursor']);
+    const secondPage = await call('GET', `/sequences?limit=1&cursor=${cursor}`);
+    expect(secondPage.body).toMatchObject({ sequences: [{ name: 'Second', status: 'paused' }], next_cursor: null });
+    expect((await call('GET', '/sequences?status=paused')).body['sequences']).toEqual([
+      expect.objectContaining({ name: 'Second' }),
+    ]);
+    expect((await call('GET', '/sequences?status=active')).body['sequences']).toEqual([
+      expect.objectContaining({ name: 'Documented' }),
+    ]);
+    expect((await call('GET', '/sequences?status=gone')).status).toBe(400);
+
+    expect((await call('POST', `/sequences/${String(second.body['id'])}/resume`)).body).toMatchObject({
+      status: 'active',
+    });
+    expect((await call('GET', `/sequences/${randomUUID()}`)).status).toBe(404);
+    expect((await call('POST', `/sequences/${randomUUID()}/pause`)).status).toBe(404);
+    expect((await call('GET', '/sequences/not-a-uuid')).status).toBe(400);
+  });
+
+  it('enrollments: enroll (and replay by Idempotency-Key), list, unenroll', async () => {
+    const body = { contacts: [{ email: 'ada@example.com', first_name: 'Ada' }, { email: 'bob@example.com' }] };
+    const headers = { 'idempotency-key': randomUUID() };
+    const enrolled = await call('POST', `/sequences/${sequenceId}/contacts`, body, undefined, headers);
+    expect(enrolled).toMatchObject({ status: 201, body: { contacts_added: 2 } });
+    expect(await call('POST', `/sequences/${sequenceId}/contacts`, body, undefined, headers)).toMatchObject({
+      status: 201,
+      replayed: true,
+    });
+    expect((await call('POST', `/sequences/${sequenceId}/contacts`, { contacts: [] }, undefined, headers)).status).toBe(
+      422,
+    );
+    const listed = await call('GET', `/sequences/${sequenceId}/contacts`);
+    expect(listed.body['contacts']).toHaveLength(2);
+    const bob = (listed.body['contacts'] as Array<{ email: string; contact_id: string }>).find(
+      (contact) => contact.email === 'bob@example.com',
+    )!;
+    expect((await call('DELETE', `/sequences/${sequenceId}/contacts/${bob.contact_id}`)).body).toEqual({
+      status: 'cancelled',
+      cancelled_emails: 1,
+    });
+    expect((await call('DELETE', `/sequences/${sequenceId}/contacts/${randomUUID()}`)).status).toBe(404);
+    expect((await call('GET', `/sequences/${randomUUID()}/contacts`)).status).toBe(404);
+  });
+
+  it('emails: one status vocabulary in filters, counts and delivery_status', async () => {
+    const failed = await seedFailedEmail(api.database.db);
+    const failedList = await call('GET', '/emails?status=failed');
+    expect(failedList.body['emails']).toEqual([
+      expect.objectContaining({ id: failed.email.id, status: 'permanent_failure', delivery_status: 'failed' }),
+    ]);
+    // The internal name of the same state is taken too.
+    expect((await call('GET', '/emails?status=permanent_failure')).body['emails']).toEqual(failedList.body['emails']);
+    const queued = await call('GET', `/emails?status=queued&sequence_id=${sequenceId}`);
+    expect((queued.body['emails'] as Array<{ recipient: string }>).map((email) => email.recipient)).toEqual([
+      'ada@example.com',
+    ]);
+    expect((await call('GET', `/emails?status=cancelled&sequence_id=${sequenceId}`)).body['emails']).toHaveLength(1);
+    expect((await call('GET', '/emails?status=lost')).status).toBe(400);
+
+    const detail = await call('GET', `/sequences/${sequenceId}`);
+    expect(detail.body['counts']).toEqual({
+      enrollments: { total: 2, active: 1, completed: 0, bounced: 0, unsubscribed: 0, cancelled: 1 },
+      emails: {
+        queued: 1,
+        retrying: 0,
+        in_progress: 0,
+        sent: 0,
+        failed: 0,
+        uncertain: 0,
+        cancelled: 1,
+        dead_letter: 0,
+      },
+    });
+    const email = await call('GET', `/emails/${failed.email.id}`);
+    expect(email.body).toMatchObject({ delivery_status: 'failed', last_error: { code: '550' } });
+    expect((await call('GET', `/emails/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('stats: the queue by delivery status, the last hour with send times, mailbox usage', async () => {
+    const listed = await call('GET', `/emails?status=queued&sequence_id=${sequenceId}`);
+    const queued = (listed.body['emails'] as Array<{ id: string; contact_id: string; mailbox_id: string }>)[0]!;
+    // Sends as the sender records them (with their SMTP time), the one way a 'sent' event is written.
+    await insertEmailEvents(
+      api.database.db,
+      [10, 20, 30, 40, 1_000].map((smtpMs, index) => ({
+        emailId: queued.id,
+        sequenceId,
+        contactId: queued.contact_id,
+        mailboxId: queued.mailbox_id,
+        type: 'sent' as const,
+        eventKey: `sent:${queued.id}:${index}`,
+        metadata: { smtp_response: '250 OK', message_id: `<${index}@outflow.test>`, smtp_ms: smtpMs },
+      })),
+    );
+    const stats = await call('GET', '/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body).toMatchObject({
+      queue: { queued: 1, retrying: 0, in_progress: 0, uncertain: 0, dead_letter: 0 },
+      last_hour: { sent: 5, send_ms: { p50: 30 } },
+    });
+    const p95 = (stats.body['last_hour'] as { send_ms: { p95: number } }).send_ms.p95;
+    expect(p95).toBeGreaterThan(40);
+    expect(p95).toBeLessThanOrEqual(1_000);
+    expect(stats.body['mailboxes']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: mailboxId, capacity: 40, sent: 0 })]),
+    );
+  });
+
+  it('saw every documented operation answer its success', () => {
+    const successes = api.conformance.operationNames.filter(
+      (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),
+    );
+    expect(successes).toEqual([]);
+  });
+});
