@@ -3,6 +3,7 @@ export { parseEnv, type Env } from './parse-env.js';
 export { databaseUrl, envBoolean, httpUrl, kafkaBrokers, logLevel, port, positiveInt } from './env-schemas.js';
 export { z } from 'zod';
 export {
+  claimEnv,
   databaseEnv,
   dayEnv,
   kafkaEnv,

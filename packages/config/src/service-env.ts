@@ -96,6 +96,21 @@ export const dayEnv = {
   OUTFLOW_DAY_SECONDS: positiveInt.default(86_400),
 };
 
+/** How due emails are claimed and published: the producer's tick and `outflow drain` take the same settings. */
+export const claimEnv = {
+  /** Messages per Kafka produce request and per kafka_batches row. Default 50. */
+  PRODUCER_BATCH_SIZE: positiveInt.default(50),
+  /** Most emails one mailbox may have claimed in one tick (on top of its capacity limit). Default 500. */
+  PRODUCER_MAX_PER_MAILBOX: positiveInt.default(500),
+  /**
+   * Most emails claimed and not yet settled (queued in Kafka or being sent), across all mailboxes: a tick claims
+   * only what this leaves (two replicas ticking at the same instant may each take what was left). It keeps a large
+   * backlog (after a pause, a bulk enrollment) from being claimed at once and then waiting in Kafka past
+   * PRODUCER_REPUBLISH_AFTER_MS. Keep it below what the senders send in that time. Default 10 000.
+   */
+  PRODUCER_MAX_QUEUED: positiveInt.default(10_000),
+};
+
 /**
  * Reconciliation: work whose Kafka event never arrived (a lost broker, a truncated topic) is rebuilt from the
  * database by the service that owns it.

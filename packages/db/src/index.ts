@@ -18,6 +18,14 @@ export {
 } from './repositories/api-key.repository.js';
 export { defaultWorkspaceId, serviceRoles } from './migrations/2026_12_06_0019_workspaces.js';
 export { inWorkspace } from './workspace.js';
+export {
+  claimDueEmails,
+  expireSendingLeases,
+  insertKafkaBatch,
+  markKafkaBatch,
+  reclaimStaleEmails,
+  type ClaimedEmail,
+} from './repositories/claim.repository.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
 export { readInFlightEmailCounts, readStats, type Stats } from './repositories/email-stats.repository.js';
 export {

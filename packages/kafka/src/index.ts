@@ -12,3 +12,4 @@ export { assertKafkaReachable, describeTopics, ensureTopics } from './ensure-top
 export { fetchGroupLag, resetGroupToEarliest, rewindGroup } from './group-offsets.js';
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';
 export { readTopic } from './read-topic.js';
+export { publishClaimed } from './publish-claimed.js';

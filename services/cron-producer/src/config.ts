@@ -1,4 +1,4 @@
-import { dayEnv, positiveInt, z } from '@outflow/config';
+import { claimEnv, dayEnv, positiveInt, z } from '@outflow/config';
 
 /** Most mailboxes `METRICS_MAILBOXES=*` labels: past it, per-mailbox series would cost Prometheus more than they tell. */
 export const MAX_LABELLED_MAILBOXES = 500;
@@ -29,19 +29,9 @@ const mailboxLabels = z
 /** cron-producer's own variables (on top of the shared database, Kafka and process ones). */
 export const cronProducerEnv = {
   ...dayEnv,
+  ...claimEnv,
   /** How often due emails are claimed and published. Default 1 000 ms (the seed's 5 minutes also works). */
   PRODUCER_TICK_MS: positiveInt.default(1_000),
-  /** Messages per Kafka produce request and per kafka_batches row. Default 50. */
-  PRODUCER_BATCH_SIZE: positiveInt.default(50),
-  /** Most emails one mailbox may have claimed in one tick (on top of its capacity limit). Default 500. */
-  PRODUCER_MAX_PER_MAILBOX: positiveInt.default(500),
-  /**
-   * Most emails claimed and not yet settled (queued in Kafka or being sent), across all mailboxes: a tick claims
-   * only what this leaves (two replicas ticking at the same instant may each take what was left). It keeps a large backlog (after a pause, a bulk enrollment)
-   * from being claimed at once and then waiting in Kafka past PRODUCER_REPUBLISH_AFTER_MS. Keep it below what the
-   * senders send in that time. Default 10 000.
-   */
-  PRODUCER_MAX_QUEUED: positiveInt.default(10_000),
   /** A claimed email still `queued` after this long is published again (its message was lost). Default 120 000. */
   PRODUCER_REPUBLISH_AFTER_MS: positiveInt.default(120_000),
   /**

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { createDb, mailboxLocalDay, settleReservation, type Database } from '@outflow/db';
+import { claimDueEmails, createDb, mailboxLocalDay, settleReservation, type Database } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, seedMoreEnrolledEmails, type TestDatabase } from '@outflow/db/testing';
-import { claimDueEmails } from '../src/claims/claim.repository.js';
 
 /**
  * Many producers claiming the same capacity-bound mailboxes at once, round after round. Every round is a

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import { reclaimStaleEmails } from '@outflow/db';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
-import { reclaimStaleEmails } from '../src/claims/claim.repository.js';
 
 describe('republishing claims that stay queued', () => {
   let test: TestDatabase;

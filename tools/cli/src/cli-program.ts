@@ -3,6 +3,7 @@ import { registerApiKeyCommand } from './api-key.command.js';
 import type { CliContext } from './cli-context.js';
 import { registerCleanupCommand } from './cleanup.command.js';
 import { registerDeadLettersCommand } from './dead-letters.command.js';
+import { registerDrainCommand } from './drain/drain.command.js';
 import { registerExplainCommand } from './explain/explain.command.js';
 import { registerFailedCommand } from './failed.command.js';
 import { registerReplayCommand } from './replay.command.js';
@@ -24,7 +25,7 @@ export const exitCodes = {
 
 const afterHelp = `
 Environment: DATABASE_URL for every command but topics, replay and dead-letters, which need KAFKA_BROKERS (and
-KAFKA_TOPIC_PREFIX when the services use one; dead-letters also SCHEMA_REGISTRY_URL). With \`npm run stack\` running: set -a; . .outflow/stack.env; set +a.
+KAFKA_TOPIC_PREFIX when the services use one; dead-letters also SCHEMA_REGISTRY_URL); drain needs all three. With \`npm run stack\` running: set -a; . .outflow/stack.env; set +a.
 Run it as \`outflow\` where installed, \`npm run outflow -- <command>\` from a checkout, or
 \`node tools/cli/dist/src/main.js <command>\` in the image.
 Exit codes: 0 done, 1 failed (the message says what), 2 usage or input error (nothing was changed).`;
@@ -33,7 +34,7 @@ Exit codes: 0 done, 1 failed (the message says what), 2 usage or input error (no
 export function buildProgram(context: CliContext): Command {
   const program = new Command('outflow')
     .description(
-      'Operate an Outflow installation: its figures, failed and uncertain emails, dead letters, cleanup, workspaces, API keys, secrets, Kafka topics.',
+      'Operate an Outflow installation: its figures, failed and uncertain emails, draining what is due, dead letters, cleanup, workspaces, API keys, secrets, Kafka topics.',
     )
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
@@ -46,6 +47,7 @@ export function buildProgram(context: CliContext): Command {
   registerStatsCommand(program, context);
   registerFailedCommand(program, context);
   registerRetryCommand(program, context);
+  registerDrainCommand(program, context);
   registerExplainCommand(program, context);
   registerCleanupCommand(program, context);
   registerDeadLettersCommand(program, context);

@@ -4,7 +4,13 @@ import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
-import { createTestDatabase, seedEnrolledEmail, seedFailedEmail, type TestDatabase } from '@outflow/db/testing';
+import {
+  createTestDatabase,
+  seedEnrolledEmail,
+  seedFailedEmail,
+  seedMoreEnrolledEmails,
+  type TestDatabase,
+} from '@outflow/db/testing';
 import { topicContracts, topicNames } from '@outflow/contracts';
 import { createKafka, createSchemaCodec, createTypedProducer, readTopic, withAdmin } from '@outflow/kafka';
 import { spawnTypeScript, startTestStack, testLogger, type TestStack } from '@outflow/stack';
@@ -594,6 +600,76 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       code: 2,
       output: expect.stringContaining("unknown command 'drop'"),
     });
+  });
+
+  it('drains what is due: claims within capacity and --max, publishes each claim to email-jobs, one mailbox or all', async () => {
+    const database = await createTestDatabase();
+    try {
+      const { db } = database;
+      const a = await seedEnrolledEmail(db);
+      await seedMoreEnrolledEmails(db, a, 9, '-1 minute');
+      await db.updateTable('mailboxes').set({ daily_capacity: 6 }).where('id', '=', a.mailbox.id).execute();
+      const b = await seedEnrolledEmail(db);
+      await seedMoreEnrolledEmails(db, b, 4, '-1 minute');
+      // Not due yet: never claimed.
+      await seedMoreEnrolledEmails(db, b, 2, '1 hour');
+      const env = {
+        DATABASE_URL: database.url,
+        KAFKA_BROKERS: stack.broker.brokers.join(','),
+        KAFKA_TOPIC_PREFIX: stack.topicPrefix,
+        SCHEMA_REGISTRY_URL: stack.registry.url,
+      };
+
+      const first = await run(['drain', '--max', '3', '--json'], env);
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ claimed: 3, published: 3, failed: 0, stillDue: 12 });
+
+      const onlyB = await run(['drain', '--mailbox', b.mailbox.email.toUpperCase()], env);
+      expect(onlyB.code).toBe(0);
+      expect(onlyB.stdout).toMatch(new RegExp(`^${b.mailbox.email} +\\d+$`, 'm'));
+      expect(onlyB.stdout).not.toContain(a.mailbox.email);
+      const rest = await run(['drain'], env);
+      expect(rest.code).toBe(0);
+      expect(rest.output).toContain('4 still due: held by mailbox capacity used up today');
+
+      const claimed = await db
+        .selectFrom('email_queues')
+        .select(['id', 'mailbox_id', 'claim_token', 'status'])
+        .where('status', '=', 'queued')
+        .execute();
+      const perMailbox = (id: string) => claimed.filter((row) => row.mailbox_id === id).length;
+      expect([perMailbox(a.mailbox.id), perMailbox(b.mailbox.id)]).toEqual([6, 5]);
+
+      // Each claimed email went to email-jobs once, with its claim token: what a sender checks before sending.
+      const codec = createSchemaCodec({ registryUrl: stack.registry.url });
+      const kafka = createKafka({
+        brokers: stack.broker.brokers,
+        clientId: 'cli-test',
+        logger: testLogger('cli-test'),
+        namePrefix: stack.topicPrefix,
+      });
+      const messages = await readTopic(kafka, 'email-jobs', { limit: 100 });
+      const jobs = await Promise.all(messages.map((message) => codec.decode('email-jobs', message.value)));
+      expect(jobs.map((job) => [job.email_id, job.claim_token]).sort()).toEqual(
+        claimed.map((row) => [row.id, row.claim_token]).sort(),
+      );
+      const batches = await db.selectFrom('kafka_batches').select(['status', 'message_count']).execute();
+      expect(batches.every((batch) => batch.status === 'published')).toBe(true);
+      expect(batches.reduce((sum, batch) => sum + batch.message_count, 0)).toBe(11);
+
+      expect(await run(['drain', '--mailbox', 'nobody@outflow.test'], env)).toMatchObject({
+        code: 2,
+        output: expect.stringContaining('no mailbox nobody@outflow.test'),
+      });
+      await db.updateTable('mailboxes').set({ status: 'paused' }).where('id', '=', b.mailbox.id).execute();
+      expect(await run(['drain', '--mailbox', b.mailbox.id], env)).toMatchObject({
+        code: 2,
+        output: expect.stringContaining('is paused'),
+      });
+      expect((await run(['drain', '--max', '0'], env)).code).toBe(2);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('lists, shows and replays dead letters: the original message back to its topic, whole, marked as replayed', async () => {

@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { emailJobMessageId } from '@outflow/contracts';
-import type { Database } from '@outflow/db';
-import type { TypedProducer } from '@outflow/kafka';
+import { claimDueEmails, expireSendingLeases, reclaimStaleEmails, type Database } from '@outflow/db';
+import { publishClaimed, type TypedProducer } from '@outflow/kafka';
 import { failpoint } from '@outflow/runtime';
-import { contextOf, inSpan, linkTo, type Logger, type Span } from '@outflow/telemetry';
-import {
-  claimDueEmails,
-  expireSendingLeases,
-  insertKafkaBatch,
-  markKafkaBatch,
-  reclaimStaleEmails,
-  type ClaimedEmail,
-} from './claim.repository.js';
+import type { Logger } from '@outflow/telemetry';
 
 export interface ProducerSettings {
   daySeconds: number;
@@ -27,77 +18,6 @@ export interface TickResult {
   claimed: number;
   republished: number;
   expiredLeases: number;
-}
-
-/**
- * Publishes claimed emails in a span that links to each email's trace (the request, follow-up or retry that
- * scheduled it), timed from `startedAt` so it covers the claim. Each email's message is sent as a child of its own
- * trace, linked back to this span: one trace per email, however many a claim takes.
- */
-async function publishClaimed(
-  deps: TickDeps,
-  name: 'claim' | 'republish',
-  emails: ClaimedEmail[],
-  options: { batchSize: number; attempt: number; startedAt: Date },
-): Promise<void> {
-  await inSpan(
-    `${name} email-jobs`,
-    {
-      startTime: options.startedAt,
-      links: emails.flatMap((email) => linkTo(email.trace_context)),
-      attributes: { 'outflow.emails': emails.length },
-    },
-    (span) => publish(deps, emails, options.batchSize, options.attempt, span),
-  );
-}
-
-async function publish(
-  deps: TickDeps,
-  emails: ClaimedEmail[],
-  batchSize: number,
-  attempt: number,
-  claimSpan: Span,
-): Promise<void> {
-  const claimLink = [{ context: claimSpan.spanContext() }];
-  for (let start = 0; start < emails.length; start += batchSize) {
-    const batch = emails.slice(start, start + batchSize);
-    const batchId = await insertKafkaBatch(deps.db, {
-      topic: 'email-jobs',
-      claimToken: batch[0]!.claim_token,
-      emailIds: batch.map((email) => email.id),
-      producerId: deps.producerId,
-    });
-    try {
-      await deps.producer.send(
-        'email-jobs',
-        batch.map((email) => ({
-          messageId: emailJobMessageId({ emailId: email.id, claimToken: email.claim_token }),
-          attempt,
-          payload: {
-            email_id: email.id,
-            claim_token: email.claim_token,
-            batch_id: batchId,
-            mailbox_id: email.mailbox_id,
-            sequence_id: email.sequence_id,
-            sequence_contact_id: email.sequence_contact_id,
-            contact_id: email.contact_id,
-            step_order: email.step_order,
-            scheduled_for: email.scheduled_for.getTime(),
-            claimed_at: email.claimed_at.getTime(),
-          },
-          trace: { parent: contextOf(email.trace_context), links: claimLink },
-        })),
-      );
-      await markKafkaBatch(deps.db, batchId, { published: true });
-    } catch (error) {
-      // The emails stay `queued` with their claim; the republish pass sends them again after the timeout.
-      await markKafkaBatch(deps.db, batchId, { published: false, error: String(error) }).catch(() => undefined);
-      deps.logger.error(
-        { err: error, batchId, emails: batch.length },
-        'publishing a batch failed; it will be republished',
-      );
-    }
-  }
 }
 
 /** The most rows one recovery pass settles; a full page means more are waiting, so the next tick goes on. */

@@ -1,5 +1,8 @@
 import { sql, type Transaction } from 'kysely';
-import { mailboxLocalDay, prepared, type Database, type DB } from '@outflow/db';
+import type { Database } from '../create-db.js';
+import type { DB } from '../database.generated.js';
+import { mailboxLocalDay } from '../mailbox-day.js';
+import { prepared } from '../prepared-statements.js';
 import { claimLimits } from './claim-limits.js';
 
 export interface ClaimedEmail {
@@ -56,8 +59,9 @@ const inFlightSum = sql<number>`(
  */
 async function lockMailboxes(
   trx: Transaction<DB>,
-  options: { daySeconds: number; after: string | null; limit: number },
+  options: { daySeconds: number; after: string | null; limit: number; mailboxId?: string | undefined },
 ): Promise<LockedMailbox[]> {
+  if (options.mailboxId !== undefined) return lockOneMailbox(trx, options.mailboxId, options.daySeconds);
   const lockRange = async (range: 'after' | 'up-to', limit: number) => {
     const from = options.after !== null && range === 'after' ? sql`and e.mailbox_id > ${options.after}` : sql``;
     const upTo = options.after !== null && range === 'up-to' ? sql`and e.mailbox_id <= ${options.after}` : sql``;
@@ -101,6 +105,26 @@ async function lockMailboxes(
   const first = await lockRange('after', options.limit);
   if (first.length === options.limit || options.after === null) return first;
   return [...first, ...(await lockRange('up-to', options.limit - first.length))];
+}
+
+/** The one mailbox, locked as lockMailboxes locks each, when it is active with due email and room left today. */
+async function lockOneMailbox(trx: Transaction<DB>, mailboxId: string, daySeconds: number): Promise<LockedMailbox[]> {
+  const day = mailboxLocalDay(sql.ref('m.time_zone'), daySeconds);
+  const { rows } = await sql<LockedMailbox>`
+    select m.id, m.daily_capacity, ${day}::text as day
+    from mailboxes m
+    where m.id = ${mailboxId} and m.status = 'active'
+      and exists (
+        select 1 from email_queues e
+        where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
+      )
+      and not exists (
+        select 1 from mailbox_daily_counts c
+        where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
+      )
+    for no key update skip locked
+  `.execute(trx);
+  return rows;
 }
 
 /**
@@ -154,7 +178,17 @@ export interface ClaimResult {
  */
 export async function claimDueEmails(
   db: Database,
-  options: { claimToken: string; daySeconds: number; maxPerMailbox: number; maxQueued: number; after: string | null },
+  options: {
+    claimToken: string;
+    daySeconds: number;
+    maxPerMailbox: number;
+    maxQueued: number;
+    after: string | null;
+    /** At most this many emails in all (default: what the other limits allow). */
+    limit?: number;
+    /** Only this mailbox's emails. */
+    mailboxId?: string;
+  },
 ): Promise<ClaimResult> {
   return db.transaction().execute(async (trx) => {
     const none = { emails: [], lastMailboxId: options.after };
@@ -164,9 +198,14 @@ export async function claimDueEmails(
       'read-in-flight',
       sql<{ in_flight_before_lock: number }>`select ${inFlightSum} as in_flight_before_lock`,
     ).execute(trx);
-    const budget = options.maxQueued - room[0]!.in_flight_before_lock;
+    const budget = Math.min(options.maxQueued - room[0]!.in_flight_before_lock, options.limit ?? Infinity);
     if (budget <= 0) return none;
-    const locked = await lockMailboxes(trx, { daySeconds: options.daySeconds, after: options.after, limit: budget });
+    const locked = await lockMailboxes(trx, {
+      daySeconds: options.daySeconds,
+      after: options.after,
+      limit: budget,
+      mailboxId: options.mailboxId,
+    });
     if (locked.length === 0) return none;
     const lastMailboxId = locked[locked.length - 1]!.id;
 

@@ -23,4 +23,11 @@ describe('claimLimits', () => {
     expect(limits.reduce((sum, limit) => sum + limit, 0)).toBeLessThanOrEqual(60);
     expect(claimLimits(open(9, 9), { maxPerMailbox: 500, maxQueued: 100, inFlight: 130, start: 0 })).toEqual([0, 0]);
   });
+
+  it('keeps the whole claim within a limit (a drain of at most N), split as the queue room is', () => {
+    const options = { maxPerMailbox: 500, maxQueued: 10_000, inFlight: 0, start: 0 };
+    expect(claimLimits(open(50, 50, 50), { ...options, limit: 7 })).toEqual([3, 2, 2]);
+    expect(claimLimits(open(1, 50), { ...options, limit: 100 })).toEqual([1, 50]);
+    expect(claimLimits(open(50, 50), { ...options, limit: 0 })).toEqual([0, 0]);
+  });
 });
