@@ -166,6 +166,21 @@ CREATE FUNCTION public.authenticate_api_key(hash text) RETURNS TABLE(id uuid, wo
 
 
 --
+-- Name: create_first_sequence_version(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_first_sequence_version() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO '$user', 'public'
+    AS $$
+    begin
+      insert into sequence_versions (sequence_id, version, name, open_tracking_enabled, click_tracking_enabled, workspace_id)
+      values (new.id, 1, new.name, new.open_tracking_enabled, new.click_tracking_enabled, new.workspace_id);
+      return null;
+    end $$;
+
+
+--
 -- Name: current_workspace_id(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -221,7 +236,8 @@ CREATE FUNCTION public.forget_deleted_emails() RETURNS trigger
     AS $$
     begin
       delete from delivery_events where email_queue_id in (select id from deleted_rows);
-      update email_events set email_queue_id = null where email_queue_id in (select id from deleted_rows);
+      update email_events e set email_queue_id = null, workspace_id = coalesce(e.workspace_id, d.workspace_id)
+      from deleted_rows d where e.email_queue_id = d.id;
       return null;
     end
     $$;
@@ -413,7 +429,10 @@ CREATE FUNCTION public.unlink_email_events() RETURNS trigger
     SET search_path TO '$user', 'public'
     AS $_$
     begin
-      execute format('update email_events set %1$I = null where %1$I in (select id from deleted_rows)', tg_argv[0]);
+      execute format(
+        'update email_events e set %1$I = null, workspace_id = coalesce(e.workspace_id, d.workspace_id) '
+          'from deleted_rows d where e.%1$I = d.id',
+        tg_argv[0]);
       return null;
     end
     $_$;
@@ -511,7 +530,8 @@ CREATE TABLE public.email_events (
     occurred_at timestamp with time zone DEFAULT now() NOT NULL,
     event_key text,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    workspace_id uuid
 );
 
 
@@ -702,6 +722,7 @@ CREATE TABLE public.sequence_contacts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    sequence_version integer DEFAULT 1 NOT NULL,
     CONSTRAINT sequence_contacts_current_step_check CHECK ((current_step >= 0))
 )
 WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='10000', autovacuum_analyze_scale_factor='0.02');
@@ -721,6 +742,22 @@ CREATE TABLE public.sequence_mailboxes (
 
 
 --
+-- Name: sequence_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sequence_versions (
+    sequence_id uuid NOT NULL,
+    version integer NOT NULL,
+    name text NOT NULL,
+    open_tracking_enabled boolean NOT NULL,
+    click_tracking_enabled boolean NOT NULL,
+    workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sequence_versions_version_check CHECK ((version >= 1))
+);
+
+
+--
 -- Name: sequences; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -734,6 +771,8 @@ CREATE TABLE public.sequences (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     mailbox_rotation integer DEFAULT 0 NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    current_version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT sequences_current_version_check CHECK ((current_version >= 1)),
     CONSTRAINT sequences_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
 );
 
@@ -753,6 +792,7 @@ CREATE TABLE public.steps (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
     CONSTRAINT steps_step_order_check CHECK ((step_order >= 1)),
     CONSTRAINT steps_wait_days_check CHECK ((wait_days >= 0))
 );
@@ -915,6 +955,14 @@ ALTER TABLE ONLY public.sequence_mailboxes
 
 
 --
+-- Name: sequence_versions sequence_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sequence_versions
+    ADD CONSTRAINT sequence_versions_pkey PRIMARY KEY (sequence_id, version);
+
+
+--
 -- Name: sequences sequences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -939,11 +987,11 @@ ALTER TABLE ONLY public.steps
 
 
 --
--- Name: steps steps_sequence_id_step_order_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: steps steps_sequence_version_order_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.steps
-    ADD CONSTRAINT steps_sequence_id_step_order_key UNIQUE (sequence_id, step_order);
+    ADD CONSTRAINT steps_sequence_version_order_key UNIQUE (sequence_id, version, step_order);
 
 
 --
@@ -1172,6 +1220,13 @@ CREATE TRIGGER sequence_contacts_set_updated_at BEFORE UPDATE ON public.sequence
 
 
 --
+-- Name: sequences sequences_first_version; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sequences_first_version AFTER INSERT ON public.sequences FOR EACH ROW EXECUTE FUNCTION public.create_first_sequence_version();
+
+
+--
 -- Name: sequences sequences_set_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1281,6 +1336,14 @@ ALTER TABLE ONLY public.sequence_contacts
 
 
 --
+-- Name: sequence_contacts sequence_contacts_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sequence_contacts
+    ADD CONSTRAINT sequence_contacts_version_fkey FOREIGN KEY (sequence_id, sequence_version) REFERENCES public.sequence_versions(sequence_id, version);
+
+
+--
 -- Name: sequence_mailboxes sequence_mailboxes_mailbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1297,6 +1360,14 @@ ALTER TABLE ONLY public.sequence_mailboxes
 
 
 --
+-- Name: sequence_versions sequence_versions_sequence_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sequence_versions
+    ADD CONSTRAINT sequence_versions_sequence_id_fkey FOREIGN KEY (sequence_id) REFERENCES public.sequences(id) ON DELETE CASCADE;
+
+
+--
 -- Name: sequences sequences_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1310,6 +1381,14 @@ ALTER TABLE ONLY public.sequences
 
 ALTER TABLE ONLY public.steps
     ADD CONSTRAINT steps_sequence_id_fkey FOREIGN KEY (sequence_id) REFERENCES public.sequences(id) ON DELETE CASCADE;
+
+
+--
+-- Name: steps steps_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.steps
+    ADD CONSTRAINT steps_version_fkey FOREIGN KEY (sequence_id, version) REFERENCES public.sequence_versions(sequence_id, version) ON DELETE CASCADE;
 
 
 --
@@ -1344,7 +1423,7 @@ CREATE POLICY api_workspace ON public.email_events TO outflow_api USING (((EXIST
    FROM public.email_queues p
   WHERE (p.id = email_events.email_queue_id))) OR ((email_queue_id IS NULL) AND (EXISTS ( SELECT 1
    FROM public.sequences p
-  WHERE (p.id = email_events.sequence_id)))))) WITH CHECK (((EXISTS ( SELECT 1
+  WHERE (p.id = email_events.sequence_id)))) OR ((email_queue_id IS NULL) AND (workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id))))) WITH CHECK (((EXISTS ( SELECT 1
    FROM public.email_queues p
   WHERE (p.id = email_events.email_queue_id))) OR ((email_queue_id IS NULL) AND (EXISTS ( SELECT 1
    FROM public.sequences p
@@ -1409,6 +1488,15 @@ CREATE POLICY api_workspace ON public.sequence_mailboxes TO outflow_api USING ((
   WHERE (p.id = sequence_mailboxes.sequence_id))) AND (EXISTS ( SELECT 1
    FROM public.mailboxes p
   WHERE (p.id = sequence_mailboxes.mailbox_id)))));
+
+
+--
+-- Name: sequence_versions api_workspace; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY api_workspace ON public.sequence_versions TO outflow_api USING ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id))) WITH CHECK (((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id)) AND (EXISTS ( SELECT 1
+   FROM public.sequences p
+  WHERE (p.id = sequence_versions.sequence_id)))));
 
 
 --
@@ -1586,6 +1674,13 @@ CREATE POLICY pipeline_all ON public.sequence_mailboxes TO outflow_producer, out
 
 
 --
+-- Name: sequence_versions pipeline_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pipeline_all ON public.sequence_versions TO outflow_producer, outflow_sender, outflow_scheduler, outflow_retry USING (true) WITH CHECK (true);
+
+
+--
 -- Name: sequences pipeline_all; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -1617,6 +1712,12 @@ ALTER TABLE public.sequence_contacts ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.sequence_mailboxes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sequence_versions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sequence_versions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: sequences; Type: ROW SECURITY; Schema: public; Owner: -
@@ -1770,11 +1871,18 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sequence_mailboxes TO outflow_
 
 
 --
+-- Name: TABLE sequence_versions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.sequence_versions TO outflow_api;
+
+
+--
 -- Name: TABLE sequences; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.sequences TO outflow_producer;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.sequences TO outflow_api;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sequences TO outflow_api;
 
 
 --

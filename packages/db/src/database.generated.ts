@@ -92,6 +92,7 @@ export interface EmailEvents {
   occurred_at: Generated<Timestamp>;
   sequence_id: string | null;
   type: EmailEventType;
+  workspace_id: string | null;
 }
 
 export interface EmailQueues {
@@ -203,6 +204,7 @@ export interface SequenceContacts {
   id: Generated<string>;
   mailbox_id: string;
   sequence_id: string;
+  sequence_version: Generated<number>;
   status: Generated<EnrollmentStatus>;
   updated_at: Generated<Timestamp>;
   workspace_id: Generated<string>;
@@ -219,12 +221,23 @@ export interface SequenceMailboxes {
 export interface Sequences {
   click_tracking_enabled: Generated<boolean>;
   created_at: Generated<Timestamp>;
+  current_version: Generated<number>;
   id: Generated<string>;
   mailbox_rotation: Generated<number>;
   name: string;
   open_tracking_enabled: Generated<boolean>;
   status: Generated<SequenceStatus>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
+}
+
+export interface SequenceVersions {
+  click_tracking_enabled: boolean;
+  created_at: Generated<Timestamp>;
+  name: string;
+  open_tracking_enabled: boolean;
+  sequence_id: string;
+  version: number;
   workspace_id: Generated<string>;
 }
 
@@ -237,6 +250,7 @@ export interface Steps {
   step_order: number;
   subject: string;
   updated_at: Generated<Timestamp>;
+  version: Generated<number>;
   wait_days: number;
   workspace_id: Generated<string>;
 }
@@ -261,6 +275,7 @@ export interface DB {
   outbox: Outbox;
   sequence_contacts: SequenceContacts;
   sequence_mailboxes: SequenceMailboxes;
+  sequence_versions: SequenceVersions;
   sequences: Sequences;
   steps: Steps;
   workspaces: Workspaces;

@@ -27,6 +27,7 @@ export {
   type ClaimedEmail,
 } from './repositories/claim.repository.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
+export { cancelUnsentEmails } from './repositories/cancel-emails.repository.js';
 export { readInFlightEmailCounts, readStats, type Stats } from './repositories/email-stats.repository.js';
 export {
   countFailedEmails,

@@ -49,6 +49,8 @@ const allMigrations = [
   '2026_12_06_0019_workspaces',
   '2026_12_06_0020_trace_context',
   '2026_12_07_0021_outbox_backlog_grant',
+  '2026_12_07_0022_sequence_versions',
+  '2026_12_07_0023_events_keep_workspace',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -77,6 +79,7 @@ describe('migrations on a real PostgreSQL', () => {
       'outbox',
       'sequence_contacts',
       'sequence_mailboxes',
+      'sequence_versions',
       'sequences',
       'steps',
       'workspaces',

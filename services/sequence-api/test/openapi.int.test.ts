@@ -198,6 +198,66 @@ describe('the OpenAPI document describes every route as it answers', () => {
     );
   });
 
+  it('sequences: edit as a new version, list and get versions, move enrollments, archive, delete', async () => {
+    const created = await call('POST', '/sequences', {
+      name: 'Lifecycle',
+      mailbox_ids: [mailboxId],
+      steps: [{ subject: 'One', content: 'First', wait_days: 0 }],
+    });
+    const base = `/sequences/${String(created.body['id'])}`;
+    await call('POST', `${base}/contacts`, { contacts: [{ email: 'life@example.com' }] });
+
+    const edited = await call('PATCH', base, { steps: [{ subject: 'Two {{ nope', content: 'x', wait_days: 0 }] });
+    expect(edited).toMatchObject({ status: 400, body: { error: { message: 'a step does not render' } } });
+    expect((await call('PATCH', base, {})).status).toBe(400);
+    expect((await call('PATCH', `/sequences/${randomUUID()}`, { name: 'x' })).status).toBe(404);
+    expect((await call('PATCH', base, { name: 'Lifecycle, renamed' })).body).toMatchObject({
+      version: 2,
+      name: 'Lifecycle, renamed',
+      steps: [{ subject: 'One', step_order: 1 }],
+    });
+    expect((await call('GET', `${base}/versions`)).body).toMatchObject({
+      current_version: 2,
+      versions: [
+        { version: 2, step_count: 1, enrollments: { active: 0, total: 0 } },
+        { version: 1, name: 'Lifecycle', step_count: 1, enrollments: { active: 1, total: 1 } },
+      ],
+    });
+    expect((await call('GET', `${base}/versions/1`)).body).toMatchObject({ version: 1, steps: [{ subject: 'One' }] });
+    expect((await call('GET', `${base}/versions/3`)).status).toBe(404);
+    expect((await call('POST', `${base}/move-enrollments`)).body).toEqual({ moved: 1, to_version: 2 });
+    expect((await call('POST', `${base}/move-enrollments`, { to_version: 1, from_version: 2 })).body).toEqual({
+      moved: 1,
+      to_version: 1,
+    });
+
+    // In flight: archiving asks to cancel, deleting is refused; nothing changes.
+    const refused = await call('POST', `${base}/archive`);
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { error: { code: 'sequence_in_flight', details: { active_enrollments: 1, unsent_emails: 1 } } },
+    });
+    expect((await call('DELETE', base)).status).toBe(409);
+    expect((await call('GET', base)).body).toMatchObject({ status: 'active' });
+
+    expect((await call('POST', `${base}/archive`, { cancel_in_flight: true })).body).toEqual({
+      id: created.body['id'],
+      status: 'archived',
+      cancelled_enrollments: 1,
+      cancelled_emails: 1,
+    });
+    expect((await call('GET', '/sequences?status=archived')).body['sequences']).toEqual([
+      expect.objectContaining({ name: 'Lifecycle, renamed', version: 2 }),
+    ]);
+    expect((await call('POST', `${base}/contacts`, { contacts: [{ email: 'late@example.com' }] })).body).toMatchObject({
+      error: { code: 'sequence_not_active' },
+    });
+    expect((await call('DELETE', base)).body).toEqual({ id: created.body['id'], deleted: true });
+    expect((await call('GET', `${base}/versions`)).status).toBe(404);
+    expect((await call('POST', `/sequences/${randomUUID()}/archive`)).status).toBe(404);
+    expect((await call('DELETE', `/sequences/${randomUUID()}`)).status).toBe(404);
+  });
+
   it('saw every documented operation answer its success', () => {
     const successes = api.conformance.operationNames.filter(
       (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),

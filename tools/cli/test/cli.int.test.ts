@@ -773,7 +773,10 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     });
     const topic = kafka.topic('followup-events');
     const groupId = kafka.group('followup-scheduler');
-    // Three messages a minute apart on partition 5 (their times set by the producer), all handled by the group.
+    // A partition no other test wrote to (the dead letter replayed above lands on its key's partition, with a later
+    // time than these): three messages a minute apart (their times set by the producer), all handled by the group.
+    const ends = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(topic));
+    const partition = ends.find((end) => end.high === '0')!.partition;
     const producer = kafka.kafka.producer();
     await producer.connect();
     const start = Date.now() - 5 * 60_000;
@@ -781,7 +784,7 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       topic,
       acks: -1,
       messages: [0, 1, 2].map((index) => ({
-        partition: 5,
+        partition,
         value: Buffer.from(`m${index}`),
         timestamp: String(start + index * 60_000),
       })),
@@ -789,13 +792,13 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     await producer.disconnect();
     const base = BigInt(sent!.baseOffset!);
     await withAdmin(kafka, (admin) =>
-      admin.setOffsets({ groupId, topic, partitions: [{ partition: 5, offset: String(base + 3n) }] }),
+      admin.setOffsets({ groupId, topic, partitions: [{ partition, offset: String(base + 3n) }] }),
     );
-    const partition5 = (stdout: string) =>
-      (JSON.parse(stdout) as Array<{ partition: number }>).find((row) => row.partition === 5);
+    const ours = (stdout: string) =>
+      (JSON.parse(stdout) as Array<{ partition: number }>).find((row) => row.partition === partition);
     const committed = async () =>
       (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions.find(
-        (row) => row.partition === 5,
+        (row) => row.partition === partition,
       )!.offset;
 
     const fromTime = new Date(start + 30_000).toISOString();
@@ -804,8 +807,8 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
       env,
     );
     expect(dry.code).toBe(0);
-    expect(partition5(dry.stdout)).toEqual({
-      partition: 5,
+    expect(ours(dry.stdout)).toEqual({
+      partition,
       committed: String(base + 3n),
       to: String(base + 1n),
       messages: 2,
@@ -817,11 +820,13 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     expect(await committed()).toBe(String(base + 1n));
     // Never forward: an offset past where the group is leaves it there.
     const forward = await run(
-      ['replay', '--topic', 'followup-events', '--from-offset', `5:${base + 2n}`, '--json'],
+      ['replay', '--topic', 'followup-events', '--from-offset', `${partition}:${base + 2n}`, '--json'],
       env,
     );
-    expect(partition5(forward.stdout)).toMatchObject({ to: String(base + 1n), messages: 2 });
-    expect(await run(['replay', '--topic', 'followup-events', '--from-offset', '5:99999999'], env)).toMatchObject({
+    expect(ours(forward.stdout)).toMatchObject({ to: String(base + 1n), messages: 2 });
+    expect(
+      await run(['replay', '--topic', 'followup-events', '--from-offset', `${partition}:99999999`], env),
+    ).toMatchObject({
       code: 2,
       output: expect.stringContaining('is outside'),
     });
@@ -834,7 +839,9 @@ describe('npm run outflow -- topics (a real process, a real broker)', () => {
     await member.run({ autoCommit: false, eachMessage: async () => undefined });
     await joined;
     try {
-      expect(await run(['replay', '--topic', 'followup-events', '--from-offset', `5:${base}`], env)).toMatchObject({
+      expect(
+        await run(['replay', '--topic', 'followup-events', '--from-offset', `${partition}:${base}`], env),
+      ).toMatchObject({
         code: 2,
         output: expect.stringContaining('running member(s): stop its consumers first'),
       });

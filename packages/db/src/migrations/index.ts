@@ -20,6 +20,8 @@ import * as insecureAuthOptOut from './2026_12_06_0018_insecure_auth_opt_out.js'
 import * as workspaces from './2026_12_06_0019_workspaces.js';
 import * as traceContext from './2026_12_06_0020_trace_context.js';
 import * as outboxBacklogGrant from './2026_12_07_0021_outbox_backlog_grant.js';
+import * as sequenceVersions from './2026_12_07_0022_sequence_versions.js';
+import * as eventsKeepWorkspace from './2026_12_07_0023_events_keep_workspace.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -47,4 +49,6 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0019_workspaces': workspaces,
   '2026_12_06_0020_trace_context': traceContext,
   '2026_12_07_0021_outbox_backlog_grant': outboxBacklogGrant,
+  '2026_12_07_0022_sequence_versions': sequenceVersions,
+  '2026_12_07_0023_events_keep_workspace': eventsKeepWorkspace,
 };

@@ -47,23 +47,28 @@ export async function scheduleNextSteps(
         ${events.map((event) => (event.traceContext ? JSON.stringify(event.traceContext) : null))}::jsonb[]
       ) with ordinality as e(email_id, sequence_contact_id, sequence_id, step_order, sent_at, trace_context, n)
     ), enrollment as (
-      select sc.id, sc.status, sc.contact_id, sc.mailbox_id, sc.workspace_id
+      select sc.id, sc.status, sc.contact_id, sc.mailbox_id, sc.workspace_id, sc.sequence_version
       from sequence_contacts sc
       where sc.id in (select sequence_contact_id from event)
       order by sc.id
       for update
     ), next_step as (
-      select distinct on (sent.sequence_id, sent.step_order)
-        sent.sequence_id, sent.step_order as sent_order, s.id, s.step_order, s.wait_days
-      from (select distinct sequence_id, step_order from event) sent
-      join steps s on s.sequence_id = sent.sequence_id and s.step_order > sent.step_order
-      order by sent.sequence_id, sent.step_order, s.step_order
+      -- The next step of the version the enrollment follows (moved or not, it is the enrollment's version now).
+      select distinct on (sent.sequence_id, sent.version, sent.step_order)
+        sent.sequence_id, sent.version, sent.step_order as sent_order, s.id, s.step_order, s.wait_days
+      from (
+        select distinct e.sequence_id, en.sequence_version as version, e.step_order
+        from event e join enrollment en on en.id = e.sequence_contact_id
+      ) sent
+      join steps s on s.sequence_id = sent.sequence_id and s.version = sent.version and s.step_order > sent.step_order
+      order by sent.sequence_id, sent.version, sent.step_order, s.step_order
     ), planned as (
       select e.n, e.sequence_contact_id, e.sequence_id, e.sent_at, e.trace_context, en.status, en.contact_id,
         en.mailbox_id, en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
       from event e
       left join enrollment en on en.id = e.sequence_contact_id
-      left join next_step ns on ns.sequence_id = e.sequence_id and ns.sent_order = e.step_order
+      left join next_step ns on ns.sequence_id = e.sequence_id and ns.version = en.sequence_version
+        and ns.sent_order = e.step_order
     ), completed as (
       -- Only rows the enrollment CTE locked reach this update, so locks are still taken in id order.
       update sequence_contacts sc set status = 'completed', completed_at = now()

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { settleReservation, type Database, type DB } from '@outflow/db';
+import { cancelUnsentEmails, type Database, type DB } from '@outflow/db';
 import type { TraceCarrier } from '@outflow/telemetry';
 import { ApiError, notFound } from '../http/api-error.js';
 import { conflictingValues, type ContactValues } from './contact-merge.js';
@@ -34,7 +34,7 @@ export async function enrollContacts(
   const { daySeconds, updateContacts } = options;
   const sequence = await trx
     .selectFrom('sequences')
-    .select(['id', 'status', 'mailbox_rotation'])
+    .select(['id', 'status', 'mailbox_rotation', 'current_version'])
     .where('id', '=', sequenceId)
     .forUpdate()
     .executeTakeFirst();
@@ -43,7 +43,9 @@ export async function enrollContacts(
     throw new ApiError(
       409,
       'sequence_not_active',
-      `sequence ${sequenceId} is ${sequence.status}; resume it to enroll contacts`,
+      sequence.status === 'archived'
+        ? `sequence ${sequenceId} is archived; it takes no new contacts`
+        : `sequence ${sequenceId} is ${sequence.status}; resume it to enroll contacts`,
     );
   }
   const mailboxes = await trx
@@ -61,6 +63,7 @@ export async function enrollContacts(
     .selectFrom('steps')
     .select(['id', 'step_order', 'wait_days'])
     .where('sequence_id', '=', sequenceId)
+    .where('version', '=', sequence.current_version)
     .orderBy('step_order')
     .limit(1)
     .executeTakeFirstOrThrow();
@@ -135,6 +138,8 @@ export async function enrollContacts(
       toEnroll.map((contact, index) => ({
         sequence_id: sequenceId,
         contact_id: contact.id,
+        // New enrollments follow the current version until moved (POST /sequences/{id}/move-enrollments).
+        sequence_version: sequence.current_version,
         mailbox_id: mailboxes[(sequence.mailbox_rotation + index) % mailboxes.length]!.id,
       })),
     )
@@ -254,19 +259,9 @@ export async function unenrollContact(trx: Transaction<DB>, sequenceId: string, 
   if (enrollment.status === 'active') {
     await trx.updateTable('sequence_contacts').set({ status: 'cancelled' }).where('id', '=', enrollment.id).execute();
   }
-  const cancelled = await trx
-    .updateTable('email_queues')
-    .set({ status: 'cancelled', lease_expires_at: null })
-    .where('sequence_contact_id', '=', enrollment.id)
-    .where('status', 'in', ['scheduled', 'queued', 'retry_pending'])
-    .returning(['mailbox_id', 'capacity_day', 'claim_token'])
-    .execute();
-  const releases = cancelled.filter((row) => row.claim_token && row.capacity_day);
-  for (const release of releases) {
-    await settleReservation(trx, { mailboxId: release.mailbox_id, day: release.capacity_day!, sent: false });
-  }
+  const cancelled = await cancelUnsentEmails(trx, { sequenceContactId: enrollment.id });
   return {
     status: enrollment.status === 'active' ? 'cancelled' : enrollment.status,
-    cancelled_emails: cancelled.length,
+    cancelled_emails: cancelled,
   };
 }

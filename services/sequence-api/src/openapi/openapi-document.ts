@@ -59,7 +59,10 @@ function operationOf(route: Route): ZodOpenApiOperationObject {
       ...(route.query ? { query: route.query } : {}),
       ...(route.idempotent ? { header: idempotencyHeader } : {}),
     },
-    ...(route.body ? { requestBody: { required: true, ...json(route.body) } } : {}),
+    ...(route.body
+      ? // A body with defaults for everything may be left out.
+        { requestBody: { required: !route.body.safeParse(undefined).success, ...json(route.body) } }
+      : {}),
     responses,
   };
 }

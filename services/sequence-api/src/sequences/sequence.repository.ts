@@ -14,7 +14,30 @@ export async function findUnknownMailboxIds(db: Database, ids: string[]): Promis
   return ids.filter((id) => !known.has(id));
 }
 
-/** The sequence, its steps (numbered from 1 in the given order) and its mailboxes, in one transaction. */
+/** A version's steps, numbered from 1 in the given order. */
+export async function insertSteps(
+  trx: Transaction<DB>,
+  sequenceId: string,
+  version: number,
+  steps: ReadonlyArray<Pick<NewSequence['steps'][number], 'subject' | 'content' | 'content_format' | 'wait_days'>>,
+): Promise<void> {
+  await trx
+    .insertInto('steps')
+    .values(
+      steps.map((step, index) => ({
+        sequence_id: sequenceId,
+        version,
+        step_order: index + 1,
+        subject: step.subject,
+        content: step.content,
+        content_format: step.content_format,
+        wait_days: step.wait_days,
+      })),
+    )
+    .execute();
+}
+
+/** The sequence (its version 1, made by the insert's trigger), its steps and its mailboxes, in one transaction. */
 export async function insertSequence(
   trx: Transaction<DB>,
   sequence: NewSequence,
@@ -28,19 +51,7 @@ export async function insertSequence(
     })
     .returning(['id', 'name'])
     .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('steps')
-    .values(
-      sequence.steps.map((step, index) => ({
-        sequence_id: created.id,
-        step_order: index + 1,
-        subject: step.subject,
-        content: step.content,
-        content_format: step.content_format,
-        wait_days: step.wait_days,
-      })),
-    )
-    .execute();
+  await insertSteps(trx, created.id, 1, sequence.steps);
   await trx
     .insertInto('sequence_mailboxes')
     .values(
@@ -57,7 +68,16 @@ export async function insertSequence(
 export async function findSequenceDetail(db: Database, id: string) {
   const sequence = await db
     .selectFrom('sequences')
-    .select(['id', 'name', 'status', 'open_tracking_enabled', 'click_tracking_enabled', 'created_at', 'updated_at'])
+    .select([
+      'id',
+      'name',
+      'status',
+      'current_version as version',
+      'open_tracking_enabled',
+      'click_tracking_enabled',
+      'created_at',
+      'updated_at',
+    ])
     .where('id', '=', id)
     .executeTakeFirst();
   if (!sequence) return undefined;
@@ -66,6 +86,7 @@ export async function findSequenceDetail(db: Database, id: string) {
       .selectFrom('steps')
       .select(['id', 'step_order', 'subject', 'content', 'content_format', 'wait_days'])
       .where('sequence_id', '=', id)
+      .where('version', '=', sequence.version)
       .orderBy('step_order')
       .execute(),
     db
@@ -120,6 +141,7 @@ export async function listSequences(
       's.id',
       's.name',
       's.status',
+      's.current_version as version',
       's.open_tracking_enabled',
       's.click_tracking_enabled',
       (eb) =>
@@ -127,6 +149,7 @@ export async function listSequences(
           .selectFrom('steps as st')
           .select(sql<number>`count(*)::int`.as('n'))
           .whereRef('st.sequence_id', '=', 's.id')
+          .whereRef('st.version', '=', 's.current_version')
           .as('step_count'),
       's.created_at',
       's.updated_at',
@@ -140,6 +163,7 @@ export async function listSequences(
   return { sequences, next_cursor: rows.length > filter.limit ? sequences.at(-1)!.id : null };
 }
 
+/** Pause or resume (a resumed archived sequence is active again). */
 export async function setSequenceStatus(db: Database, id: string, status: 'active' | 'paused'): Promise<boolean> {
   const result = await db.updateTable('sequences').set({ status }).where('id', '=', id).executeTakeFirst();
   return result.numUpdatedRows > 0n;

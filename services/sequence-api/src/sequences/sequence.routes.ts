@@ -5,12 +5,28 @@ import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
 import { inRequestWorkspace } from '../http/workspace.js';
+import { archiveSequence, deleteSequence } from './sequence-lifecycle.repository.js';
 import {
+  createNextVersion,
+  findSequenceVersion,
+  listSequenceVersions,
+  moveEnrollments,
+} from './sequence-version.repository.js';
+import {
+  archivedSequence,
+  archiveSchema,
   createdSequence,
   createSequenceSchema,
+  deletedSequence,
   listSequencesQuery,
+  movedEnrollments,
+  moveEnrollmentsSchema,
   sequenceDetail,
   sequencePage,
+  sequenceVersion,
+  updateSequenceSchema,
+  versionList,
+  versionParams,
 } from './sequence.schema.js';
 import {
   findSequenceDetail,
@@ -119,6 +135,125 @@ export function sequenceRoutes(deps: { db: Database }): Route[] {
       },
     }),
     statusChange('pause', 'paused', 'Pause a sequence (nothing more is claimed for sending until resumed)'),
-    statusChange('resume', 'active', 'Resume a paused sequence'),
+    statusChange('resume', 'active', 'Resume a paused or archived sequence'),
+    defineRoute({
+      method: 'patch',
+      path: '/sequences/{id}',
+      tag: 'Sequences',
+      summary: 'Edit a sequence: makes its next version',
+      description:
+        'Name, flags and steps (all of them, when given) become a new version, which new enrollments follow. ' +
+        'Enrollments already made stay on their version until moved (move-enrollments); emails already ' +
+        'scheduled keep the content they were scheduled with.',
+      params: idParams,
+      body: updateSequenceSchema,
+      responses: { 200: { description: 'The sequence at its new version', schema: sequenceDetail } },
+      errors: [404],
+      async handle({ params, body }, res) {
+        if (body.steps) await refuseStepsThatDoNotRender(body.steps);
+        const edited = await inRequestWorkspace(deps.db, res, async (trx) =>
+          (await createNextVersion(trx, params.id, body)) ? findSequenceDetail(trx, params.id) : undefined,
+        );
+        if (!edited) throw notFound('sequence', params.id);
+        res.json(edited);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/sequences/{id}/versions',
+      tag: 'Sequences',
+      summary: "List a sequence's versions",
+      description: 'Newest first, each with its step count and the enrollments that follow it.',
+      params: idParams,
+      responses: { 200: { description: 'The versions', schema: versionList } },
+      errors: [404],
+      async handle({ params }, res) {
+        const versions = await inRequestWorkspace(deps.db, res, (db) => listSequenceVersions(db, params.id));
+        if (!versions) throw notFound('sequence', params.id);
+        res.json(versions);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/sequences/{id}/versions/{version}',
+      tag: 'Sequences',
+      summary: 'Get one version of a sequence with its steps',
+      params: versionParams,
+      responses: { 200: { description: 'The version', schema: sequenceVersion } },
+      errors: [404],
+      async handle({ params }, res) {
+        const version = await inRequestWorkspace(deps.db, res, (db) =>
+          findSequenceVersion(db, params.id, params.version),
+        );
+        if (!version) throw notFound(`version ${params.version} of sequence`, params.id);
+        res.json(version);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sequences/{id}/move-enrollments',
+      tag: 'Sequences',
+      summary: 'Move active enrollments to another version',
+      description:
+        'Their next steps come from that version, by step number; an email already scheduled keeps its ' +
+        'content. An enrollment on a step its new version does not go past completes once that step is sent.',
+      params: idParams,
+      body: moveEnrollmentsSchema,
+      responses: { 200: { description: 'Moved', schema: movedEnrollments } },
+      errors: [404],
+      async handle({ params, body }, res) {
+        const moved = await inRequestWorkspace(deps.db, res, async (trx) => {
+          const sequence = await findSequenceDetail(trx, params.id);
+          if (!sequence) throw notFound('sequence', params.id);
+          const to = body.to_version ?? sequence.version;
+          const count = await moveEnrollments(trx, params.id, {
+            from: body.from_version,
+            to,
+            contactIds: body.contact_ids,
+          });
+          if (count === undefined) throw notFound(`version ${to} of sequence`, params.id);
+          return { moved: count, to_version: to };
+        });
+        res.json(moved);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/sequences/{id}/archive',
+      tag: 'Sequences',
+      summary: 'Archive a sequence: no new enrollments, nothing more sent',
+      description:
+        'Refused (409 sequence_in_flight, with the counts) while enrollments are active, unless ' +
+        '`cancel_in_flight` cancels them and their unsent emails in the same transaction. Resume undoes it.',
+      params: idParams,
+      body: archiveSchema,
+      responses: { 200: { description: 'Archived', schema: archivedSequence } },
+      errors: [404, 409],
+      async handle({ params, body }, res) {
+        const archived = await inRequestWorkspace(deps.db, res, (trx) =>
+          archiveSequence(trx, params.id, body.cancel_in_flight),
+        );
+        if (!archived) throw notFound('sequence', params.id);
+        res.json({ id: params.id, status: 'archived', ...archived });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/sequences/{id}',
+      tag: 'Sequences',
+      summary: 'Delete a sequence with nothing in flight',
+      description:
+        'Deletes it with its versions, enrollments and emails; the events of its emails stay, unlinked, in the ' +
+        'counts over time. Refused (409 sequence_in_flight) while anything is unsent or uncertain: archive it ' +
+        'with cancel_in_flight first. To keep its history, archive it instead.',
+      params: idParams,
+      responses: { 200: { description: 'Deleted', schema: deletedSequence } },
+      errors: [404, 409],
+      async handle({ params }, res) {
+        const deleted = await inRequestWorkspace(deps.db, res, (trx) => deleteSequence(trx, params.id));
+        if (!deleted) throw notFound('sequence', params.id);
+        res.json({ id: params.id, deleted: true });
+      },
+    }),
   ];
 }

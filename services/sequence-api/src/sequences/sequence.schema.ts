@@ -27,6 +27,15 @@ export const createSequenceSchema = z
   })
   .strict();
 
+const storedStep = z.object({
+  id: uuid,
+  step_order: z.int(),
+  subject: z.string(),
+  content: z.string(),
+  content_format: z.enum(['text', 'html', 'mjml']),
+  wait_days: z.int(),
+});
+
 const sequenceStatus = z.enum(['active', 'paused', 'archived']);
 
 export const listSequencesQuery = z
@@ -41,6 +50,7 @@ const sequenceFields = {
   id: uuid,
   name: z.string(),
   status: sequenceStatus,
+  version: z.int().min(1).meta({ description: 'The current version: what new enrollments follow.' }),
   open_tracking_enabled: z.boolean(),
   click_tracking_enabled: z.boolean(),
   step_count: z.int(),
@@ -65,17 +75,89 @@ const emailCounts = z
 export const sequenceDetail = z
   .object({
     ...sequenceFields,
-    steps: z.array(
-      z.object({
-        id: uuid,
-        step_order: z.int(),
-        subject: z.string(),
-        content: z.string(),
-        content_format: z.enum(['text', 'html', 'mjml']),
-        wait_days: z.int(),
-      }),
-    ),
+    steps: z.array(storedStep),
     mailboxes: z.array(z.object({ id: uuid, email: z.string(), status: mailboxStatus, daily_capacity: z.int() })),
     counts: z.object({ enrollments: enrollmentCounts, emails: emailCounts }),
   })
   .meta({ id: 'Sequence' });
+
+export const updateSequenceSchema = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(200).optional(),
+    open_tracking_enabled: z.boolean().optional(),
+    click_tracking_enabled: z.boolean().optional(),
+    steps: z
+      .array(stepSchema)
+      .min(1, 'needs at least one step')
+      .max(50, 'at most 50 steps')
+      .optional()
+      .meta({ description: "The new version's steps, all of them, numbered from 1 in this order." }),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field');
+
+export const versionParams = z.object({ id: uuid, version: z.coerce.number().int().min(1) }).strict();
+
+const versionFields = {
+  version: z.int(),
+  name: z.string(),
+  open_tracking_enabled: z.boolean(),
+  click_tracking_enabled: z.boolean(),
+  created_at: timestamp,
+};
+
+export const versionList = z.object({
+  current_version: z.int(),
+  versions: z.array(
+    z.object({
+      ...versionFields,
+      step_count: z.int(),
+      enrollments: z
+        .object({ active: z.int(), total: z.int() })
+        .meta({ description: 'The enrollments that follow this version.' }),
+    }),
+  ),
+});
+
+export const sequenceVersion = z
+  .object({ ...versionFields, steps: z.array(storedStep) })
+  .meta({ id: 'SequenceVersion' });
+
+export const moveEnrollmentsSchema = z
+  .object({
+    from_version: z
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'Only the enrollments of this version (default: all).' }),
+    to_version: z.int().min(1).optional().meta({ description: 'Default: the current version.' }),
+    contact_ids: z
+      .array(uuid)
+      .min(1)
+      .max(1_000)
+      .optional()
+      .meta({ description: 'Only the enrollments of these contacts (default: all).' }),
+  })
+  .strict()
+  .default({});
+
+export const movedEnrollments = z.object({ moved: z.int(), to_version: z.int() });
+
+export const archiveSchema = z
+  .object({
+    cancel_in_flight: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Cancel its active enrollments and their unsent emails (else 409 while any remain).' }),
+  })
+  .strict()
+  .default({ cancel_in_flight: false });
+
+export const archivedSequence = z.object({
+  id: uuid,
+  status: z.literal('archived'),
+  cancelled_enrollments: z.int(),
+  cancelled_emails: z.int(),
+});
+
+export const deletedSequence = z.object({ id: uuid, deleted: z.literal(true) });

@@ -84,7 +84,12 @@ export async function readEmailFacts(
       where p.sequence_contact_id = e.sequence_contact_id and p.step_order = e.step_order - 1
       order by p.created_at desc limit 1
     ) previous on true
-    left join steps next_step on next_step.sequence_id = e.sequence_id and next_step.step_order = e.step_order + 1
+    -- The next step of the version the enrollment follows.
+    left join lateral (
+      select ns.step_order, ns.wait_days from steps ns
+      where ns.sequence_id = e.sequence_id and ns.version = sc.sequence_version and ns.step_order > e.step_order
+      order by ns.step_order limit 1
+    ) next_step on true
   `.execute(db);
   const row = rows[0];
   if (!row) return undefined;
