@@ -1150,13 +1150,6 @@ CREATE TRIGGER contacts_set_updated_at BEFORE UPDATE ON public.contacts FOR EACH
 
 
 --
--- Name: contacts contacts_unlink_email_events; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER contacts_unlink_email_events AFTER DELETE ON public.contacts REFERENCING OLD TABLE AS deleted_rows FOR EACH STATEMENT EXECUTE FUNCTION public.unlink_email_events('contact_id');
-
-
---
 -- Name: email_queues email_queues_audit_insert; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1761,7 +1754,7 @@ GRANT ALL ON FUNCTION public.authenticate_api_key(hash text) TO outflow_api;
 --
 
 GRANT SELECT ON TABLE public.contacts TO outflow_sender;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.contacts TO outflow_api;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO outflow_api;
 
 
 --
@@ -1779,6 +1772,27 @@ GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_sender;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_scheduler;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_retry;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_api;
+
+
+--
+-- Name: COLUMN email_events.contact_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(contact_id) ON TABLE public.email_events TO outflow_api;
+
+
+--
+-- Name: COLUMN email_events.metadata; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(metadata) ON TABLE public.email_events TO outflow_api;
+
+
+--
+-- Name: COLUMN email_events.workspace_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(workspace_id) ON TABLE public.email_events TO outflow_api;
 
 
 --

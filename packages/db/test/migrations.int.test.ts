@@ -51,6 +51,7 @@ const allMigrations = [
   '2026_12_07_0021_outbox_backlog_grant',
   '2026_12_07_0022_sequence_versions',
   '2026_12_07_0023_events_keep_workspace',
+  '2026_12_07_0024_contact_erasure',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

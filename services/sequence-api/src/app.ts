@@ -3,6 +3,7 @@ import type { OutflowMode, SecretBox } from '@outflow/config';
 import type { Database } from '@outflow/db';
 import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import type { Logger } from '@outflow/telemetry';
+import { contactRoutes } from './contacts/contact.routes.js';
 import { emailRoutes } from './emails/email.routes.js';
 import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
 import { requireApiKey, requireScope } from './http/auth.js';
@@ -35,6 +36,7 @@ function apiRoutes(deps: AppDeps): Route[] {
     ...mailboxRoutes(deps),
     ...sequenceRoutes(deps),
     ...enrollmentRoutes(deps),
+    ...contactRoutes(deps),
     ...emailRoutes(deps),
     ...statsRoutes(deps),
   ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { sql } from 'kysely';
 import { insertEmailEvents } from '@outflow/db';
 import { seedFailedEmail } from '@outflow/db/testing';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
@@ -256,6 +257,119 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect((await call('GET', `${base}/versions`)).status).toBe(404);
     expect((await call('POST', `/sequences/${randomUUID()}/archive`)).status).toBe(404);
     expect((await call('DELETE', `/sequences/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('contacts: list and search, get with enrollments and emails, update, erase', async () => {
+    const enrolled = await call(
+      'POST',
+      `/sequences/${sequenceId}/contacts`,
+      {
+        contacts: [
+          { email: 'Erin.Erase@example.com', first_name: 'Erin', company: 'Acme 100%' },
+          { email: 'frank@example.com', first_name: 'Frank', company: 'Globex' },
+        ],
+      },
+      undefined,
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(enrolled.status).toBe(201);
+    const erin = (enrolled.body['enrollments'] as Array<{ email: string; contact_id: string }>).find(
+      (enrollment) => enrollment.email === 'Erin.Erase@example.com',
+    )!;
+
+    const search = async (q: string) =>
+      ((await call('GET', `/contacts?q=${encodeURIComponent(q)}`)).body['contacts'] as Array<{ email: string }>).map(
+        (contact) => contact.email,
+      );
+    expect(await search('erin.e')).toEqual(['Erin.Erase@example.com']);
+    expect(await search('GLOB')).toEqual(['frank@example.com']);
+    expect(await search('100%')).toEqual(['Erin.Erase@example.com']);
+    expect(await search('1%')).toEqual([]);
+    const firstPage = await call('GET', '/contacts?limit=1');
+    expect(firstPage.body['next_cursor']).toEqual(expect.any(String));
+    expect((await call('GET', '/contacts?status=active&q=frank')).body['contacts']).toEqual([
+      expect.objectContaining({ email: 'frank@example.com', status: 'active' }),
+    ]);
+    expect((await call('GET', '/contacts?status=unsubscribed')).body['contacts']).toEqual([]);
+
+    const detail = await call('GET', `/contacts/${erin.contact_id}`);
+    expect(detail.body).toMatchObject({
+      email: 'Erin.Erase@example.com',
+      enrollments: [{ sequence_id: sequenceId, sequence_version: 1, status: 'active', current_step: 0 }],
+      recent_emails: [{ step_order: 1, delivery_status: 'queued' }],
+    });
+    expect(
+      (await call('PATCH', `/contacts/${erin.contact_id}`, { last_name: 'Erase', fields: { plan: 'pro' } })).body,
+    ).toMatchObject({ first_name: 'Erin', last_name: 'Erase', fields: { plan: 'pro' } });
+    expect((await call('PATCH', `/contacts/${erin.contact_id}`, { email: 'other@example.com' })).status).toBe(400);
+    expect((await call('GET', `/contacts/${randomUUID()}`)).status).toBe(404);
+
+    // Her first email claimed (capacity reserved) and an earlier send recorded, as the pipeline leaves them.
+    const { db } = api.database;
+    const email = await db
+      .selectFrom('email_queues')
+      .innerJoin('sequence_contacts', 'sequence_contacts.id', 'email_queues.sequence_contact_id')
+      .select('email_queues.id')
+      .where('sequence_contacts.contact_id', '=', erin.contact_id)
+      .executeTakeFirstOrThrow();
+    await sql`
+      update email_queues set status = 'queued', claim_token = gen_random_uuid(), claimed_at = now(),
+        capacity_day = current_date where id = ${email.id}
+    `.execute(db);
+    await sql`
+      insert into mailbox_daily_counts (mailbox_id, day, reserved_count) values (${mailboxId}, current_date, 1)
+        on conflict (mailbox_id, day) do update set reserved_count = mailbox_daily_counts.reserved_count + 1;
+    `.execute(db);
+    await insertEmailEvents(db, [
+      {
+        emailId: email.id,
+        sequenceId,
+        contactId: erin.contact_id,
+        mailboxId,
+        type: 'failed',
+        eventKey: `failed:${email.id}`,
+        metadata: { error_code: '451', error_message: '451 <Erin.Erase@example.com> greylisted', smtp_ms: 9 },
+      },
+    ]);
+    const reserved = async () =>
+      (
+        await db
+          .selectFrom('mailbox_daily_counts')
+          .select('reserved_count')
+          .where('mailbox_id', '=', mailboxId)
+          .executeTakeFirstOrThrow()
+      ).reserved_count;
+    const reservedBefore = await reserved();
+
+    expect((await call('DELETE', `/contacts/${erin.contact_id}`)).body).toEqual({
+      id: erin.contact_id,
+      erased: true,
+      cancelled_emails: 1,
+      events_kept: 1,
+    });
+    expect(await reserved()).toBe(reservedBefore - 1);
+    expect((await call('GET', `/contacts/${erin.contact_id}`)).status).toBe(404);
+    // Nothing in the database names her any more; the event stays, anonymous, in the workspace's counts.
+    const { rows } = await sql<{ found: boolean }>`
+      select exists (select from contacts where lower(email) = 'erin.erase@example.com')
+        or exists (select from email_events where metadata::text ilike '%erin%')
+        or exists (select from idempotency_keys where response::text ilike '%erin%')
+        or exists (select from email_queues where id = ${email.id}) as found
+    `.execute(db);
+    expect(rows[0]!.found).toBe(false);
+    const event = await db
+      .selectFrom('email_events')
+      .select(['email_queue_id', 'contact_id', 'workspace_id', 'metadata'])
+      .where('event_key', '=', `failed:${email.id}`)
+      .executeTakeFirstOrThrow();
+    expect(event).toEqual({
+      email_queue_id: null,
+      contact_id: null,
+      workspace_id: expect.any(String),
+      metadata: { error_code: '451', smtp_ms: 9 },
+    });
+    expect((await call('GET', '/stats')).body['last_hour']).toMatchObject({ failed_attempts: 1 });
+    expect((await call('DELETE', `/contacts/${erin.contact_id}`)).status).toBe(404);
   });
 
   it('saw every documented operation answer its success', () => {

@@ -22,6 +22,7 @@ import * as traceContext from './2026_12_06_0020_trace_context.js';
 import * as outboxBacklogGrant from './2026_12_07_0021_outbox_backlog_grant.js';
 import * as sequenceVersions from './2026_12_07_0022_sequence_versions.js';
 import * as eventsKeepWorkspace from './2026_12_07_0023_events_keep_workspace.js';
+import * as contactErasure from './2026_12_07_0024_contact_erasure.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0021_outbox_backlog_grant': outboxBacklogGrant,
   '2026_12_07_0022_sequence_versions': sequenceVersions,
   '2026_12_07_0023_events_keep_workspace': eventsKeepWorkspace,
+  '2026_12_07_0024_contact_erasure': contactErasure,
 };

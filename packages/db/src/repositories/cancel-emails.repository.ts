@@ -8,9 +8,10 @@ export type EmailScope =
 const scopeColumn = {
   sequenceContactId: 'sequence_contact_id',
   sequenceId: 'sequence_id',
-  contactId: 'contact_id',
   mailboxId: 'mailbox_id',
 } as const;
+
+type ScopeKey = keyof typeof scopeColumn | 'contactId';
 
 /**
  * Cancels the emails of `scope` not yet handed to SMTP (scheduled, claimed and waiting for a sender, waiting to
@@ -19,11 +20,16 @@ const scopeColumn = {
  * match. One being sent (`sending`) is left to finish; its outcome is recorded as usual. Returns how many.
  */
 export async function cancelUnsentEmails(db: Database, scope: EmailScope): Promise<number> {
-  const [key, id] = Object.entries(scope)[0] as [keyof typeof scopeColumn, string];
+  const [key, id] = Object.entries(scope)[0] as [ScopeKey, string];
   const cancelled = await db
     .updateTable('email_queues')
     .set({ status: 'cancelled', lease_expires_at: null })
-    .where(scopeColumn[key], '=', id)
+    // A contact's emails are found through its enrollments (indexed), not by a scan for its id.
+    .where((eb) =>
+      key === 'contactId'
+        ? eb('sequence_contact_id', 'in', eb.selectFrom('sequence_contacts').select('id').where('contact_id', '=', id))
+        : eb(scopeColumn[key], '=', id),
+    )
     .where('status', 'in', ['scheduled', 'queued', 'retry_pending'])
     .returning(['mailbox_id', 'capacity_day', 'claim_token'])
     .execute();

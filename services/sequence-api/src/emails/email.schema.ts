@@ -2,7 +2,7 @@ import { z } from '@outflow/config';
 import { nextCursor, timestamp, uuid } from '../http/schemas.js';
 import { deliveryStatuses, emailStatuses, statusFilters } from './email-status.js';
 
-const deliveryStatus = z.enum(deliveryStatuses).meta({
+export const deliveryStatusSchema = z.enum(deliveryStatuses).meta({
   id: 'DeliveryStatus',
   description:
     'What the email state means: queued (waiting for its time or a sender), retrying (a temporary failure, ' +
@@ -33,7 +33,7 @@ const emailSchema = z
     mailbox_id: uuid,
     step_order: z.int(),
     status: z.enum(emailStatuses).meta({ description: 'The internal status; `delivery_status` says what it means.' }),
-    delivery_status: deliveryStatus,
+    delivery_status: deliveryStatusSchema,
     scheduled_for: timestamp,
     attempts: z.int(),
     retry_count: z.int(),
@@ -53,8 +53,8 @@ export const emailWithHistory = emailSchema
   .extend({
     status_history: z.array(
       z.object({
-        from_status: deliveryStatus.nullable(),
-        to_status: deliveryStatus,
+        from_status: deliveryStatusSchema.nullable(),
+        to_status: deliveryStatusSchema,
         attempts: z.int(),
         error_code: z.string().nullable(),
         error_message: z.string().nullable(),

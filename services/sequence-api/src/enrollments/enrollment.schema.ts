@@ -6,24 +6,26 @@ import { enrollmentStatuses } from './enrollment-status.js';
 const maxFields = 50;
 const maxFieldChars = 2_000;
 
+/** A contact's custom fields: merged into every email of the contact. */
+export const customFields = z
+  .record(
+    z.string().min(1).max(100),
+    z.union([
+      z.string().max(maxFieldChars, `must be at most ${maxFieldChars} characters`),
+      z.number(),
+      z.boolean(),
+      z.null(),
+    ]),
+  )
+  .refine((fields) => Object.keys(fields).length <= maxFields, `at most ${maxFields} custom fields`);
+
 const contactInputSchema = z
   .object({
     email: z.string().max(254),
     first_name: z.string().trim().max(200).nullish(),
     last_name: z.string().trim().max(200).nullish(),
     company: z.string().trim().max(300).nullish(),
-    fields: z
-      .record(
-        z.string().min(1).max(100),
-        z.union([
-          z.string().max(maxFieldChars, `must be at most ${maxFieldChars} characters`),
-          z.number(),
-          z.boolean(),
-          z.null(),
-        ]),
-      )
-      .refine((fields) => Object.keys(fields).length <= maxFields, `at most ${maxFields} custom fields`)
-      .optional(),
+    fields: customFields.optional(),
   })
   .strict();
 
