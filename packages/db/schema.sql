@@ -668,8 +668,10 @@ CREATE TABLE public.mailboxes (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     smtp_allow_insecure_auth boolean DEFAULT false NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    deleted_at timestamp with time zone,
     CONSTRAINT mailboxes_check CHECK (((encrypted_smtp_password IS NULL) = (smtp_password_key_id IS NULL))),
     CONSTRAINT mailboxes_daily_capacity_check CHECK ((daily_capacity >= 0)),
+    CONSTRAINT mailboxes_deleted_disabled_check CHECK (((deleted_at IS NULL) OR (status = 'disabled'::public.mailbox_status))),
     CONSTRAINT mailboxes_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
     CONSTRAINT mailboxes_smtp_host_check CHECK (((length(smtp_host) >= 1) AND (length(smtp_host) <= 253))),
     CONSTRAINT mailboxes_smtp_port_check CHECK (((smtp_port >= 1) AND (smtp_port <= 65535))),
@@ -1104,7 +1106,7 @@ CREATE INDEX mailbox_daily_counts_in_flight_idx ON public.mailbox_daily_counts U
 -- Name: mailboxes_workspace_email_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX mailboxes_workspace_email_key ON public.mailboxes USING btree (workspace_id, lower(email));
+CREATE UNIQUE INDEX mailboxes_workspace_email_key ON public.mailboxes USING btree (workspace_id, lower(email)) WHERE (deleted_at IS NULL);
 
 
 --
@@ -1842,7 +1844,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_api;
 
 GRANT SELECT ON TABLE public.mailboxes TO outflow_producer;
 GRANT SELECT ON TABLE public.mailboxes TO outflow_sender;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.mailboxes TO outflow_api;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.mailboxes TO outflow_api;
 
 
 --

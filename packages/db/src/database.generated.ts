@@ -169,6 +169,7 @@ export interface MailboxDailyCounts {
 export interface Mailboxes {
   created_at: Generated<Timestamp>;
   daily_capacity: Generated<number>;
+  deleted_at: Timestamp | null;
   display_name: string | null;
   email: string;
   encrypted_smtp_password: string | null;

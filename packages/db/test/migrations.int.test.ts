@@ -52,6 +52,7 @@ const allMigrations = [
   '2026_12_07_0022_sequence_versions',
   '2026_12_07_0023_events_keep_workspace',
   '2026_12_07_0024_contact_erasure',
+  '2026_12_07_0025_mailbox_lifecycle',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

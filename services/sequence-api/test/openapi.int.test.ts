@@ -372,6 +372,93 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect((await call('DELETE', `/contacts/${erin.contact_id}`)).status).toBe(404);
   });
 
+  it('mailboxes: disable (reassign, or cancel where none is left) and delete', async () => {
+    const createMailbox = async (email: string) =>
+      String(
+        (
+          await call('POST', '/mailboxes', {
+            email,
+            smtp_host: '192.0.2.25',
+            smtp_port: 587,
+            smtp_username: email,
+            smtp_password: 'secret',
+          })
+        ).body['id'],
+      );
+    const only = await createMailbox('only@outflow.test');
+    const sequence = await call('POST', '/sequences', {
+      name: 'One sender',
+      mailbox_ids: [only],
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    const base = `/sequences/${String(sequence.body['id'])}`;
+    await call('POST', `${base}/contacts`, { contacts: [{ email: 'x1@example.com' }, { email: 'x2@example.com' }] });
+
+    // No other mailbox for the sequence: its enrollments and their emails are cancelled.
+    expect((await call('POST', `/mailboxes/${only}/disable`)).body).toEqual({
+      id: only,
+      status: 'disabled',
+      reassigned_enrollments: 0,
+      cancelled_enrollments: 2,
+      cancelled_emails: 2,
+    });
+    expect((await call('GET', `/mailboxes/${only}`)).body).toMatchObject({ status: 'disabled' });
+    expect((await call('POST', `${base}/contacts`, { contacts: [{ email: 'x3@example.com' }] })).body).toMatchObject({
+      error: { code: 'no_active_mailbox' },
+    });
+
+    // It has history: kept as a name, credentials erased, unlisted; its address is free again.
+    expect((await call('DELETE', `/mailboxes/${only}`)).body).toEqual({
+      id: only,
+      deleted: true,
+      kept_as_history: true,
+    });
+    const row = await api.database.db
+      .selectFrom('mailboxes')
+      .select(['encrypted_smtp_password', 'smtp_username', 'deleted_at'])
+      .where('id', '=', only)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ encrypted_smtp_password: null, smtp_username: null, deleted_at: expect.any(Date) });
+    expect((await call('GET', `/mailboxes/${only}`)).status).toBe(404);
+    expect((await call('PATCH', `/mailboxes/${only}`, { status: 'active' })).status).toBe(404);
+    const listed = (await call('GET', '/mailboxes')).body['mailboxes'] as Array<{ id: string }>;
+    expect(listed.map((mailbox) => mailbox.id)).not.toContain(only);
+    const again = await createMailbox('only@outflow.test');
+    expect(again).not.toBe(only);
+
+    // An active one, or one with an uncertain email, is refused; reassign: false cancels even with another left.
+    expect((await call('DELETE', `/mailboxes/${again}`)).body).toMatchObject({ error: { code: 'mailbox_in_use' } });
+    const second = await call('POST', '/sequences', {
+      name: 'Two senders',
+      mailbox_ids: [again, mailboxId],
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    await call('POST', `/sequences/${String(second.body['id'])}/contacts`, { contacts: [{ email: 'y1@example.com' }] });
+    expect((await call('POST', `/mailboxes/${again}/disable`, { reassign: false })).body).toMatchObject({
+      reassigned_enrollments: 0,
+      cancelled_enrollments: 1,
+    });
+    await api.database.db
+      .updateTable('email_queues')
+      .set({ status: 'uncertain' })
+      .where('mailbox_id', '=', again)
+      .execute();
+    expect((await call('DELETE', `/mailboxes/${again}`)).body).toMatchObject({
+      error: { code: 'mailbox_in_use', details: { emails: 1 } },
+    });
+    expect((await call('POST', `/mailboxes/${randomUUID()}/disable`)).status).toBe(404);
+    expect((await call('DELETE', `/mailboxes/${randomUUID()}`)).status).toBe(404);
+
+    // Never used: deleted outright.
+    const unused = await createMailbox('unused@outflow.test');
+    await call('POST', `/mailboxes/${unused}/disable`);
+    expect((await call('DELETE', `/mailboxes/${unused}`)).body).toEqual({
+      id: unused,
+      deleted: true,
+      kept_as_history: false,
+    });
+  });
+
   it('saw every documented operation answer its success', () => {
     const successes = api.conformance.operationNames.filter(
       (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),

@@ -23,6 +23,7 @@ import * as outboxBacklogGrant from './2026_12_07_0021_outbox_backlog_grant.js';
 import * as sequenceVersions from './2026_12_07_0022_sequence_versions.js';
 import * as eventsKeepWorkspace from './2026_12_07_0023_events_keep_workspace.js';
 import * as contactErasure from './2026_12_07_0024_contact_erasure.js';
+import * as mailboxLifecycle from './2026_12_07_0025_mailbox_lifecycle.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0022_sequence_versions': sequenceVersions,
   '2026_12_07_0023_events_keep_workspace': eventsKeepWorkspace,
   '2026_12_07_0024_contact_erasure': contactErasure,
+  '2026_12_07_0025_mailbox_lifecycle': mailboxLifecycle,
 };

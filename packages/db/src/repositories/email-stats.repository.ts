@@ -98,6 +98,7 @@ async function readMailboxUsageToday(db: Database, daySeconds: number): Promise<
       coalesce(c.sent_count, 0) as sent, coalesce(c.reserved_count, 0) as reserved
     from mailboxes m
     left join mailbox_daily_counts c on c.mailbox_id = m.id and c.day = ${day}
+    where m.deleted_at is null
     order by m.email, m.id
   `.execute(db);
   return rows.map((row) => ({

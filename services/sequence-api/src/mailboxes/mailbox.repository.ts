@@ -27,6 +27,7 @@ export async function listMailboxes(db: Database) {
   return db
     .selectFrom('mailboxes as m')
     .select([...publicColumns, sql<boolean>`m.encrypted_smtp_password is not null`.as('has_smtp_password')])
+    .where('m.deleted_at', 'is', null)
     .orderBy('m.created_at')
     .execute();
 }
@@ -46,10 +47,16 @@ export async function findMailboxById(db: Database, id: string, daySeconds: numb
       sql<number>`coalesce(c.reserved_count, 0)`.as('reserved_today'),
     ])
     .where('m.id', '=', id)
+    .where('m.deleted_at', 'is', null)
     .executeTakeFirst();
 }
 
 export async function updateMailbox(db: Database, id: string, changes: MailboxUpdate): Promise<boolean> {
-  const result = await db.updateTable('mailboxes').set(changes).where('id', '=', id).executeTakeFirst();
+  const result = await db
+    .updateTable('mailboxes')
+    .set(changes)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

@@ -6,9 +6,13 @@ import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
 import { inRequestWorkspace } from '../http/workspace.js';
+import { deleteMailbox, disableMailbox } from './mailbox-lifecycle.repository.js';
 import {
   createdMailbox,
   createMailboxSchema,
+  deletedMailbox,
+  disabledMailbox,
+  disableMailboxSchema,
   mailboxDetail,
   mailboxList,
   updateMailboxSchema,
@@ -143,6 +147,43 @@ export function mailboxRoutes(deps: {
         );
         if (!updated) throw notFound('mailbox', id);
         res.json(present(updated));
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mailboxes/{id}/disable',
+      tag: 'Mailboxes',
+      summary: 'Disable a mailbox: it sends nothing more',
+      description:
+        "Its active enrollments and their unsent emails move to their sequences' other active mailboxes (or are " +
+        'cancelled: with `reassign: false`, or where a sequence has no other); capacity a claim reserved is given ' +
+        'back; an email being sent right now finishes. `PATCH status: active` enables it again for new work.',
+      params: idParams,
+      body: disableMailboxSchema,
+      responses: { 200: { description: 'Disabled', schema: disabledMailbox } },
+      errors: [404],
+      async handle({ params, body }, res) {
+        const disabled = await inRequestWorkspace(deps.db, res, (trx) => disableMailbox(trx, params.id, body.reassign));
+        if (!disabled) throw notFound('mailbox', params.id);
+        res.json({ id: params.id, status: 'disabled', ...disabled });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/mailboxes/{id}',
+      tag: 'Mailboxes',
+      summary: 'Delete a disabled mailbox',
+      description:
+        'Refused (409 mailbox_in_use) unless it is disabled with no email unsent, being sent or uncertain. One ' +
+        'that never sent is deleted; one that did is kept as the name in its history, its credentials erased, ' +
+        'and its address is free for a new mailbox.',
+      params: idParams,
+      responses: { 200: { description: 'Deleted', schema: deletedMailbox } },
+      errors: [404, 409],
+      async handle({ params }, res) {
+        const deleted = await inRequestWorkspace(deps.db, res, (trx) => deleteMailbox(trx, params.id));
+        if (!deleted) throw notFound('mailbox', params.id);
+        res.json({ id: params.id, deleted: true, ...deleted });
       },
     }),
   ];

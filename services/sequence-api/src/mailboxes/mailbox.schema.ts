@@ -76,3 +76,33 @@ export const mailboxDetail = z
       .meta({ description: "Capacity on the mailbox's local day: sent, reserved by claimed emails, remaining." }),
   })
   .meta({ id: 'Mailbox' });
+
+export const disableMailboxSchema = z
+  .object({
+    reassign: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          "Move its active enrollments and unsent emails to their sequences' other active mailboxes (else, and " +
+          'where a sequence has none, they are cancelled).',
+      }),
+  })
+  .strict()
+  .default({ reassign: true });
+
+export const disabledMailbox = z.object({
+  id: uuid,
+  status: z.literal('disabled'),
+  reassigned_enrollments: z.int(),
+  cancelled_enrollments: z.int(),
+  cancelled_emails: z.int(),
+});
+
+export const deletedMailbox = z.object({
+  id: uuid,
+  deleted: z.literal(true),
+  kept_as_history: z
+    .boolean()
+    .meta({ description: 'It sent before: kept, credentials erased, as the name in its emails’ history.' }),
+});

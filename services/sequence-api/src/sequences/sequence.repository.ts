@@ -9,7 +9,12 @@ export type NewSequence = z.infer<typeof createSequenceSchema>;
 
 /** The ids among `ids` that name no mailbox. */
 export async function findUnknownMailboxIds(db: Database, ids: string[]): Promise<string[]> {
-  const found = await db.selectFrom('mailboxes').select('id').where('id', 'in', ids).execute();
+  const found = await db
+    .selectFrom('mailboxes')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
+    .execute();
   const known = new Set(found.map((row) => row.id));
   return ids.filter((id) => !known.has(id));
 }
