@@ -34,6 +34,8 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
     try {
       // Zipkin, a JVM, takes 10-30 s to start (and is fetched once per checkout first).
       const [, apiUrl, apiKey] = await demo.waitForOutput(/API +(http:\S+)\n +API key +(\S+)/, 180_000);
+      const [, reference] = await demo.waitForOutput(/API reference +(http:\S+)/, 10_000);
+      expect((await fetch(reference!)).status).toBe(200);
       const [, mailUrl] = await demo.waitForOutput(/Received mail +(http:\S+)/);
       const [, zipkinUrl, traceId] = await demo.waitForOutput(
         /One email traced +(http:\S+)\/zipkin\/traces\/([0-9a-f]{32})/,

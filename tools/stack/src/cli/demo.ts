@@ -116,6 +116,7 @@ const service = runService({
       say('Outflow demo is running (Ctrl-C stops everything):');
       say(`  API              ${pipeline.apiUrl}/api/v1`);
       say(`  API key          ${key}`);
+      say(`  API reference    ${pipeline.apiUrl}/api/v1/docs`);
       say(`  Received mail    ${stack.endpoints.mailViewerUrl}`);
       if (stack.endpoints.zipkinUrl && traceId) {
         say(
