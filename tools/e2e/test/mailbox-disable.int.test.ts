@@ -1,41 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApiKey } from '@outflow/db';
-import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
-import { startPipeline, startTestStack, type Pipeline, type TestStack } from '@outflow/stack';
-import { apiClient, eventually } from './api-client.js';
+import { describe, expect, it } from '@jest/globals';
+import { eventually } from './api-client.js';
+import { runningPipeline } from './running-pipeline.js';
 
 /**
  * Disabling a mailbox whose emails are already claimed and waiting in Kafka: they go out once, from the sequence's
  * other mailbox, and the jobs claimed for the disabled one send nothing.
  */
 describe('disabling a mailbox on the running pipeline', () => {
-  let stack: TestStack;
-  let database: TestDatabase;
-  let pipeline: Pipeline;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    database = await createTestDatabase();
-    // No sender yet: what the producer claims waits in email-jobs.
-    pipeline = await startPipeline({
-      databaseUrl: database.url,
-      kafkaBrokers: stack.broker.brokers,
-      schemaRegistryUrl: stack.registry.url,
-      env: { KAFKA_TOPIC_PREFIX: stack.topicPrefix, PRODUCER_TICK_MS: '100' },
-      services: ['sequence-api', 'cron-producer', 'followup-scheduler'],
-    });
-    api = apiClient(pipeline.apiUrl, (await createApiKey(database.db, 'disable')).key);
-  }, 120_000);
-
-  afterAll(async () => {
-    const codes = await pipeline?.stop();
-    await database?.drop();
-    await stack?.close();
-    if (codes) expect(Object.values(codes).every((code) => code === 0)).toBe(true);
+  // No sender yet: what the producer claims waits in email-jobs.
+  const e2e = runningPipeline({
+    services: ['sequence-api', 'cron-producer', 'followup-scheduler'],
   });
 
   it('moves claimed and scheduled mail to the other mailbox; the stale jobs send nothing', async () => {
+    const { stack, pipeline, api } = e2e;
     const mailbox = async (email: string) => {
       const created = await api('POST', '/api/v1/mailboxes', {
         email,

@@ -1,47 +1,20 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApiKey } from '@outflow/db';
-import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
+import { describe, expect, it } from '@jest/globals';
 import { createKafka, fetchGroupLag } from '@outflow/kafka';
-import {
-  spawnTypeScript,
-  startPipeline,
-  startTestStack,
-  testLogger,
-  type Pipeline,
-  type TestStack,
-} from '@outflow/stack';
-import { apiClient, eventually } from './api-client.js';
+import { spawnTypeScript, testLogger } from '@outflow/stack';
+import { eventually } from './api-client.js';
+import { runningPipeline } from './running-pipeline.js';
 
 const cli = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 
 describe('outflow replay on the running pipeline: replaying email-jobs and followup-events sends nothing twice', () => {
-  let stack: TestStack;
-  let database: TestDatabase;
-  let pipeline: Pipeline;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    database = await createTestDatabase();
-    pipeline = await startPipeline({
-      databaseUrl: database.url,
-      kafkaBrokers: stack.broker.brokers,
-      schemaRegistryUrl: stack.registry.url,
-      env: { KAFKA_TOPIC_PREFIX: stack.topicPrefix, OUTFLOW_DAY_SECONDS: '1', PRODUCER_TICK_MS: '100' },
-      services: ['sequence-api', 'cron-producer', 'smtp-sender', 'followup-scheduler'],
-    });
-    api = apiClient(pipeline.apiUrl, (await createApiKey(database.db, 'replay')).key);
-  }, 120_000);
-
-  afterAll(async () => {
-    const codes = await pipeline?.stop();
-    await database?.drop();
-    await stack?.close();
-    if (codes) expect(Object.values(codes).every((code) => code === 0)).toBe(true);
+  const e2e = runningPipeline({
+    services: ['sequence-api', 'cron-producer', 'smtp-sender', 'followup-scheduler'],
+    env: { OUTFLOW_DAY_SECONDS: '1' },
   });
 
   const replay = async (topic: string, from: string) => {
+    const { stack } = e2e;
     const run = spawnTypeScript(cli, {
       args: ['replay', '--topic', topic, '--from-time', from],
       env: {
@@ -55,6 +28,7 @@ describe('outflow replay on the running pipeline: replaying email-jobs and follo
   };
 
   it('sends each email once although every job and follow-up event is handled again', async () => {
+    const { stack, database, pipeline, api } = e2e;
     const started = new Date(Date.now() - 1_000).toISOString();
     const mailbox = await api('POST', '/api/v1/mailboxes', {
       email: 'replay@sender.test',

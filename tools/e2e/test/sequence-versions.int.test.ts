@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApiKey } from '@outflow/db';
-import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
-import { startPipeline, startTestStack, type Pipeline, type TestStack } from '@outflow/stack';
-import { apiClient, eventually } from './api-client.js';
+import { describe, expect, it } from '@jest/globals';
+import { eventually } from './api-client.js';
+import { runningPipeline } from './running-pipeline.js';
 
 interface Enrollment {
   contact_id: string;
@@ -15,33 +13,14 @@ interface Enrollment {
  * and an email already scheduled keeps its content. Checked by what the SMTP server received.
  */
 describe('sequence versions on the running pipeline', () => {
-  let stack: TestStack;
-  let database: TestDatabase;
-  let pipeline: Pipeline;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    database = await createTestDatabase();
-    pipeline = await startPipeline({
-      databaseUrl: database.url,
-      kafkaBrokers: stack.broker.brokers,
-      schemaRegistryUrl: stack.registry.url,
-      // Steps wait one 2-second day each.
-      env: { KAFKA_TOPIC_PREFIX: stack.topicPrefix, OUTFLOW_DAY_SECONDS: '2', PRODUCER_TICK_MS: '100' },
-      services: ['sequence-api', 'cron-producer', 'smtp-sender', 'followup-scheduler'],
-    });
-    api = apiClient(pipeline.apiUrl, (await createApiKey(database.db, 'versions')).key);
-  }, 120_000);
-
-  afterAll(async () => {
-    const codes = await pipeline?.stop();
-    await database?.drop();
-    await stack?.close();
-    if (codes) expect(Object.values(codes).every((code) => code === 0)).toBe(true);
+  // Steps wait one 2-second day each.
+  const e2e = runningPipeline({
+    services: ['sequence-api', 'cron-producer', 'smtp-sender', 'followup-scheduler'],
+    env: { OUTFLOW_DAY_SECONDS: '2' },
   });
 
   it('sends each enrollment its own version, moved ones the new steps, scheduled emails as scheduled', async () => {
+    const { stack, api } = e2e;
     const mailbox = await api('POST', '/api/v1/mailboxes', {
       email: 'versions@sender.test',
       smtp_host: stack.smtp.host,

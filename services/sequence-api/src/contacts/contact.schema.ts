@@ -2,24 +2,20 @@ import { z } from '@outflow/config';
 import { deliveryStatusSchema } from '../emails/email.schema.js';
 import { customFields } from '../enrollments/enrollment.schema.js';
 import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
-import { nextCursor, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
 
 const contactStatus = z.enum(['active', 'bounced', 'unsubscribed']);
 
-export const listContactsQuery = z
-  .object({
-    q: z
-      .string()
-      .trim()
-      .min(1)
-      .max(254)
-      .optional()
-      .meta({ description: 'The start of the address, or a part of the first name, last name or company.' }),
-    status: contactStatus.optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: uuid.optional(),
-  })
-  .strict();
+export const listContactsQuery = pageQuery({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(254)
+    .optional()
+    .meta({ description: 'The start of the address, or a part of the first name, last name or company.' }),
+  status: contactStatus.optional(),
+});
 
 const contactFields = {
   id: uuid,

@@ -1,5 +1,5 @@
 import { z } from '@outflow/config';
-import { nextCursor, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
 import { deliveryStatuses, emailStatuses, statusFilters } from './email-status.js';
 
 export const deliveryStatusSchema = z.enum(deliveryStatuses).meta({
@@ -11,17 +11,13 @@ export const deliveryStatusSchema = z.enum(deliveryStatuses).meta({
     '`outflow uncertain`), cancelled, dead_letter (its job could not be processed; see `outflow dead-letters`).',
 });
 
-export const listEmailsQuery = z
-  .object({
-    sequence_id: uuid.optional(),
-    status: z
-      .enum(statusFilters)
-      .optional()
-      .meta({ description: 'A delivery status, or an internal status of the `status` field.' }),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: uuid.optional(),
-  })
-  .strict();
+export const listEmailsQuery = pageQuery({
+  sequence_id: uuid.optional(),
+  status: z
+    .enum(statusFilters)
+    .optional()
+    .meta({ description: 'A delivery status, or an internal status of the `status` field.' }),
+});
 
 const emailSchema = z
   .object({

@@ -15,12 +15,18 @@ export const timeZone = z.string().refine((zone) => {
   }
 }, 'must be an IANA time zone such as UTC or Europe/Paris');
 
-export const pagination = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: uuid.optional(),
-  })
-  .strict();
+/** A list's query: its filters, and a page of `limit` (1 to 500, default 50) after `cursor` (the previous page's last id). */
+export function pageQuery<Filters extends z.ZodRawShape>(filters: Filters) {
+  return z
+    .object({
+      ...filters,
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: uuid.optional(),
+    })
+    .strict();
+}
+
+export const pagination = pageQuery({});
 
 /** A moment as the API writes it: ISO 8601 in UTC (`2026-12-07T09:30:00.000Z`). */
 export const timestamp = z.iso.datetime();

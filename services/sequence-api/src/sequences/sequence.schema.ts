@@ -2,7 +2,7 @@ import { z } from '@outflow/config';
 import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
 import { deliveryStatuses } from '../emails/email-status.js';
 import { mailboxStatus } from '../mailboxes/mailbox.schema.js';
-import { nextCursor, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
 
 const stepSchema = z
   .object({
@@ -38,13 +38,7 @@ const storedStep = z.object({
 
 const sequenceStatus = z.enum(['active', 'paused', 'archived']);
 
-export const listSequencesQuery = z
-  .object({
-    status: sequenceStatus.optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: uuid.optional(),
-  })
-  .strict();
+export const listSequencesQuery = pageQuery({ status: sequenceStatus.optional() });
 
 const sequenceFields = {
   id: uuid,
