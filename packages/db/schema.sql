@@ -141,6 +141,19 @@ CREATE TYPE public.sequence_status AS ENUM (
 
 
 --
+-- Name: suppression_reason; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.suppression_reason AS ENUM (
+    'unsubscribed',
+    'bounced',
+    'complained',
+    'replied',
+    'manual'
+);
+
+
+--
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -801,6 +814,22 @@ CREATE TABLE public.steps (
 
 
 --
+-- Name: suppressions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.suppressions (
+    id uuid DEFAULT public.uuid_v7() NOT NULL,
+    workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    email text NOT NULL,
+    reason public.suppression_reason NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT suppressions_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
+    CONSTRAINT suppressions_note_check CHECK ((length(note) <= 500))
+);
+
+
+--
 -- Name: workspaces; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -997,6 +1026,14 @@ ALTER TABLE ONLY public.steps
 
 
 --
+-- Name: suppressions suppressions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.suppressions
+    ADD CONSTRAINT suppressions_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: workspaces workspaces_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1142,6 +1179,13 @@ CREATE INDEX sequence_contacts_sequence_status_idx ON public.sequence_contacts U
 --
 
 CREATE INDEX sequence_mailboxes_mailbox_idx ON public.sequence_mailboxes USING btree (mailbox_id);
+
+
+--
+-- Name: suppressions_workspace_email_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX suppressions_workspace_email_key ON public.suppressions USING btree (workspace_id, lower(email));
 
 
 --
@@ -1387,6 +1431,14 @@ ALTER TABLE ONLY public.steps
 
 
 --
+-- Name: suppressions suppressions_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.suppressions
+    ADD CONSTRAINT suppressions_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: api_keys; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -1508,6 +1560,13 @@ CREATE POLICY api_workspace ON public.sequences TO outflow_api USING ((workspace
 CREATE POLICY api_workspace ON public.steps TO outflow_api USING ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id))) WITH CHECK (((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id)) AND (EXISTS ( SELECT 1
    FROM public.sequences p
   WHERE (p.id = steps.sequence_id)))));
+
+
+--
+-- Name: suppressions api_workspace; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY api_workspace ON public.suppressions TO outflow_api USING ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id))) WITH CHECK ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id)));
 
 
 --
@@ -1690,6 +1749,13 @@ CREATE POLICY pipeline_all ON public.steps TO outflow_producer, outflow_sender, 
 
 
 --
+-- Name: suppressions pipeline_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pipeline_all ON public.suppressions TO outflow_producer, outflow_sender, outflow_scheduler, outflow_retry USING (true) WITH CHECK (true);
+
+
+--
 -- Name: workspaces pipeline_all; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -1725,6 +1791,12 @@ ALTER TABLE public.sequences ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.steps ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: suppressions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.suppressions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: workspaces; Type: ROW SECURITY; Schema: public; Owner: -
@@ -1908,6 +1980,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sequences TO outflow_api;
 GRANT SELECT ON TABLE public.steps TO outflow_sender;
 GRANT SELECT ON TABLE public.steps TO outflow_scheduler;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.steps TO outflow_api;
+
+
+--
+-- Name: TABLE suppressions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.suppressions TO outflow_api;
+GRANT SELECT ON TABLE public.suppressions TO outflow_sender;
 
 
 --

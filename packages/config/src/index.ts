@@ -15,3 +15,4 @@ export {
   type TracingConfig,
 } from './service-env.js';
 export { createSecretBox, secretBoxFromEnv, secretEnv, smtpPasswordBinding, type SecretBox } from './secret-box.js';
+export { unsubscribeTokens, type UnsubscribeTokens } from './signed-token.js';

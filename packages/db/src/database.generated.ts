@@ -41,6 +41,8 @@ export type MailboxStatus = "active" | "disabled" | "paused";
 
 export type SequenceStatus = "active" | "archived" | "paused";
 
+export type SuppressionReason = "bounced" | "complained" | "manual" | "replied" | "unsubscribed";
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface ApiKeys {
@@ -256,6 +258,15 @@ export interface Steps {
   workspace_id: Generated<string>;
 }
 
+export interface Suppressions {
+  created_at: Generated<Timestamp>;
+  email: string;
+  id: Generated<string>;
+  note: string | null;
+  reason: SuppressionReason;
+  workspace_id: Generated<string>;
+}
+
 export interface Workspaces {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
@@ -279,5 +290,6 @@ export interface DB {
   sequence_versions: SequenceVersions;
   sequences: Sequences;
   steps: Steps;
+  suppressions: Suppressions;
   workspaces: Workspaces;
 }

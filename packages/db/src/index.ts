@@ -28,6 +28,7 @@ export {
 } from './repositories/claim.repository.js';
 export { settleReservation, settleReservations } from './repositories/mailbox-capacity.repository.js';
 export { cancelUnsentEmails } from './repositories/cancel-emails.repository.js';
+export { liftSuppression, stoppedEnrollmentStatus, suppressAddress } from './repositories/suppression.repository.js';
 export { readInFlightEmailCounts, readStats, type Stats } from './repositories/email-stats.repository.js';
 export {
   countFailedEmails,

@@ -53,6 +53,7 @@ const allMigrations = [
   '2026_12_07_0023_events_keep_workspace',
   '2026_12_07_0024_contact_erasure',
   '2026_12_07_0025_mailbox_lifecycle',
+  '2026_12_07_0026_suppressions',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -84,6 +85,7 @@ describe('migrations on a real PostgreSQL', () => {
       'sequence_versions',
       'sequences',
       'steps',
+      'suppressions',
       'workspaces',
     ]);
     expect(await userTypes(empty)).toContain('email_status');

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { OutflowMode, SecretBox } from '@outflow/config';
+import type { OutflowMode, SecretBox, UnsubscribeTokens } from '@outflow/config';
 import type { Database } from '@outflow/db';
 import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import type { Logger } from '@outflow/telemetry';
@@ -16,10 +16,14 @@ import { docsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/openapi-document.js';
 import { sequenceRoutes } from './sequences/sequence.routes.js';
 import { statsRoutes } from './stats/stats.routes.js';
+import { unsubscribeRoutes } from './unsubscribe/unsubscribe.routes.js';
+import { suppressionRoutes } from './suppressions/suppression.routes.js';
 
 export interface AppDeps {
   db: Database;
   secrets: SecretBox;
+  /** Reads the unsubscribe links' tokens (made by the sender under the same OUTFLOW_SECRET_KEYS). */
+  unsubscribeTokens: UnsubscribeTokens;
   logger: Logger;
   daySeconds: number;
   /** Default production: mailboxes may not opt out of TLS for their credentials. */
@@ -39,6 +43,7 @@ function apiRoutes(deps: AppDeps): Route[] {
     ...contactRoutes(deps),
     ...emailRoutes(deps),
     ...statsRoutes(deps),
+    ...suppressionRoutes(deps),
   ];
 }
 
@@ -55,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(document);
   });
   app.use(docsPage('/api/v1/docs', '/api/v1/openapi.json'));
+  app.use(unsubscribeRoutes({ db: deps.db, tokens: deps.unsubscribeTokens }));
   const api = express.Router();
   api.use(requireApiKey(deps.db));
   api.use(rateLimitPerKey(deps.rateLimitPerMinute ?? 1_200));

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { secretBoxFromEnv, type z } from '@outflow/config';
+import { secretBoxFromEnv, unsubscribeTokens, type z } from '@outflow/config';
 import { smtpTargetPolicyFromEnv } from '@outflow/smtp-target';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
 import { createApp } from './app.js';
@@ -13,9 +13,11 @@ export async function startSequenceApi({
   logger,
   infra,
 }: ServiceContext<SequenceApiConfig>): Promise<ServiceParts> {
+  const secrets = secretBoxFromEnv(config);
   const app = createApp({
     db: infra.db,
-    secrets: secretBoxFromEnv(config),
+    secrets,
+    unsubscribeTokens: unsubscribeTokens(config.OUTFLOW_SECRET_KEYS, secrets.activeKeyId),
     logger,
     daySeconds: config.OUTFLOW_DAY_SECONDS,
     mode: config.OUTFLOW_MODE,

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { createSecretBox, type OutflowMode } from '@outflow/config';
+import { createSecretBox, unsubscribeTokens, type OutflowMode, type UnsubscribeTokens } from '@outflow/config';
 import { createApiKey, createDb, serviceRoles } from '@outflow/db';
 import { defaultSmtpPorts, smtpTargetEnv } from '@outflow/smtp-target';
 import { createTestDatabase, type TestDatabase } from '@outflow/db/testing';
@@ -34,6 +34,8 @@ export interface ApiHarness {
   ): Promise<ApiResponse>;
   /** Every response of `call` was checked against the served OpenAPI document; this says which were seen. */
   conformance: OpenApiConformance;
+  /** Makes unsubscribe tokens as the sender does (same keys). */
+  unsubscribe: UnsubscribeTokens;
   tableCounts(): Promise<Record<string, number> | undefined>;
   /** Creates the mailbox the tests send from (with a password, to check it never comes back); returns its id. */
   createMailbox(): Promise<string>;
@@ -49,12 +51,15 @@ export async function startApiHarness(
   { mode = 'development', rateLimitPerMinute }: { mode?: OutflowMode; rateLimitPerMinute?: number } = {},
 ): Promise<ApiHarness> {
   const database = await createTestDatabase();
-  const secrets = createSecretBox(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
+  const secretKeys = new Map([['k1', Buffer.alloc(32, 7)]]);
+  const secrets = createSecretBox(secretKeys, 'k1');
+  const tokens = unsubscribeTokens(secretKeys, 'k1');
   // As in production: the API's statements run as its role, under the workspace policies.
   const apiDb = createDb({ url: database.url, maxConnections: 5, role: serviceRoles.api });
   const app = createApp({
     db: apiDb,
     secrets,
+    unsubscribeTokens: tokens,
     logger: testLogger(name),
     daySeconds: 86_400,
     mode,
@@ -76,6 +81,7 @@ export async function startApiHarness(
     base,
     key,
     conformance,
+    unsubscribe: tokens,
     async call(method, path, body, auth = key, extraHeaders = {}) {
       const response = await fetch(`${base}${path}`, {
         method,

@@ -31,7 +31,7 @@ async function renderedPage(url: string): Promise<string> {
   }
 }
 
-describe('the API docs page', () => {
+describe('the pages the API serves, in a real browser', () => {
   let api: ApiHarness;
 
   beforeAll(async () => {
@@ -50,5 +50,18 @@ describe('the API docs page', () => {
     );
     const documented = api.conformance.operationNames.map((name) => name.split(' ')[1]);
     expect(operations.sort()).toEqual(documented.sort());
+  }, 120_000);
+
+  it('shows the unsubscribe confirmation with its one-click form, and a plain page for a link it does not know', async () => {
+    const origin = new URL(api.base).origin;
+    const token = api.unsubscribe.make({
+      workspaceId: '00000000-0000-0000-0000-000000000001',
+      contactId: '0193a4b2-77c1-7d2e-9f10-3c5d8e2a1b47',
+    });
+    const dom = await renderedPage(`${origin}/u/${token}`);
+    expect(dom).toContain('<h1>Unsubscribe</h1>');
+    expect(dom).toMatch(/<form method="post">\s*<input type="hidden" name="List-Unsubscribe" value="One-Click">/);
+    expect(dom).toContain('<button type="submit" id="unsubscribe">Unsubscribe</button>');
+    expect(await renderedPage(`${origin}/u/k1.forged.token`)).toContain('Link not recognised');
   }, 120_000);
 });

@@ -459,6 +459,58 @@ describe('the OpenAPI document describes every route as it answers', () => {
     });
   });
 
+  it('suppressions: suppress (stopping the contact), list, skip at enrollment, lift', async () => {
+    const enrolled = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'Stop.Me@example.com' }],
+    });
+    const contactId = (enrolled.body['enrollments'] as Array<{ contact_id: string }>)[0]!.contact_id;
+
+    const suppressed = await call('POST', '/suppressions', { email: 'stop.me@EXAMPLE.com', reason: 'unsubscribed' });
+    expect(suppressed).toMatchObject({
+      status: 201,
+      body: {
+        suppression: { email: 'stop.me@EXAMPLE.com', reason: 'unsubscribed' },
+        created: true,
+        stopped_enrollments: 1,
+        cancelled_emails: 1,
+      },
+    });
+    expect((await call('GET', `/contacts/${contactId}`)).body).toMatchObject({
+      status: 'unsubscribed',
+      enrollments: [{ status: 'unsubscribed' }],
+      recent_emails: [{ delivery_status: 'cancelled' }],
+    });
+    // Suppressed already: the first reason stays.
+    expect(await call('POST', '/suppressions', { email: 'STOP.ME@example.com', reason: 'bounced' })).toMatchObject({
+      status: 200,
+      body: { created: false, suppression: { reason: 'unsubscribed' }, stopped_enrollments: 0 },
+    });
+    await call('POST', '/suppressions', { email: 'other@example.org', note: 'asked by phone' });
+    expect((await call('GET', '/suppressions?q=stop')).body['suppressions']).toEqual([
+      expect.objectContaining({ email: 'stop.me@EXAMPLE.com' }),
+    ]);
+    expect((await call('GET', '/suppressions?reason=manual')).body['suppressions']).toEqual([
+      expect.objectContaining({ email: 'other@example.org', note: 'asked by phone' }),
+    ]);
+    expect((await call('POST', '/suppressions', { email: 'not an address' })).status).toBe(400);
+
+    // Never enrolled while suppressed, in any sequence.
+    const again = await call('POST', `/sequences/${sequenceId}/contacts`, {
+      contacts: [{ email: 'other@example.org' }, { email: 'fresh@example.org' }],
+    });
+    expect(again.body).toMatchObject({
+      contacts_added: 1,
+      skipped: [{ email: 'other@example.org', reason: 'suppressed (manual)' }],
+    });
+
+    expect((await call('DELETE', '/suppressions/Stop.Me%40example.com')).body).toEqual({
+      email: 'Stop.Me@example.com',
+      lifted: true,
+    });
+    expect((await call('GET', `/contacts/${contactId}`)).body).toMatchObject({ status: 'active' });
+    expect((await call('DELETE', '/suppressions/stop.me%40example.com')).status).toBe(404);
+  });
+
   it('saw every documented operation answer its success', () => {
     const successes = api.conformance.operationNames.filter(
       (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),

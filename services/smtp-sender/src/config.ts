@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { modeEnv, positiveInt, secretEnv, z } from '@outflow/config';
+import { httpUrl, modeEnv, positiveInt, secretEnv, z } from '@outflow/config';
 import { smtpTargetEnv } from '@outflow/smtp-target';
 
 /** A PEM file of CA certificates, read once at start: Node's bundled roots and these. */
@@ -28,6 +28,12 @@ export const smtpSenderEnv = {
    * CA that signed an internal relay's certificate. Default none.
    */
   SMTP_CA_FILE: caFile.optional(),
+  /**
+   * The API's public base URL (https://outflow.example.com): every email's List-Unsubscribe link points at
+   * `<url>/u/<token>` with a one-click POST (RFC 8058), which Gmail and Yahoo require of bulk senders. Without it
+   * emails offer only a mailto unsubscribe, and the sender warns at start. Default none.
+   */
+  OUTFLOW_PUBLIC_URL: httpUrl.optional(),
   /** Partitions of email-jobs this process sends from in parallel. Default 4. */
   SENDER_CONCURRENCY: positiveInt.default(4),
   /**

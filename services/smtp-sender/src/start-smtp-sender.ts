@@ -1,4 +1,4 @@
-import { secretBoxFromEnv, type z } from '@outflow/config';
+import { secretBoxFromEnv, unsubscribeTokens, type z } from '@outflow/config';
 import { consumerGroupOf } from '@outflow/contracts';
 import { smtpTargetPolicyFromEnv } from '@outflow/smtp-target';
 import { startConsumerLoop, startOutboxRelay } from '@outflow/kafka';
@@ -16,8 +16,9 @@ export async function startSmtpSender(
   { config, logger, infra, metrics }: ServiceContext<SmtpSenderConfig>,
   onFatal: (error: Error) => void,
 ): Promise<ServiceParts> {
+  const secrets = secretBoxFromEnv(config);
   const transports = createTransportPool({
-    secrets: secretBoxFromEnv(config),
+    secrets,
     poolSize: config.SMTP_POOL_SIZE,
     maxConnections: config.SMTP_MAX_CONNECTIONS,
     timeoutMs: config.SMTP_TIMEOUT_MS,
@@ -31,8 +32,18 @@ export async function startSmtpSender(
     leaseMs: config.SEND_LEASE_MS,
     maxBatch: config.SENDER_BATCH_SIZE,
   });
+  if (!config.OUTFLOW_PUBLIC_URL) {
+    logger.warn(
+      'OUTFLOW_PUBLIC_URL is not set: emails offer only a mailto unsubscribe, no one-click link (Gmail and Yahoo ' +
+        'require one from bulk senders)',
+    );
+  }
   const deps = {
     db: infra.db,
+    unsubscribe: {
+      tokens: unsubscribeTokens(config.OUTFLOW_SECRET_KEYS, secrets.activeKeyId),
+      publicUrl: config.OUTFLOW_PUBLIC_URL,
+    },
     statements,
     transports,
     logger,

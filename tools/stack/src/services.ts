@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { findFreePort } from './free-port.js';
 import { findRepoRoot } from './repo-root.js';
 import { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 
@@ -89,13 +90,17 @@ export function newSecretKeys(keyId: string): string {
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const root = findRepoRoot();
   const secretKeys = options.env?.['OUTFLOW_SECRET_KEYS'] ?? newSecretKeys('test');
+  // Chosen before the services start: the sender writes the API's address into every unsubscribe link.
+  const given = options.env?.['API_PORT'];
+  const apiPort = given && given !== '0' ? given : String(await findFreePort());
   const env: NodeJS.ProcessEnv = {
     PATH: process.env['PATH'],
     DATABASE_URL: options.databaseUrl,
     KAFKA_BROKERS: options.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
     HEALTH_PORT: '0',
-    API_PORT: '0',
+    API_PORT: apiPort,
+    OUTFLOW_PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
     OUTFLOW_SECRET_KEYS: secretKeys,
     SHUTDOWN_GRACE_MS: '15000',
     // The stack's SMTP sinks are local test servers without TLS: mailboxes may opt out of TLS for AUTH.

@@ -123,8 +123,24 @@ export async function enrollContacts(
         .execute()
     ).map((row) => row.contact_id),
   );
+  // The workspace's suppression list: an address on it is never enrolled (the sender checks again before SMTP).
+  const suppressed = new Map(
+    (
+      await trx
+        .selectFrom('suppressions')
+        .select(['email', 'reason'])
+        .where(
+          sql`lower(email)`,
+          'in',
+          upserted.map((contact) => contact.email.toLowerCase()),
+        )
+        .execute()
+    ).map((row) => [row.email.toLowerCase(), row.reason]),
+  );
   const toEnroll = upserted.filter((contact) => {
+    const suppression = suppressed.get(contact.email.toLowerCase());
     if (enrolled.has(contact.id)) skipped.push({ email: contact.email, reason: 'already enrolled in this sequence' });
+    else if (suppression) skipped.push({ email: contact.email, reason: `suppressed (${suppression})` });
     else if (contact.status !== 'active')
       skipped.push({ email: contact.email, reason: `contact is ${contact.status}` });
     else return true;

@@ -9,10 +9,11 @@ import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
 import { composeMessage, UnsendableMessageError } from '../smtp/compose-message.js';
 import { recordWithinLease } from './record-within-lease.js';
+import { unsubscribeHeaders, type UnsubscribeLinks } from './unsubscribe-headers.js';
 import { smtpFailureClass } from './send-metrics.js';
 import type { SendMetrics } from './send-metrics.js';
 import type { SendStatements } from './send-statements.js';
-import { recordFailure, recordUncertain, type SendContext } from './send.repository.js';
+import { cancelSuppressedEmail, recordFailure, recordUncertain, type SendContext } from './send.repository.js';
 
 export interface EmailJobDeps {
   db: Database;
@@ -21,6 +22,7 @@ export interface EmailJobDeps {
   logger: Logger;
   leaseMs: number;
   metrics: SendMetrics;
+  unsubscribe: UnsubscribeLinks;
 }
 
 /**
@@ -40,6 +42,19 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
   const context = await deps.statements.context(job.email_id);
   if (!context || context.status !== 'queued' || context.claim_token !== job.claim_token) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
+    return;
+  }
+  if (context.suppressed) {
+    // Suppressed after it was queued (an unsubscribe, a bounce): cancelled, never sent.
+    const cancelled = await cancelSuppressedEmail(deps.db, {
+      emailId: job.email_id,
+      claimToken: job.claim_token,
+      reason: context.suppressed,
+    });
+    if (cancelled) {
+      deps.metrics.suppressed.inc();
+      log.info({ reason: context.suppressed }, 'address suppressed since the email was queued; cancelled, not sent');
+    }
     return;
   }
   // A server that cannot be reached, or a password that does not decrypt, is a failed attempt of this email
@@ -92,7 +107,7 @@ async function sendReserved(
   // it), anything else temporary.
   let built: Awaited<ReturnType<typeof buildMessage>>;
   try {
-    built = await buildMessage(context, job.email_id, started.attempts);
+    built = await buildMessage(context, job.email_id, started.attempts, deps.unsubscribe);
   } catch (error) {
     const permanent = error instanceof TemplateError || error instanceof UnsendableMessageError;
     const failure = {
@@ -195,7 +210,7 @@ async function sendReserved(
 }
 
 /** Renders the step for the contact and builds the MIME message, with a Message-ID unique per attempt. */
-async function buildMessage(context: SendContext, emailId: string, attempts: number) {
+async function buildMessage(context: SendContext, emailId: string, attempts: number, unsubscribe: UnsubscribeLinks) {
   const rendered = await renderEmail(
     { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
     {
@@ -216,7 +231,14 @@ async function buildMessage(context: SendContext, emailId: string, attempts: num
     text: rendered.text,
     ...(rendered.html ? { html: rendered.html } : {}),
     messageId: smtpMessageId,
-    headers: { 'X-Outflow-Email-Id': emailId },
+    headers: {
+      'X-Outflow-Email-Id': emailId,
+      ...unsubscribeHeaders(unsubscribe, {
+        workspaceId: context.workspace_id,
+        contactId: context.contact_id,
+        mailboxEmail: context.mailbox_email,
+      }),
+    },
   });
   return { mail, smtpMessageId };
 }

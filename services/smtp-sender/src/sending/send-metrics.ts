@@ -11,6 +11,7 @@ export function smtpFailureClass(smtpCode: number | null): '4xx' | '5xx' | 'conn
 export interface SendMetrics {
   sent: Counter;
   failed: Counter<'class'>;
+  suppressed: Counter;
   smtpSeconds: Histogram;
 }
 
@@ -25,6 +26,10 @@ export function createSendMetrics(metrics: Metrics): SendMetrics {
       help: 'Send attempts that failed, by class: 4xx or 5xx SMTP reply, connection (no reply code), render (the message could not be built), uncertain (no reply after the message body).',
       labelNames: ['class'],
       labelValues: { class: ['4xx', '5xx', 'connection', 'render', 'uncertain'] },
+    }),
+    suppressed: metrics.counter({
+      name: 'outflow_emails_suppressed_total',
+      help: 'Emails cancelled right before SMTP because their address was suppressed after they were queued.',
     }),
     smtpSeconds: metrics.histogram({
       name: 'outflow_smtp_send_duration_seconds',

@@ -5,7 +5,9 @@ import {
   prepared,
   settleReservation,
   settleReservations,
+  stoppedEnrollmentStatus,
   type Database,
+  type SuppressionReason,
 } from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
@@ -58,6 +60,10 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
     .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
     .innerJoin('contacts as c', 'c.id', 'e.contact_id')
     .innerJoin('steps as st', 'st.id', 'e.step_id')
+    // The workspace's suppression of the address, if any (one lookup in its unique index).
+    .leftJoin('suppressions as sp', (join) =>
+      join.onRef('sp.workspace_id', '=', 'c.workspace_id').on(sql`lower(sp.email)`, '=', sql`lower(c.email)`),
+    )
     .select([
       'e.id',
       'e.status',
@@ -78,6 +84,7 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
       'm.smtp_password_key_id',
       'm.updated_at as mailbox_updated_at',
       'c.email as contact_email',
+      'c.workspace_id',
       'c.first_name',
       'c.last_name',
       'c.company',
@@ -85,6 +92,7 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
       'st.subject',
       'st.content',
       'st.content_format',
+      'sp.reason as suppressed',
     ])
     .where('e.id', '=', sql<string>`any(${[...new Set(emailIds)]}::uuid[])`);
   const { rows } = await prepared('find-send-contexts', sql<InferResult<typeof query>[number]>`${query}`).execute(db);
@@ -319,6 +327,50 @@ export async function markDeadLettered(
       type: 'dead_lettered',
       eventKey: `dead_lettered:${letter.emailId}:${letter.claimToken}`,
       metadata: { error_code: letter.errorCode, error_message: letter.errorMessage },
+    });
+    return true;
+  });
+}
+
+/**
+ * An email whose address became suppressed after it was queued (an unsubscribe, a bounce, a person's decision):
+ * cancelled instead of sent, its capacity given back, its enrollment ended as the suppression says, and a
+ * `cancelled` event recorded with the reason. Guarded by status and claim token like every other outcome; false
+ * when the email was not ours to finish.
+ */
+export async function cancelSuppressedEmail(
+  db: Database,
+  email: { emailId: string; claimToken: string; reason: SuppressionReason },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('email_queues')
+      .set({
+        status: 'cancelled',
+        error_code: 'SUPPRESSED',
+        error_message: `the address is suppressed (${email.reason}); nothing was sent`,
+      })
+      .where('id', '=', email.emailId)
+      .where('status', '=', 'queued')
+      .where('claim_token', '=', email.claimToken)
+      .returning(['sequence_id', 'sequence_contact_id', 'contact_id', 'mailbox_id', 'capacity_day'])
+      .executeTakeFirst();
+    if (!row) return false;
+    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day!, sent: false });
+    await trx
+      .updateTable('sequence_contacts')
+      .set({ status: stoppedEnrollmentStatus[email.reason] })
+      .where('id', '=', row.sequence_contact_id)
+      .where('status', '=', 'active')
+      .execute();
+    await insertEmailEvent(trx, {
+      emailId: email.emailId,
+      sequenceId: row.sequence_id,
+      contactId: row.contact_id,
+      mailboxId: row.mailbox_id,
+      type: 'cancelled',
+      eventKey: `cancelled:${email.emailId}`,
+      metadata: { reason: 'suppressed', suppression_reason: email.reason },
     });
     return true;
   });
