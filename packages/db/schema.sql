@@ -18,6 +18,16 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
+-- Name: bounce_type; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.bounce_type AS ENUM (
+    'hard',
+    'soft'
+);
+
+
+--
 -- Name: contact_status; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -103,7 +113,20 @@ CREATE TYPE public.enrollment_status AS ENUM (
     'completed',
     'bounced',
     'unsubscribed',
-    'cancelled'
+    'cancelled',
+    'replied'
+);
+
+
+--
+-- Name: inbound_kind; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.inbound_kind AS ENUM (
+    'reply',
+    'auto_reply',
+    'bounce',
+    'other'
 );
 
 
@@ -126,6 +149,16 @@ CREATE TYPE public.mailbox_status AS ENUM (
     'active',
     'paused',
     'disabled'
+);
+
+
+--
+-- Name: reply_scope; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.reply_scope AS ENUM (
+    'workspace',
+    'sequence'
 );
 
 
@@ -626,6 +659,33 @@ CREATE TABLE public.idempotency_keys (
 
 
 --
+-- Name: inbound_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.inbound_messages (
+    id uuid DEFAULT public.uuid_v7() NOT NULL,
+    workspace_id uuid NOT NULL,
+    mailbox_id uuid NOT NULL,
+    uidvalidity bigint NOT NULL,
+    uid bigint NOT NULL,
+    message_id text,
+    kind public.inbound_kind NOT NULL,
+    bounce_type public.bounce_type,
+    from_address text,
+    subject text,
+    email_id uuid,
+    contact_id uuid,
+    recipient text,
+    status_code text,
+    diagnostic text,
+    stopped_enrollments integer DEFAULT 0 NOT NULL,
+    received_at timestamp with time zone,
+    processed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inbound_messages_check CHECK (((kind = 'bounce'::public.inbound_kind) = (bounce_type IS NOT NULL)))
+);
+
+
+--
 -- Name: kafka_batches; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -657,6 +717,36 @@ CREATE TABLE public.mailbox_daily_counts (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT mailbox_daily_counts_reserved_count_check CHECK ((reserved_count >= 0)),
     CONSTRAINT mailbox_daily_counts_sent_count_check CHECK ((sent_count >= 0))
+);
+
+
+--
+-- Name: mailbox_imap; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mailbox_imap (
+    mailbox_id uuid NOT NULL,
+    workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    host text NOT NULL,
+    port integer NOT NULL,
+    tls boolean DEFAULT true NOT NULL,
+    username text NOT NULL,
+    encrypted_password text,
+    password_key_id text,
+    sent_folder text,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    inbox_uidvalidity bigint,
+    inbox_last_uid bigint,
+    last_checked_at timestamp with time zone,
+    last_error text,
+    last_error_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mailbox_imap_host_check CHECK (((length(host) >= 1) AND (length(host) <= 253))),
+    CONSTRAINT mailbox_imap_port_check CHECK (((port >= 1) AND (port <= 65535))),
+    CONSTRAINT mailbox_imap_sent_folder_check CHECK ((length(sent_folder) <= 500)),
+    CONSTRAINT mailbox_imap_username_check CHECK (((length(username) >= 1) AND (length(username) <= 500)))
 );
 
 
@@ -787,6 +877,7 @@ CREATE TABLE public.sequences (
     mailbox_rotation integer DEFAULT 0 NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
     current_version integer DEFAULT 1 NOT NULL,
+    reply_stops public.reply_scope DEFAULT 'workspace'::public.reply_scope NOT NULL,
     CONSTRAINT sequences_current_version_check CHECK ((current_version >= 1)),
     CONSTRAINT sequences_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
 );
@@ -922,6 +1013,22 @@ ALTER TABLE ONLY public.idempotency_keys
 
 
 --
+-- Name: inbound_messages inbound_messages_mailbox_id_uidvalidity_uid_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_mailbox_id_uidvalidity_uid_key UNIQUE (mailbox_id, uidvalidity, uid);
+
+
+--
+-- Name: inbound_messages inbound_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: kafka_batches kafka_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -935,6 +1042,14 @@ ALTER TABLE ONLY public.kafka_batches
 
 ALTER TABLE ONLY public.mailbox_daily_counts
     ADD CONSTRAINT mailbox_daily_counts_pkey PRIMARY KEY (mailbox_id, day);
+
+
+--
+-- Name: mailbox_imap mailbox_imap_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mailbox_imap
+    ADD CONSTRAINT mailbox_imap_pkey PRIMARY KEY (mailbox_id);
 
 
 --
@@ -1123,6 +1238,13 @@ CREATE INDEX email_queues_sequence_status_idx ON public.email_queues USING btree
 --
 
 CREATE INDEX idempotency_keys_created_idx ON public.idempotency_keys USING btree (created_at);
+
+
+--
+-- Name: inbound_messages_contact_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX inbound_messages_contact_idx ON public.inbound_messages USING btree (contact_id) WHERE (contact_id IS NOT NULL);
 
 
 --
@@ -1335,11 +1457,43 @@ ALTER TABLE ONLY public.idempotency_keys
 
 
 --
+-- Name: inbound_messages inbound_messages_mailbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: inbound_messages inbound_messages_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: mailbox_daily_counts mailbox_daily_counts_mailbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.mailbox_daily_counts
     ADD CONSTRAINT mailbox_daily_counts_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mailbox_imap mailbox_imap_mailbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mailbox_imap
+    ADD CONSTRAINT mailbox_imap_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mailbox_imap mailbox_imap_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mailbox_imap
+    ADD CONSTRAINT mailbox_imap_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id) ON DELETE RESTRICT;
 
 
 --
@@ -1496,6 +1650,13 @@ CREATE POLICY api_workspace ON public.idempotency_keys TO outflow_api USING ((wo
 
 
 --
+-- Name: inbound_messages api_workspace; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY api_workspace ON public.inbound_messages TO outflow_api USING ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id)));
+
+
+--
 -- Name: mailbox_daily_counts api_workspace; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -1504,6 +1665,15 @@ CREATE POLICY api_workspace ON public.mailbox_daily_counts TO outflow_api USING 
   WHERE (p.id = mailbox_daily_counts.mailbox_id)))) WITH CHECK ((EXISTS ( SELECT 1
    FROM public.mailboxes p
   WHERE (p.id = mailbox_daily_counts.mailbox_id))));
+
+
+--
+-- Name: mailbox_imap api_workspace; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY api_workspace ON public.mailbox_imap TO outflow_api USING ((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id))) WITH CHECK (((workspace_id = ( SELECT public.current_workspace_id() AS current_workspace_id)) AND (EXISTS ( SELECT 1
+   FROM public.mailboxes p
+  WHERE (p.id = mailbox_imap.mailbox_id)))));
 
 
 --
@@ -1613,6 +1783,12 @@ ALTER TABLE public.followup_scan_progress ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: inbound_messages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.inbound_messages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: kafka_batches; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -1623,6 +1799,12 @@ ALTER TABLE public.kafka_batches ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.mailbox_daily_counts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mailbox_imap; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.mailbox_imap ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: mailboxes; Type: ROW SECURITY; Schema: public; Owner: -
@@ -1763,6 +1945,83 @@ CREATE POLICY pipeline_all ON public.workspaces TO outflow_producer, outflow_sen
 
 
 --
+-- Name: contacts reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.contacts TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: email_events reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.email_events TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: email_queues reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.email_queues TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: inbound_messages reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.inbound_messages TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: mailbox_daily_counts reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.mailbox_daily_counts TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: mailbox_imap reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.mailbox_imap TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: mailboxes reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.mailboxes TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: outbox reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.outbox TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: sequence_contacts reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.sequence_contacts TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: sequences reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.sequences TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
+-- Name: suppressions reader_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY reader_all ON public.suppressions TO outflow_reader USING (true) WITH CHECK (true);
+
+
+--
 -- Name: sequence_contacts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -1813,6 +2072,7 @@ GRANT USAGE ON SCHEMA public TO outflow_producer;
 GRANT USAGE ON SCHEMA public TO outflow_sender;
 GRANT USAGE ON SCHEMA public TO outflow_scheduler;
 GRANT USAGE ON SCHEMA public TO outflow_retry;
+GRANT USAGE ON SCHEMA public TO outflow_reader;
 
 
 --
@@ -1829,6 +2089,7 @@ GRANT ALL ON FUNCTION public.authenticate_api_key(hash text) TO outflow_api;
 
 GRANT SELECT ON TABLE public.contacts TO outflow_sender;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO outflow_api;
+GRANT SELECT,UPDATE ON TABLE public.contacts TO outflow_reader;
 
 
 --
@@ -1846,6 +2107,7 @@ GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_sender;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_scheduler;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_retry;
 GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_api;
+GRANT SELECT,INSERT ON TABLE public.email_events TO outflow_reader;
 
 
 --
@@ -1878,6 +2140,7 @@ GRANT SELECT,UPDATE ON TABLE public.email_queues TO outflow_sender;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.email_queues TO outflow_scheduler;
 GRANT SELECT,UPDATE ON TABLE public.email_queues TO outflow_retry;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.email_queues TO outflow_api;
+GRANT SELECT,UPDATE ON TABLE public.email_queues TO outflow_reader;
 
 
 --
@@ -1895,6 +2158,14 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO outflow_ap
 
 
 --
+-- Name: TABLE inbound_messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.inbound_messages TO outflow_reader;
+GRANT SELECT,DELETE ON TABLE public.inbound_messages TO outflow_api;
+
+
+--
 -- Name: TABLE kafka_batches; Type: ACL; Schema: public; Owner: -
 --
 
@@ -1908,6 +2179,64 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.kafka_batches TO outflow_producer;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_producer;
 GRANT SELECT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_sender;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_api;
+GRANT SELECT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_reader;
+
+
+--
+-- Name: TABLE mailbox_imap; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.mailbox_imap TO outflow_reader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.mailbox_imap TO outflow_api;
+
+
+--
+-- Name: COLUMN mailbox_imap.lease_owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(lease_owner) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.lease_expires_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(lease_expires_at) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.inbox_uidvalidity; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(inbox_uidvalidity) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.inbox_last_uid; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(inbox_last_uid) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.last_checked_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(last_checked_at) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.last_error; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(last_error) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: COLUMN mailbox_imap.last_error_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(last_error_at) ON TABLE public.mailbox_imap TO outflow_reader;
 
 
 --
@@ -1917,6 +2246,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.mailbox_daily_counts TO outflow_api;
 GRANT SELECT ON TABLE public.mailboxes TO outflow_producer;
 GRANT SELECT ON TABLE public.mailboxes TO outflow_sender;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.mailboxes TO outflow_api;
+GRANT SELECT ON TABLE public.mailboxes TO outflow_reader;
 
 
 --
@@ -1931,6 +2261,7 @@ GRANT UPDATE(updated_at) ON TABLE public.mailboxes TO outflow_producer;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.outbox TO outflow_sender;
+GRANT SELECT,INSERT,DELETE ON TABLE public.outbox TO outflow_reader;
 
 
 --
@@ -1939,6 +2270,7 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.outbox TO outflow_sender;
 
 GRANT UPDATE(created_at) ON TABLE public.outbox TO outflow_sender;
 GRANT SELECT(created_at) ON TABLE public.outbox TO outflow_producer;
+GRANT UPDATE(created_at) ON TABLE public.outbox TO outflow_reader;
 
 
 --
@@ -1949,6 +2281,7 @@ GRANT SELECT,UPDATE ON TABLE public.sequence_contacts TO outflow_sender;
 GRANT SELECT,UPDATE ON TABLE public.sequence_contacts TO outflow_scheduler;
 GRANT SELECT,UPDATE ON TABLE public.sequence_contacts TO outflow_retry;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sequence_contacts TO outflow_api;
+GRANT SELECT,UPDATE ON TABLE public.sequence_contacts TO outflow_reader;
 
 
 --
@@ -1971,6 +2304,7 @@ GRANT SELECT,INSERT ON TABLE public.sequence_versions TO outflow_api;
 
 GRANT SELECT ON TABLE public.sequences TO outflow_producer;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sequences TO outflow_api;
+GRANT SELECT ON TABLE public.sequences TO outflow_reader;
 
 
 --
@@ -1988,6 +2322,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.steps TO outflow_api;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.suppressions TO outflow_api;
 GRANT SELECT ON TABLE public.suppressions TO outflow_sender;
+GRANT SELECT,INSERT ON TABLE public.suppressions TO outflow_reader;
 
 
 --

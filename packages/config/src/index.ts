@@ -14,5 +14,12 @@ export {
   type OutflowMode,
   type TracingConfig,
 } from './service-env.js';
-export { createSecretBox, secretBoxFromEnv, secretEnv, smtpPasswordBinding, type SecretBox } from './secret-box.js';
+export {
+  createSecretBox,
+  imapPasswordBinding,
+  secretBoxFromEnv,
+  secretEnv,
+  smtpPasswordBinding,
+  type SecretBox,
+} from './secret-box.js';
 export { unsubscribeTokens, type UnsubscribeTokens } from './signed-token.js';

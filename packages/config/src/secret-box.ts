@@ -21,6 +21,9 @@ export interface SecretBox {
 /** What a mailbox's SMTP password is bound to. */
 export const smtpPasswordBinding = (mailboxId: string): string => `mailboxes.smtp_password:${mailboxId}`;
 
+/** What a mailbox's IMAP password is bound to. */
+export const imapPasswordBinding = (mailboxId: string): string => `mailbox_imap.password:${mailboxId}`;
+
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** Secrets written before binding (no prefix) were authenticated with their key id alone. */

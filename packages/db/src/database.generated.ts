@@ -5,6 +5,8 @@
 
 import type { ColumnType } from "kysely";
 
+export type BounceType = "hard" | "soft";
+
 export type ContactStatus = "active" | "bounced" | "unsubscribed";
 
 export type ContentFormat = "html" | "mjml" | "text";
@@ -15,11 +17,13 @@ export type EmailEventType = "bounced" | "cancelled" | "clicked" | "dead_lettere
 
 export type EmailStatus = "cancelled" | "permanent_failure" | "queued" | "retry_pending" | "scheduled" | "sending" | "sent" | "uncertain";
 
-export type EnrollmentStatus = "active" | "bounced" | "cancelled" | "completed" | "unsubscribed";
+export type EnrollmentStatus = "active" | "bounced" | "cancelled" | "completed" | "replied" | "unsubscribed";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
+
+export type InboundKind = "auto_reply" | "bounce" | "other" | "reply";
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
@@ -38,6 +42,8 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 export type KafkaBatchStatus = "claimed" | "failed" | "published";
 
 export type MailboxStatus = "active" | "disabled" | "paused";
+
+export type ReplyScope = "sequence" | "workspace";
 
 export type SequenceStatus = "active" | "archived" | "paused";
 
@@ -146,6 +152,27 @@ export interface IdempotencyKeys {
   workspace_id: Generated<string>;
 }
 
+export interface InboundMessages {
+  bounce_type: BounceType | null;
+  contact_id: string | null;
+  diagnostic: string | null;
+  email_id: string | null;
+  from_address: string | null;
+  id: Generated<string>;
+  kind: InboundKind;
+  mailbox_id: string;
+  message_id: string | null;
+  processed_at: Generated<Timestamp>;
+  received_at: Timestamp | null;
+  recipient: string | null;
+  status_code: string | null;
+  stopped_enrollments: Generated<number>;
+  subject: string | null;
+  uid: Int8;
+  uidvalidity: Int8;
+  workspace_id: string;
+}
+
 export interface KafkaBatches {
   claim_token: string;
   created_at: Generated<Timestamp>;
@@ -185,6 +212,27 @@ export interface Mailboxes {
   status: Generated<MailboxStatus>;
   time_zone: Generated<string>;
   updated_at: Generated<Timestamp>;
+  workspace_id: Generated<string>;
+}
+
+export interface MailboxImap {
+  created_at: Generated<Timestamp>;
+  encrypted_password: string | null;
+  host: string;
+  inbox_last_uid: Int8 | null;
+  inbox_uidvalidity: Int8 | null;
+  last_checked_at: Timestamp | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  lease_expires_at: Timestamp | null;
+  lease_owner: string | null;
+  mailbox_id: string;
+  password_key_id: string | null;
+  port: number;
+  sent_folder: string | null;
+  tls: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+  username: string;
   workspace_id: Generated<string>;
 }
 
@@ -229,6 +277,7 @@ export interface Sequences {
   mailbox_rotation: Generated<number>;
   name: string;
   open_tracking_enabled: Generated<boolean>;
+  reply_stops: Generated<ReplyScope>;
   status: Generated<SequenceStatus>;
   updated_at: Generated<Timestamp>;
   workspace_id: Generated<string>;
@@ -281,8 +330,10 @@ export interface DB {
   email_queues: EmailQueues;
   followup_scan_progress: FollowupScanProgress;
   idempotency_keys: IdempotencyKeys;
+  inbound_messages: InboundMessages;
   kafka_batches: KafkaBatches;
   mailbox_daily_counts: MailboxDailyCounts;
+  mailbox_imap: MailboxImap;
   mailboxes: Mailboxes;
   outbox: Outbox;
   sequence_contacts: SequenceContacts;

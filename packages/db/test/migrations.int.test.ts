@@ -54,6 +54,7 @@ const allMigrations = [
   '2026_12_07_0024_contact_erasure',
   '2026_12_07_0025_mailbox_lifecycle',
   '2026_12_07_0026_suppressions',
+  '2026_12_07_0027_inbound_mail',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -76,8 +77,10 @@ describe('migrations on a real PostgreSQL', () => {
       'email_queues',
       'followup_scan_progress',
       'idempotency_keys',
+      'inbound_messages',
       'kafka_batches',
       'mailbox_daily_counts',
+      'mailbox_imap',
       'mailboxes',
       'outbox',
       'sequence_contacts',

@@ -13,3 +13,4 @@ export { fetchGroupLag, resetGroupToEarliest, rewindGroup } from './group-offset
 export { enqueueOutbox, publishOutbox, startOutboxRelay, type OutboxMessage } from './outbox.js';
 export { readTopic } from './read-topic.js';
 export { publishClaimed } from './publish-claimed.js';
+export { markUncertainSent } from './resolve-uncertain.js';

@@ -1,5 +1,6 @@
 export {
   defaultSmtpPorts,
+  imapTargetPolicy,
   resolveSmtpTarget,
   SmtpTargetRefusedError,
   /** @public named by the services' inferred env types */

@@ -24,6 +24,14 @@ export type CidrRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 /** The SMTP ports in use on the Internet: relay, implicit TLS submission, submission, and the common alternative. */
 export const defaultSmtpPorts: readonly number[] = [25, 465, 587, 2525];
 
+/** IMAP's ports: STARTTLS and implicit TLS. A mailbox's IMAP server is held to the same networks as its SMTP one. */
+const imapPorts: readonly number[] = [143, 993];
+
+/** The policy for IMAP connections: the same networks, IMAP's ports (any port where any target is allowed). */
+export function imapTargetPolicy(smtp: SmtpTargetPolicy): SmtpTargetPolicy {
+  return { ...smtp, ports: new Set(imapPorts) };
+}
+
 export type RefusalReason = 'port' | 'address' | 'unresolved';
 
 /** A host or port the policy refuses. The message names the address and why, never anything the remote sent. */

@@ -11,6 +11,7 @@ import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { idempotencyKeys } from './http/idempotency.js';
 import { rateLimitPerKey } from './http/rate-limit.js';
 import { routerOf, type Route } from './http/route.js';
+import { mailboxImapRoutes } from './mailboxes/mailbox-imap.routes.js';
 import { mailboxRoutes } from './mailboxes/mailbox.routes.js';
 import { docsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/openapi-document.js';
@@ -38,6 +39,7 @@ export interface AppDeps {
 function apiRoutes(deps: AppDeps): Route[] {
   return [
     ...mailboxRoutes(deps),
+    ...mailboxImapRoutes(deps),
     ...sequenceRoutes(deps),
     ...enrollmentRoutes(deps),
     ...contactRoutes(deps),

@@ -152,7 +152,7 @@ describe('the OpenAPI document describes every route as it answers', () => {
 
     const detail = await call('GET', `/sequences/${sequenceId}`);
     expect(detail.body['counts']).toEqual({
-      enrollments: { total: 2, active: 1, completed: 0, bounced: 0, unsubscribed: 0, cancelled: 1 },
+      enrollments: { total: 2, active: 1, completed: 0, bounced: 0, unsubscribed: 0, cancelled: 1, replied: 0 },
       emails: {
         queued: 1,
         retrying: 0,
@@ -509,6 +509,40 @@ describe('the OpenAPI document describes every route as it answers', () => {
     });
     expect((await call('GET', `/contacts/${contactId}`)).body).toMatchObject({ status: 'active' });
     expect((await call('DELETE', '/suppressions/stop.me%40example.com')).status).toBe(404);
+  });
+
+  it('mailbox IMAP settings: set, keep the password, read with progress, delete; a sequence says what a reply stops', async () => {
+    const path = `/mailboxes/${mailboxId}/imap`;
+    const saved = await call('PUT', path, { host: '127.0.0.1', port: 993, username: 'reader', password: 'secret' });
+    expect(saved).toMatchObject({
+      status: 200,
+      body: { mailbox_id: mailboxId, tls: true, has_password: true, sent_folder: null, reader: { last_uid: null } },
+    });
+    expect(JSON.stringify(saved.body)).not.toContain('secret');
+    // Changed without a password: the stored one stays.
+    expect(
+      (
+        await call('PUT', path, {
+          host: '127.0.0.1',
+          port: 143,
+          tls: false,
+          username: 'reader',
+          sent_folder: 'Sent Items',
+        })
+      ).body,
+    ).toMatchObject({ port: 143, has_password: true, sent_folder: 'Sent Items' });
+    expect((await call('GET', path)).body).toMatchObject({ port: 143, reader: { last_error: null } });
+    expect((await call('PUT', path, { host: '127.0.0.1', port: 993 })).status).toBe(400);
+    expect((await call('PUT', `/mailboxes/${randomUUID()}/imap`, { host: 'h', username: 'u' })).status).toBe(404);
+    expect((await call('DELETE', path)).body).toEqual({ mailbox_id: mailboxId, deleted: true });
+    expect((await call('GET', path)).status).toBe(404);
+    expect((await call('DELETE', path)).status).toBe(404);
+
+    const before = (await call('GET', `/sequences/${sequenceId}`)).body as { version: number; reply_stops: string };
+    expect(before.reply_stops).toBe('workspace');
+    const changed = await call('PATCH', `/sequences/${sequenceId}`, { reply_stops: 'sequence' });
+    // A setting of the sequence, not of its content: no new version.
+    expect(changed.body).toMatchObject({ reply_stops: 'sequence', version: before.version });
   });
 
   it('saw every documented operation answer its success', () => {

@@ -62,13 +62,26 @@ describe('the batched send statements', () => {
     const started = await startSendingMany(
       test.db,
       [
-        { emailId: a.email.id, claimToken: a.claimToken },
-        { emailId: b.email.id, claimToken: randomUUID() },
-        { emailId: a.email.id, claimToken: a.claimToken },
+        { emailId: a.email.id, claimToken: a.claimToken, messageIdDomain: 'acme.example' },
+        { emailId: b.email.id, claimToken: randomUUID(), messageIdDomain: 'acme.example' },
+        { emailId: a.email.id, claimToken: a.claimToken, messageIdDomain: 'acme.example' },
       ],
       60_000,
     );
-    expect(started).toEqual([{ attempts: 1 }, undefined, undefined]);
+    // The attempt's Message-ID is stored before anything is sent: a reply or the Sent folder's copy names it.
+    const messageId = `<${a.email.id}.1@acme.example>`;
+    expect(started).toEqual([{ attempts: 1, smtpMessageId: messageId }, undefined, undefined]);
+    const stored = await test.db
+      .selectFrom('email_queues')
+      .select(['id', 'smtp_message_id'])
+      .where('id', 'in', [a.email.id, b.email.id])
+      .execute();
+    expect(new Map(stored.map((row) => [row.id, row.smtp_message_id]))).toEqual(
+      new Map([
+        [a.email.id, messageId],
+        [b.email.id, null],
+      ]),
+    );
     const contexts = await findSendContexts(test.db, [a.email.id, randomUUID(), b.email.id]);
     expect(contexts.map((context) => context?.status)).toEqual(['sending', undefined, 'queued']);
     expect(contexts[0]?.contact_email).toBe(a.contact.email);
@@ -99,8 +112,12 @@ describe('the batched send statements', () => {
 
     // The claim is published again and a copy gets through: the send starts and the mark is gone.
     expect(
-      await startSendingMany(test.db, [{ emailId: email.email.id, claimToken: email.claimToken }], 60_000),
-    ).toEqual([{ attempts: 1 }]);
+      await startSendingMany(
+        test.db,
+        [{ emailId: email.email.id, claimToken: email.claimToken, messageIdDomain: 'acme.example' }],
+        60_000,
+      ),
+    ).toEqual([{ attempts: 1, smtpMessageId: `<${email.email.id}.1@acme.example>` }]);
     expect(await deliveryStatus()).toEqual({ status: 'in_progress', events: '1' });
     // A late copy of the dead letter changes nothing once the email has moved on.
     expect(await markDeadLettered(test.db, letter)).toBe(false);
@@ -115,7 +132,7 @@ describe('the batched send statements', () => {
     const emails = [await seedClaimedEmail(test), await seedClaimedEmail(test), await seedClaimedEmail(test)];
     await startSendingMany(
       test.db,
-      emails.map((email) => ({ emailId: email.email.id, claimToken: email.claimToken })),
+      emails.map((email) => ({ emailId: email.email.id, claimToken: email.claimToken, messageIdDomain: 'a.example' })),
       60_000,
     );
     const [first, second, third] = emails as [(typeof emails)[0], (typeof emails)[0], (typeof emails)[0]];

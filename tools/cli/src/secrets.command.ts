@@ -1,4 +1,12 @@
-import { parseEnv, secretBoxFromEnv, secretEnv, smtpPasswordBinding, type SecretBox } from '@outflow/config';
+import {
+  imapPasswordBinding,
+  parseEnv,
+  secretBoxFromEnv,
+  secretEnv,
+  smtpPasswordBinding,
+  type SecretBox,
+} from '@outflow/config';
+import { sql } from 'kysely';
 import type { Command } from '@commander-js/extra-typings';
 import type { Database } from '@outflow/db';
 import type { CliContext } from './cli-context.js';
@@ -14,48 +22,80 @@ interface RotationResult {
   failed: Array<{ mailboxId: string; reason: string }>;
 }
 
+/** Where passwords are stored: each column pair, the row's id and what its ciphertext is bound to. */
+const passwordStores = [
+  {
+    what: 'SMTP',
+    table: 'mailboxes',
+    id: 'id',
+    ciphertext: 'encrypted_smtp_password',
+    keyId: 'smtp_password_key_id',
+    binding: smtpPasswordBinding,
+  },
+  {
+    what: 'IMAP',
+    table: 'mailbox_imap',
+    id: 'mailbox_id',
+    ciphertext: 'encrypted_password',
+    keyId: 'password_key_id',
+    binding: imapPasswordBinding,
+  },
+] as const;
+
+type PasswordStore = (typeof passwordStores)[number];
+
 /**
- * Re-encrypts each SMTP password not yet under the active key or not yet bound to its mailbox. Safe to run while
- * the services run and to run again: a row is rewritten only if it still holds what was read, and a current row
- * is left alone. The sender reads the old and the new form alike, so no send waits on it.
+ * Re-encrypts each stored password (SMTP and IMAP) not yet under the active key or not yet bound to its mailbox.
+ * Safe to run while the services run and to run again: a row is rewritten only if it still holds what was read,
+ * and a current row is left alone. The services read the old and the new form alike, so nothing waits on it.
  */
 async function rotateSecrets(db: Database, box: SecretBox, dryRun: boolean): Promise<RotationResult> {
   const result: RotationResult = { rotated: 0, skipped: 0, failed: [] };
+  for (const store of passwordStores) await rotateStore(db, box, store, dryRun, result);
+  return result;
+}
+
+async function rotateStore(
+  db: Database,
+  box: SecretBox,
+  store: PasswordStore,
+  dryRun: boolean,
+  result: RotationResult,
+): Promise<void> {
+  const [table, id, cipher, key] = [
+    sql.table(store.table),
+    sql.ref(store.id),
+    sql.ref(store.ciphertext),
+    sql.ref(store.keyId),
+  ];
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const rows = await db
-      .selectFrom('mailboxes')
-      .select(['id', 'encrypted_smtp_password', 'smtp_password_key_id'])
-      .where('encrypted_smtp_password', 'is not', null)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(batchSize)
-      .execute();
-    if (rows.length === 0) return result;
+    const { rows } = await sql<{ id: string; ciphertext: string; key_id: string | null }>`
+      select ${id} as id, ${cipher} as ciphertext, ${key} as key_id from ${table}
+      where ${cipher} is not null and ${id} > ${after}::uuid order by ${id} limit ${batchSize}
+    `.execute(db);
+    if (rows.length === 0) return;
     after = rows.at(-1)!.id;
     for (const row of rows) {
-      const ciphertext = row.encrypted_smtp_password!;
-      const keyId = row.smtp_password_key_id ?? '';
-      if (box.isCurrent(ciphertext, keyId)) continue;
+      const keyId = row.key_id ?? '';
+      if (box.isCurrent(row.ciphertext, keyId)) continue;
       let plaintext: string;
       try {
-        plaintext = box.decrypt(ciphertext, keyId, smtpPasswordBinding(row.id));
+        plaintext = box.decrypt(row.ciphertext, keyId, store.binding(row.id));
       } catch (error) {
-        result.failed.push({ mailboxId: row.id, reason: (error as Error).message });
+        result.failed.push({ mailboxId: `${row.id} (${store.what})`, reason: (error as Error).message });
         continue;
       }
       if (dryRun) {
         result.rotated += 1;
         continue;
       }
-      const sealed = box.encrypt(plaintext, smtpPasswordBinding(row.id));
-      const written = await db
-        .updateTable('mailboxes')
-        .set({ encrypted_smtp_password: sealed.ciphertext, smtp_password_key_id: sealed.keyId })
-        .where('id', '=', row.id)
-        .where('encrypted_smtp_password', '=', ciphertext)
-        .executeTakeFirst();
-      if (written.numUpdatedRows > 0n) result.rotated += 1;
+      const sealed = box.encrypt(plaintext, store.binding(row.id));
+      const written = await sql`
+        update ${table} set ${cipher} = ${sealed.ciphertext}, ${key} = ${sealed.keyId}
+        where ${id} = ${row.id}::uuid and ${cipher} = ${row.ciphertext}
+      `.execute(db);
+      if ((written.numAffectedRows ?? 0n) > 0n) result.rotated += 1;
       else result.skipped += 1;
     }
   }
@@ -65,10 +105,10 @@ export function registerSecretsCommand(program: Command, context: CliContext): v
   const { out } = context;
   program
     .command('secrets')
-    .description('The encryption of stored SMTP passwords.')
+    .description('The encryption of stored SMTP and IMAP passwords.')
     .command('rotate')
     .description(
-      'Re-encrypt every stored SMTP password with the active key (OUTFLOW_SECRET_KEY_ID, else the first of ' +
+      'Re-encrypt every stored SMTP and IMAP password with the active key (OUTFLOW_SECRET_KEY_ID, else the first of ' +
         'OUTFLOW_SECRET_KEYS), bound to its mailbox. Needs OUTFLOW_SECRET_KEYS holding the old keys and the new ' +
         'one. Safe while the services run, and to run again.',
     )
@@ -79,7 +119,7 @@ export function registerSecretsCommand(program: Command, context: CliContext): v
       for (const { mailboxId, reason } of result.failed) out.info(`mailbox ${mailboxId}: ${reason}`);
       const verb = dryRun ? 'would re-encrypt' : 're-encrypted';
       out.result(
-        `${verb} ${result.rotated} SMTP password(s) with key "${box.activeKeyId}"` +
+        `${verb} ${result.rotated} password(s) with key "${box.activeKeyId}"` +
           (result.skipped > 0 ? `; ${result.skipped} changed meanwhile (already current)` : '') +
           (result.failed.length > 0 ? `; ${result.failed.length} could not be decrypted (listed above)` : ''),
       );

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { sql } from 'kysely';
 import type { Database } from '@outflow/db';
-import { enqueueOutbox } from '@outflow/kafka';
+import { markUncertainSent } from '@outflow/kafka';
 import { uuidOf } from './arguments.js';
 import type { CliContext } from './cli-context.js';
 import { CliError } from './cli-error.js';
@@ -94,31 +93,6 @@ async function resolveUncertain(db: Database, id: string, how: 'sent' | 'resend'
         .execute();
       return true;
     }
-    const sentAt = email.last_attempt_at ?? new Date();
-    await trx.updateTable('email_queues').set({ status: 'sent', sent_at: sentAt }).where('id', '=', id).execute();
-    await trx
-      .updateTable('sequence_contacts')
-      .set({ current_step: sql`greatest(current_step, ${email.step_order})` })
-      .where('id', '=', email.sequence_contact_id)
-      .execute();
-    // The follow-up goes through the outbox; the smtp-sender's relay publishes it.
-    await enqueueOutbox(trx, [
-      {
-        topic: 'followup-events',
-        messageId: `followup:${email.id}`,
-        key: email.sequence_contact_id,
-        payload: {
-          event_id: randomUUID(),
-          email_id: email.id,
-          sequence_id: email.sequence_id,
-          sequence_contact_id: email.sequence_contact_id,
-          contact_id: email.contact_id,
-          mailbox_id: email.mailbox_id,
-          step_order: email.step_order,
-          sent_at: sentAt.getTime(),
-        },
-      },
-    ]);
-    return true;
+    return (await markUncertainSent(trx, id, { by: 'operator' })) !== undefined;
   });
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createSecretBox, smtpPasswordBinding } from '@outflow/config';
+import { createSecretBox, imapPasswordBinding, smtpPasswordBinding } from '@outflow/config';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { authenticateApiKey } from '@outflow/db';
@@ -216,6 +216,26 @@ describe('npm run outflow (a real process)', () => {
     const legacyId = await mailbox(legacy('legacy-pw'));
     const boundId = await mailbox((id) => old.encrypt('bound-pw', smtpPasswordBinding(id)));
     const orphanId = await mailbox((id) => unknown.encrypt('orphan-pw', smtpPasswordBinding(id)));
+    // An IMAP password is rotated with the SMTP ones, bound to its own column.
+    const imapSealed = old.encrypt('imap-pw', imapPasswordBinding(boundId));
+    await database.db
+      .insertInto('mailbox_imap')
+      .values({
+        mailbox_id: boundId,
+        workspace_id: (
+          await database.db
+            .selectFrom('mailboxes')
+            .select('workspace_id')
+            .where('id', '=', boundId)
+            .executeTakeFirstOrThrow()
+        ).workspace_id,
+        host: '192.0.2.26',
+        port: 993,
+        username: 'bound',
+        encrypted_password: imapSealed.ciphertext,
+        password_key_id: imapSealed.keyId,
+      })
+      .execute();
     const env = { DATABASE_URL: database.url, OUTFLOW_SECRET_KEYS: keys(['k2', k2], ['k1', k1]) };
     const stored = () =>
       database.db
@@ -227,13 +247,13 @@ describe('npm run outflow (a real process)', () => {
 
     const dry = await run(['secrets', 'rotate', '--dry-run'], env);
     expect(dry.code).toBe(1);
-    expect(dry.output).toContain('would re-encrypt 2 SMTP password(s) with key "k2"; 1 could not be decrypted');
-    expect(dry.output).toContain(`mailbox ${orphanId}: secret key "gone" is not configured`);
+    expect(dry.output).toContain('would re-encrypt 3 password(s) with key "k2"; 1 could not be decrypted');
+    expect(dry.output).toContain(`mailbox ${orphanId} (SMTP): secret key "gone" is not configured`);
     expect(await stored()).toEqual(before);
 
     const rotated = await run(['secrets', 'rotate'], env);
     expect(rotated.code).toBe(1);
-    expect(rotated.output).toContain('re-encrypted 2 SMTP password(s) with key "k2"; 1 could not be decrypted');
+    expect(rotated.output).toContain('re-encrypted 3 password(s) with key "k2"; 1 could not be decrypted');
     const after = new Map((await stored()).map((row) => [row.id, row]));
     const current = createSecretBox(new Map([['k2', k2]]), 'k2');
     for (const [id, plaintext] of [
@@ -249,6 +269,13 @@ describe('npm run outflow (a real process)', () => {
       );
     }
     expect(after.get(orphanId)).toEqual(before.find((row) => row.id === orphanId));
+    const imapRow = await database.db
+      .selectFrom('mailbox_imap')
+      .select(['encrypted_password', 'password_key_id'])
+      .where('mailbox_id', '=', boundId)
+      .executeTakeFirstOrThrow();
+    expect(imapRow.password_key_id).toBe('k2');
+    expect(current.decrypt(imapRow.encrypted_password!, 'k2', imapPasswordBinding(boundId))).toBe('imap-pw');
 
     // Once the orphan's password is saved again, a second run has nothing left to do.
     await database.db
@@ -257,7 +284,7 @@ describe('npm run outflow (a real process)', () => {
       .where('id', '=', orphanId)
       .execute();
     const again = await run(['secrets', 'rotate'], env);
-    expect(again).toMatchObject({ code: 0, output: expect.stringContaining('re-encrypted 0 SMTP password(s)') });
+    expect(again).toMatchObject({ code: 0, output: expect.stringContaining('re-encrypted 0 password(s)') });
     expect(await run(['secrets', 'rotate', '--now'], env)).toMatchObject({
       code: 2,
       output: expect.stringContaining("unknown option '--now'"),

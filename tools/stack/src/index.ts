@@ -1,5 +1,6 @@
 export { startArrivalSink, type Arrival, type ArrivalSink } from './arrival-sink.js';
 export { findFreePort } from './free-port.js';
+export { startImapServer, type ImapServer } from './imap-server.js';
 export { createKafkaTopics, deleteKafkaTopics } from './kafka/kafka-admin.js';
 export { startKafkaCluster, type KafkaCluster, type KafkaNode } from './kafka/kafka-cluster.js';
 export { pinnedKafkaVersion } from './kafka/kafka-installation.js';

@@ -11,6 +11,7 @@ export const serviceNames = [
   'smtp-sender',
   'followup-scheduler',
   'retry-consumer',
+  'inbox-reader',
 ] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
@@ -21,6 +22,7 @@ export const serviceDatabaseRoles: Record<ServiceName, string> = {
   'smtp-sender': 'outflow_sender',
   'followup-scheduler': 'outflow_scheduler',
   'retry-consumer': 'outflow_retry',
+  'inbox-reader': 'outflow_reader',
 };
 
 /**

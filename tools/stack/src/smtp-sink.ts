@@ -27,7 +27,14 @@ interface SmtpAttempt {
 }
 
 type FaultAction =
-  { type: 'reply'; code: number; message?: string } | { type: 'drop' } | { type: 'stall'; ms?: number };
+  | { type: 'reply'; code: number; message?: string }
+  | { type: 'drop' }
+  | { type: 'stall'; ms?: number }
+  /**
+   * DATA stage: the message is taken, but the 250 waits until `until` settles (a slow provider, or a test that
+   * must act while the sender still waits for the reply).
+   */
+  | { type: 'accept-after'; until: (message: ReceivedMessage) => Promise<void> };
 
 export interface FaultRule {
   /** Matches when any recipient equals this address (case-insensitive). */
@@ -175,7 +182,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
         sockets.get(session.remotePort)?.destroy();
       };
       // A stall never answers: after `ms` (or at stop) the connection is closed without a reply.
-      const timer = setTimeout(release, action.ms ?? 600_000);
+      const timer = setTimeout(release, (action.type === 'stall' ? action.ms : undefined) ?? 600_000);
       stalled.add(release);
     }
   };
@@ -234,7 +241,7 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
         }
         const headers = parseHeaders(raw);
         const rule = findRule('data', recipients, headers);
-        if (rule) {
+        if (rule && rule.action.type !== 'accept-after') {
           applyFault(rule, session, 'data', recipients, callback);
           return;
         }
@@ -247,10 +254,14 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
           raw,
           ...(typeof session.user === 'string' ? { authUser: session.user } : {}),
         };
-        messages.push(message);
-        attempts.push({ at: message.receivedAt, stage: 'data', recipients, outcome: 250 });
-        callback(null, `OK: queued as ${message.id}`);
-        events.emit('message', message);
+        const accept = (): void => {
+          messages.push(message);
+          attempts.push({ at: message.receivedAt, stage: 'data', recipients, outcome: 250 });
+          callback(null, `OK: queued as ${message.id}`);
+          events.emit('message', message);
+        };
+        if (rule?.action.type === 'accept-after') void rule.action.until(message).then(accept, accept);
+        else accept();
       });
     },
   });
@@ -276,8 +287,11 @@ export async function startSmtpSink(options: StartSmtpSinkOptions = {}): Promise
     logins,
     addFault(rule) {
       const id = nextRuleId++;
-      const stage = rule.stage ?? (rule.header ? 'data' : 'rcpt');
+      const stage = rule.stage ?? (rule.header || rule.action.type === 'accept-after' ? 'data' : 'rcpt');
       if (stage === 'rcpt' && rule.header) throw new Error('a header rule can only apply at the data stage');
+      if (stage === 'rcpt' && rule.action.type === 'accept-after') {
+        throw new Error('accept-after applies at the data stage (there is a message to accept)');
+      }
       if (rule.action.type === 'reply' && (rule.action.code < 400 || rule.action.code > 599)) {
         throw new Error(`fault reply code must be 4xx or 5xx, got ${rule.action.code}`);
       }

@@ -4,6 +4,7 @@ import { createDatabase, createDb, migrateToLatest } from '@outflow/db';
 import type { Stopper } from '@outflow/runtime';
 import type { Logger } from '@outflow/telemetry';
 import { preferredOrFreePort } from './free-port.js';
+import { dovecotInstalled, startImapServer, type ImapServer } from './imap-server.js';
 import { startMailViewer } from './mail-viewer.js';
 import { startKafkaCluster } from './kafka/kafka-cluster.js';
 import { startPostgres } from './postgres.js';
@@ -39,6 +40,8 @@ export interface StackEndpoints {
   kafkaVersion: string | null;
   schemaRegistryUrl: string;
   smtp: { host: string; port: number };
+  /** Dovecot, for mailboxes' inboxes (the inbox reader); null where Dovecot is not installed. */
+  imap: { host: string; port: number } | null;
   mailViewerUrl: string;
   /** Zipkin's UI and API (one trace: `<url>/zipkin/traces/<trace id>`); null without a trace backend. */
   zipkinUrl: string | null;
@@ -53,6 +56,7 @@ export interface Stack {
   /** The tracing variables for services on this stack: their spans go to its Zipkin (none without one). */
   tracingEnv: Record<string, string>;
   smtp: SmtpSink;
+  imap: ImapServer | null;
   /** In stop order. */
   stoppers: Stopper[];
 }
@@ -87,6 +91,7 @@ function stackEnvFile(endpoints: StackEndpoints, secretKeys: string, tracingEnv:
     `STACK_SMTP_HOST=${endpoints.smtp.host}`,
     `STACK_SMTP_PORT=${endpoints.smtp.port}`,
     `STACK_MAIL_VIEWER_URL=${endpoints.mailViewerUrl}`,
+    ...(endpoints.imap ? [`STACK_IMAP_HOST=${endpoints.imap.host}`, `STACK_IMAP_PORT=${endpoints.imap.port}`] : []),
     ...(endpoints.zipkinUrl
       ? [
           `# Traces go to the stack's Zipkin: ${endpoints.zipkinUrl}`,
@@ -120,7 +125,8 @@ async function localSecretKeys(stateDir: string): Promise<string> {
  * Brings up the local stack from the project's own files: PostgreSQL (DATABASE_URL when reachable, else
  * embedded, migrated), Kafka (KAFKA_BROKERS, else a single Apache Kafka node in KRaft mode with the product
  * topics, its data in a temporary folder),
- * a schema registry (SCHEMA_REGISTRY_URL, else in-process), an SMTP sink with a web page, and Zipkin for the
+ * a schema registry (SCHEMA_REGISTRY_URL, else in-process), an SMTP sink with a web page, Dovecot for inboxes
+ * (where installed), and Zipkin for the
  * services' traces (unless zipkinPort is null). Everything we start listens on 127.0.0.1 only.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -180,6 +186,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stoppers.push({ name: 'smtp-sink', stop: () => smtp.stop() });
     const viewer = await withFallbackPort(options.mailViewerPort, (port) => startMailViewer({ sink: smtp, port }));
     stoppers.push({ name: 'mail-viewer', stop: () => viewer.stop() });
+    // Inboxes for the demo's replies: Dovecot from the machine's packages, left out (with a word) where missing.
+    let imap: ImapServer | null = null;
+    if (dovecotInstalled()) {
+      imap = await startImapServer();
+      const started = imap;
+      stoppers.push({ name: 'imap', stop: () => started.stop() });
+    } else {
+      logger.warn('no Dovecot here (Debian: apt-get install dovecot-imapd): the stack runs without an IMAP server');
+    }
 
     let zipkinUrl: string | null = null;
     let zipkinPid: number | null = null;
@@ -198,6 +213,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       kafkaVersion,
       schemaRegistryUrl,
       smtp: { host: smtp.host, port: smtp.port },
+      imap: imap ? { host: imap.host, port: imap.port } : null,
       mailViewerUrl: viewer.url,
       zipkinUrl,
       pids: { stack: process.pid, broker: brokerPid, zipkin: zipkinPid },
@@ -214,7 +230,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await rm(envPath, { force: true });
       },
     });
-    return { endpoints, secretKeys, tracingEnv, smtp, stoppers: [...stoppers].reverse() };
+    return { endpoints, secretKeys, tracingEnv, smtp, imap, stoppers: [...stoppers].reverse() };
   } catch (error) {
     // A Zipkin still starting is stopped once it is up (its start fails on its own if it never comes up).
     if (zipkin && !stoppers.some((stopper) => stopper.name === 'zipkin')) {

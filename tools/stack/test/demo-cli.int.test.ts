@@ -16,7 +16,7 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it('runs the stack, the five services and a demo sequence to completion, then Ctrl-C stops everything', async () => {
+  it('runs the stack, the six services and a demo sequence to completion, then Ctrl-C stops everything', async () => {
     const demo = spawnTypeScript(entry, {
       env: {
         PATH: process.env['PATH'],
@@ -59,8 +59,10 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
       expect(JSON.parse(explain.stdout())).toMatchObject([
         { state: 'failed', next: expect.stringContaining('outflow retry') },
       ]);
-      // 4 contacts x 3 steps, the greylisted one delivered after a retry (3), the unknown one bounced.
-      expect(demo.output()).toMatch(/progress: 15 emails sent, 5\/6 enrollments completed, 1 bounced/);
+      // 3 contacts x 3 steps, the greylisted one delivered after a retry (3), the unknown one bounced, and Riley's
+      // reply, read from Dovecot, stopped their sequence after its first email.
+      expect(demo.output()).toMatch(/progress: 13 emails sent, 4\/6 enrollments completed, 1 bounced, 1 replied/);
+      expect(demo.output()).toMatch(/explain replier-\S+@example.com +replied: the rest of the sequence cancelled/);
 
       const sequenceId = /Sequence +([0-9a-f-]{36})/.exec(demo.output())![1];
       const response = await fetch(`${apiUrl}/sequences/${sequenceId}`, {
@@ -68,11 +70,11 @@ describe('npm run demo (the Quick start command, as a real process)', () => {
       });
       const detail = (await response.json()) as { counts: Record<string, Record<string, number>> };
       expect(detail.counts).toMatchObject({
-        enrollments: { total: 6, completed: 5, bounced: 1 },
-        emails: { sent: 15 },
+        enrollments: { total: 6, completed: 4, bounced: 1, replied: 1 },
+        emails: { sent: 13, cancelled: 0 },
       });
       const mail = (await (await fetch(`${mailUrl}/api/messages`)).json()) as unknown[];
-      expect(mail).toHaveLength(15);
+      expect(mail).toHaveLength(13);
 
       // The printed link is the greylisted contact's whole path, in Zipkin: every service took part, and the
       // send failed with 451 once before it went through (spans arrive in batches, every few seconds).

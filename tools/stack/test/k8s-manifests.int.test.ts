@@ -158,6 +158,7 @@ describe('the Kubernetes manifests (infra/k8s)', () => {
       expect(workloads.map((resource) => `${resource.kind}/${resource.metadata.name}`).sort()).toEqual([
         'Deployment/cron-producer',
         'Deployment/followup-scheduler',
+        'Deployment/inbox-reader',
         'Deployment/retry-consumer',
         'Deployment/sequence-api',
         'Deployment/smtp-sender',

@@ -6,6 +6,7 @@ export const enrollmentStatuses = [
   'bounced',
   'unsubscribed',
   'cancelled',
+  'replied',
 ] as const satisfies readonly EnrollmentStatus[];
 
 const everyStatus: Exclude<EnrollmentStatus, (typeof enrollmentStatuses)[number]> extends never ? true : never = true;

@@ -2,7 +2,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import type { z } from '@outflow/config';
 import { validate } from './validate.js';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Parsed<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined;
 
 /** An error status a route may answer beside the ones every route may (400, 401, 403, 429, 500). */

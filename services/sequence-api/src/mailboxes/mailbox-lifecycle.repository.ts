@@ -181,6 +181,8 @@ export async function deleteMailbox(
     await trx.deleteFrom('mailboxes').where('id', '=', id).execute();
     return { kept_as_history: false };
   }
+  // Kept as a name in its history: nothing of its inbox is read any more, and its IMAP credentials go too.
+  await trx.deleteFrom('mailbox_imap').where('mailbox_id', '=', id).execute();
   await trx
     .updateTable('mailboxes')
     .set({

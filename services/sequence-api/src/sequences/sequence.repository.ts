@@ -53,6 +53,7 @@ export async function insertSequence(
       name: sequence.name,
       open_tracking_enabled: sequence.open_tracking_enabled,
       click_tracking_enabled: sequence.click_tracking_enabled,
+      reply_stops: sequence.reply_stops,
     })
     .returning(['id', 'name'])
     .executeTakeFirstOrThrow();
@@ -80,6 +81,7 @@ export async function findSequenceDetail(db: Database, id: string) {
       'current_version as version',
       'open_tracking_enabled',
       'click_tracking_enabled',
+      'reply_stops',
       'created_at',
       'updated_at',
     ])
@@ -149,6 +151,7 @@ export async function listSequences(
       's.current_version as version',
       's.open_tracking_enabled',
       's.click_tracking_enabled',
+      's.reply_stops',
       (eb) =>
         eb
           .selectFrom('steps as st')

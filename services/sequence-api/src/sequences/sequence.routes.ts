@@ -142,18 +142,29 @@ export function sequenceRoutes(deps: { db: Database }): Route[] {
       tag: 'Sequences',
       summary: 'Edit a sequence: makes its next version',
       description:
-        'Name, flags and steps (all of them, when given) become a new version, which new enrollments follow. ' +
+        'Name, flags and steps (all of them, when given) become a new version, which new enrollments follow ' +
+        '(`reply_stops` alone changes the sequence, no version). ' +
         'Enrollments already made stay on their version until moved (move-enrollments); emails already ' +
         'scheduled keep the content they were scheduled with.',
       params: idParams,
       body: updateSequenceSchema,
       responses: { 200: { description: 'The sequence at its new version', schema: sequenceDetail } },
       errors: [404],
-      async handle({ params, body }, res) {
-        if (body.steps) await refuseStepsThatDoNotRender(body.steps);
-        const edited = await inRequestWorkspace(deps.db, res, async (trx) =>
-          (await createNextVersion(trx, params.id, body)) ? findSequenceDetail(trx, params.id) : undefined,
-        );
+      async handle({ params, body: { reply_stops, ...versioned } }, res) {
+        if (versioned.steps) await refuseStepsThatDoNotRender(versioned.steps);
+        const edited = await inRequestWorkspace(deps.db, res, async (trx) => {
+          if (reply_stops !== undefined) {
+            const set = await trx
+              .updateTable('sequences')
+              .set({ reply_stops })
+              .where('id', '=', params.id)
+              .executeTakeFirst();
+            if (set.numUpdatedRows === 0n) return undefined;
+          }
+          if (Object.keys(versioned).length > 0 && !(await createNextVersion(trx, params.id, versioned)))
+            return undefined;
+          return findSequenceDetail(trx, params.id);
+        });
         if (!edited) throw notFound('sequence', params.id);
         res.json(edited);
       },

@@ -4,6 +4,12 @@ import { deliveryStatuses } from '../emails/email-status.js';
 import { mailboxStatus } from '../mailboxes/mailbox.schema.js';
 import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
 
+const replyStops = z.enum(['workspace', 'sequence']).meta({
+  description:
+    'What a reply to one of its emails stops: every active enrollment of the contact in the workspace (default), ' +
+    'or only this sequence’s.',
+});
+
 const stepSchema = z
   .object({
     subject: z.string().trim().min(1, 'is required').max(998, 'must be at most 998 characters'),
@@ -19,6 +25,7 @@ export const createSequenceSchema = z
     steps: z.array(stepSchema).min(1, 'needs at least one step').max(50, 'at most 50 steps'),
     open_tracking_enabled: z.boolean().default(false),
     click_tracking_enabled: z.boolean().default(false),
+    reply_stops: replyStops.default('workspace'),
     mailbox_ids: z
       .array(uuid)
       .min(1, 'needs at least one mailbox')
@@ -47,6 +54,7 @@ const sequenceFields = {
   version: z.int().min(1).meta({ description: 'The current version: what new enrollments follow.' }),
   open_tracking_enabled: z.boolean(),
   click_tracking_enabled: z.boolean(),
+  reply_stops: replyStops,
   step_count: z.int(),
   created_at: timestamp,
   updated_at: timestamp,
@@ -80,6 +88,7 @@ export const updateSequenceSchema = z
     name: z.string().trim().min(1, 'is required').max(200).optional(),
     open_tracking_enabled: z.boolean().optional(),
     click_tracking_enabled: z.boolean().optional(),
+    reply_stops: replyStops.optional().meta({ description: 'Changes the sequence itself, without a new version.' }),
     steps: z
       .array(stepSchema)
       .min(1, 'needs at least one step')

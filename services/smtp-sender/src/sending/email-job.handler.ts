@@ -96,7 +96,11 @@ async function sendReserved(
   // Taken before the lease is, so it is never later than the database's own expiry (minus a safety margin).
   const leaseDeadline = Date.now() + deps.leaseMs * 0.9;
   const record = <T>(write: () => Promise<T>) => recordWithinLease(write, { leaseDeadline, logger: log });
-  const started = await deps.statements.start({ emailId: job.email_id, claimToken: job.claim_token });
+  const started = await deps.statements.start({
+    emailId: job.email_id,
+    claimToken: job.claim_token,
+    messageIdDomain: context.mailbox_email.split('@')[1] ?? 'outflow.local',
+  });
   if (!started) {
     log.debug('email is not queued under this claim (duplicate or stale message); nothing to send');
     return;
@@ -107,7 +111,7 @@ async function sendReserved(
   // it), anything else temporary.
   let built: Awaited<ReturnType<typeof buildMessage>>;
   try {
-    built = await buildMessage(context, job.email_id, started.attempts, deps.unsubscribe);
+    built = await buildMessage(context, job.email_id, started.smtpMessageId, deps.unsubscribe);
   } catch (error) {
     const permanent = error instanceof TemplateError || error instanceof UnsendableMessageError;
     const failure = {
@@ -209,8 +213,13 @@ async function sendReserved(
   await publishSoon(deps, recorded.outboxIds);
 }
 
-/** Renders the step for the contact and builds the MIME message, with a Message-ID unique per attempt. */
-async function buildMessage(context: SendContext, emailId: string, attempts: number, unsubscribe: UnsubscribeLinks) {
+/** Renders the step for the contact and builds the MIME message, with the attempt's stored Message-ID. */
+async function buildMessage(
+  context: SendContext,
+  emailId: string,
+  smtpMessageId: string,
+  unsubscribe: UnsubscribeLinks,
+) {
   const rendered = await renderEmail(
     { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
     {
@@ -221,9 +230,6 @@ async function buildMessage(context: SendContext, emailId: string, attempts: num
       fields: (context.fields ?? {}) as Record<string, unknown>,
     },
   );
-  const domain = context.mailbox_email.split('@')[1] ?? 'outflow.local';
-  const smtpMessageId = `<${emailId}.${attempts}@${domain}>`;
-
   const mail = await composeMessage({
     from: { name: context.mailbox_display_name, address: context.mailbox_email },
     to: context.contact_email,

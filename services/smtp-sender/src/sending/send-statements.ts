@@ -5,6 +5,7 @@ import {
   findSendContexts,
   recordSentMany,
   startSendingMany,
+  type SendStart,
   type SendContext,
   type SentEmail,
 } from './send.repository.js';
@@ -16,7 +17,7 @@ import {
  */
 export interface SendStatements {
   context(emailId: string): Promise<SendContext | undefined>;
-  start(claim: { emailId: string; claimToken: string }): Promise<{ attempts: number } | undefined>;
+  start(claim: SendStart): Promise<{ attempts: number; smtpMessageId: string } | undefined>;
   recordSent(sent: SentEmail): Promise<{ sentAt: Date; outboxIds: string[] } | undefined>;
   /** Publishes committed outbox rows (rows another relay holds are left to it). */
   publish(outboxIds: string[]): Promise<void>;
@@ -34,7 +35,7 @@ export function createSendStatements(options: {
     context: createCoalescer({ maxBatch, flush: (emailIds: string[]) => findSendContexts(db, emailIds) }),
     start: createCoalescer({
       maxBatch,
-      flush: (claims: { emailId: string; claimToken: string }[]) => startSendingMany(db, claims, leaseMs),
+      flush: (claims: SendStart[]) => startSendingMany(db, claims, leaseMs),
     }),
     recordSent: createCoalescer({ maxBatch, flush: (sends: SentEmail[]) => recordSentMany(db, sends) }),
     publish: createCoalescer({

@@ -11,30 +11,43 @@ import {
 } from '@outflow/db';
 import { enqueueOutbox, type OutboxMessage } from '@outflow/kafka';
 
+export interface SendStart {
+  emailId: string;
+  claimToken: string;
+  /** The domain of the Message-ID: the sending mailbox's. */
+  messageIdDomain: string;
+}
+
 /**
  * Moves claimed emails to `sending` with a lease, each only if it is still `queued` under its claim token (a
  * redelivered or stale message matches nothing and must send nothing). One statement for the whole batch;
- * returns each input's new attempt number, or undefined for an email that was not started. A send that starts
- * ends what an earlier dead letter said about the email (it no longer shows `dead_letter`).
+ * returns each input's new attempt number and the Message-ID the attempt sends with, or undefined for an email
+ * that was not started. The Message-ID (`<email-id.attempt@mailbox-domain>`) is stored before a byte goes out, so
+ * a reply to it, or the copy in the mailbox's Sent folder of a send left uncertain, can be traced to the email. A
+ * send that starts ends what an earlier dead letter said about the email (it no longer shows `dead_letter`).
  */
 export async function startSendingMany(
   db: Database,
-  starts: readonly { emailId: string; claimToken: string }[],
+  starts: readonly SendStart[],
   leaseMs: number,
-): Promise<({ attempts: number } | undefined)[]> {
+): Promise<({ attempts: number; smtpMessageId: string } | undefined)[]> {
   const { rows } = await prepared(
     'start-sending',
-    sql<{ id: string; attempts: number }>`
+    sql<{ id: string; attempts: number; smtp_message_id: string }>`
     update email_queues e
     set status = 'sending', lease_expires_at = now() + make_interval(secs => ${leaseMs / 1000}),
-        attempts = e.attempts + 1, last_attempt_at = now(), dead_lettered_at = null
-    from unnest(${starts.map((start) => start.emailId)}::uuid[], ${starts.map((start) => start.claimToken)}::uuid[])
-      as job(email_id, claim_token)
+        attempts = e.attempts + 1, last_attempt_at = now(), dead_lettered_at = null,
+        smtp_message_id = '<' || e.id || '.' || (e.attempts + 1) || '@' || job.domain || '>'
+    from unnest(${starts.map((start) => start.emailId)}::uuid[], ${starts.map((start) => start.claimToken)}::uuid[],
+      ${starts.map((start) => start.messageIdDomain)}::text[]) as job(email_id, claim_token, domain)
     where e.id = job.email_id and e.status = 'queued' and e.claim_token = job.claim_token
-    returning e.id, e.attempts
+    returning e.id, e.attempts, e.smtp_message_id
   `,
   ).execute(db);
-  return toInputOrder(starts, new Map(rows.map((row) => [row.id, { attempts: row.attempts }])));
+  return toInputOrder(
+    starts,
+    new Map(rows.map((row) => [row.id, { attempts: row.attempts, smtpMessageId: row.smtp_message_id }])),
+  );
 }
 
 /**

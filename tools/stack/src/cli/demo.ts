@@ -65,6 +65,19 @@ const service = runService({
         smtp_allow_insecure_auth: true, // the stack's sink offers no TLS (the stack runs in development mode)
         daily_capacity: 1_000,
       });
+      // Where Dovecot runs, the mailbox's inbox is read: one recipient answers, and the reply stops their sequence.
+      const imap = stack.imap;
+      if (imap) {
+        await imap.addUser(String(mailbox['email']), 'demo-imap-password');
+        await api('PUT', `/mailboxes/${String(mailbox['id'])}/imap`, {
+          host: imap.host,
+          port: imap.port,
+          tls: false, // the stack's Dovecot offers no TLS (development mode allows it)
+          username: mailbox['email'],
+          password: 'demo-imap-password',
+        });
+      }
+      const replier = `replier-${run}@example.com`;
       const sequence = await api('POST', '/sequences', {
         name: `Demo sequence ${run}`,
         mailbox_ids: [mailbox['id']],
@@ -94,14 +107,51 @@ const service = runService({
         recipient: `unknown-${run}@example.com`,
         action: { type: 'reply', code: 550, message: '5.1.1 User unknown' },
       });
+      const special = [
+        { email: `greylisted-${run}@example.com`, first_name: 'Grey' },
+        { email: `unknown-${run}@example.com`, first_name: 'Nobody' },
+        ...(imap ? [{ email: replier, first_name: 'Riley' }] : []),
+      ];
+      if (imap) {
+        // Riley answers the first email while the sender still waits for the provider's 250, so the reply is read
+        // before a follow-up could be due, however short the demo's day.
+        stack.smtp.addFault({
+          recipient: replier,
+          times: 1,
+          action: {
+            type: 'accept-after',
+            until: async (first) => {
+              const reply = [
+                `From: Riley <${replier}>`,
+                `To: ${String(mailbox['email'])}`,
+                `Subject: Re: ${first.headers['subject'] ?? ''}`,
+                `Message-ID: <reply-${run}@example.com>`,
+                `In-Reply-To: ${first.headers['message-id'] ?? ''}`,
+                `References: ${first.headers['message-id'] ?? ''}`,
+                '',
+                'Thanks, I am interested: call me on Thursday.',
+                '',
+              ].join('\r\n');
+              await imap.deliver(String(mailbox['email']), reply);
+              for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+                const { rows } = await sql<{ status: string }>`
+                  select sc.status from sequence_contacts sc join contacts c on c.id = sc.contact_id
+                  where c.email = ${replier}
+                `.execute(db);
+                if (rows[0]?.status === 'replied') return;
+                await new Promise((resolve) => setTimeout(resolve, 100));
+              }
+            },
+          },
+        });
+      }
       const contacts = [
-        ...Array.from({ length: env.DEMO_CONTACTS - 2 }, (_, index) => ({
+        ...Array.from({ length: env.DEMO_CONTACTS - special.length }, (_, index) => ({
           email: `contact${index + 1}-${run}@example.com`,
           first_name: `Contact${index + 1}`,
           company: index % 2 ? 'Acme' : null,
         })),
-        { email: `greylisted-${run}@example.com`, first_name: 'Grey' },
-        { email: `unknown-${run}@example.com`, first_name: 'Nobody' },
+        ...special,
       ];
       await api('POST', `/sequences/${String(sequence['id'])}/contacts`, { contacts });
       // Every enrollment is a trace of its own: the greylisted contact's shows a retry, then the follow-ups.
@@ -134,19 +184,22 @@ const service = runService({
       const total = contacts.length;
       let last = '';
       const timer = setInterval(() => {
-        void sql<{ completed: number; bounced: number; sent: number }>`
+        void sql<{ completed: number; bounced: number; replied: number; sent: number }>`
           select
             (select count(*)::int from sequence_contacts where sequence_id = ${sequence['id']} and status = 'completed') as completed,
             (select count(*)::int from sequence_contacts where sequence_id = ${sequence['id']} and status = 'bounced') as bounced,
+            (select count(*)::int from sequence_contacts where sequence_id = ${sequence['id']} and status = 'replied') as replied,
             (select count(*)::int from email_queues where sequence_id = ${sequence['id']} and status = 'sent') as sent
         `
           .execute(db)
           .then(({ rows }) => {
-            const { completed, bounced, sent } = rows[0]!;
-            const line = `progress: ${sent} emails sent, ${completed}/${total} enrollments completed, ${bounced} bounced`;
+            const { completed, bounced, replied, sent } = rows[0]!;
+            const line =
+              `progress: ${sent} emails sent, ${completed}/${total} enrollments completed, ${bounced} bounced` +
+              (imap ? `, ${replied} replied` : '');
             if (line !== last) say(line);
             last = line;
-            if (completed + bounced === total) {
+            if (completed + bounced + replied === total) {
               clearInterval(timer);
               say(`demo complete: every enrollment finished. Browse ${stack.endpoints.mailViewerUrl}; Ctrl-C to stop.`);
               // What to try next: the ops CLI on what the demo just did (docs/cli.md has every command).
@@ -160,6 +213,7 @@ const service = runService({
               say(`  ${cli} failed                                   the unknown address, given up on`);
               say(`  ${cli} explain unknown-${run}@example.com   why it was not delivered, and what to do`);
               say(`  ${cli} explain greylisted-${run}@example.com   its retry and follow-ups`);
+              if (imap) say(`  ${cli} explain ${replier}     replied: the rest of the sequence cancelled`);
               say(`  ${cli} dead-letters list                        messages no consumer could handle (none here)`);
               say(`  ${cli} --help                                   every command; docs/cli.md shows their output`);
             }
