@@ -126,6 +126,7 @@ CREATE TYPE public.inbound_kind AS ENUM (
     'reply',
     'auto_reply',
     'bounce',
+    'unsubscribe',
     'other'
 );
 

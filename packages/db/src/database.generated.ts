@@ -23,7 +23,7 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
-export type InboundKind = "auto_reply" | "bounce" | "other" | "reply";
+export type InboundKind = "auto_reply" | "bounce" | "other" | "reply" | "unsubscribe";
 
 export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 

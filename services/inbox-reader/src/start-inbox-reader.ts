@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { secretBoxFromEnv, type z } from '@outflow/config';
+import { secretBoxFromEnv, unsubscribeTokens, type z } from '@outflow/config';
 import { publishOutbox } from '@outflow/kafka';
 import { startTicker } from '@outflow/runtime';
 import type { ServiceContext, ServiceParts } from '@outflow/service-kit';
@@ -26,9 +26,9 @@ export async function startInboxReader({
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const inbound = metrics.counter<'kind'>({
     name: 'outflow_inbound_messages_total',
-    help: 'Messages read from mailboxes, by what they were taken for: reply, auto_reply, bounce or other.',
+    help: 'Messages read from mailboxes, by what they were taken for: reply, auto_reply, bounce, unsubscribe or other.',
     labelNames: ['kind'],
-    labelValues: { kind: ['reply', 'auto_reply', 'bounce', 'other'] },
+    labelValues: { kind: ['reply', 'auto_reply', 'bounce', 'unsubscribe', 'other'] },
   });
   const settled = metrics.counter({
     name: 'outflow_uncertain_settled_total',
@@ -44,8 +44,16 @@ export async function startInboxReader({
       logger.warn({ err: error }, 'publishing inbound events failed; the outbox relay will'),
     );
   };
+  const secrets = secretBoxFromEnv(config);
   const deps: FollowerDeps = {
-    inbound: { db: infra.db, logger, owner, replyMatchDays: config.REPLY_MATCH_DAYS, publish },
+    inbound: {
+      db: infra.db,
+      logger,
+      owner,
+      replyMatchDays: config.REPLY_MATCH_DAYS,
+      tokens: unsubscribeTokens(config.OUTFLOW_SECRET_KEYS, secrets.activeKeyId),
+      publish,
+    },
     sentFolder: {
       db: infra.db,
       logger,
@@ -54,7 +62,7 @@ export async function startInboxReader({
       onSettled: () => settled.inc(),
     },
     connect: {
-      secrets: secretBoxFromEnv(config),
+      secrets,
       targets: imapTargetPolicy(smtpTargetPolicyFromEnv(config)),
       mode: config.OUTFLOW_MODE,
       timeoutMs: config.IMAP_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import { unsubscribeTokens } from '@outflow/config';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import { testLogger } from '@outflow/stack';
 import { leaseMailboxes, type LeasedMailbox } from '../src/imap/imap-lease.repository.js';
@@ -10,6 +11,7 @@ describe('handleInboundMessage', () => {
   let test: TestDatabase;
   let deps: InboundDeps;
   const published: string[][] = [];
+  const tokens = unsubscribeTokens(new Map([['k1', Buffer.alloc(32, 7)]]), 'k1');
   beforeAll(async () => {
     test = await createTestDatabase();
     deps = {
@@ -17,6 +19,7 @@ describe('handleInboundMessage', () => {
       logger: testLogger('inbound'),
       owner: 'reader-1',
       replyMatchDays: 30,
+      tokens,
       publish: async (ids) => void published.push(ids),
     };
   });
@@ -95,6 +98,43 @@ describe('handleInboundMessage', () => {
     );
     expect(fromContact).toEqual({ kind: 'reply', stoppedEnrollments: 1, recorded: true });
     expect(await enrollmentStatus(sent.enrollment.id)).toBe('replied');
+  });
+
+  it('unsubscribes the contact a mailto request names by its token, else its sender if written to', async () => {
+    const suppressed = async (address: string) =>
+      (await test.db.selectFrom('suppressions').select('reason').where('email', '=', address).executeTakeFirst())
+        ?.reason;
+    const ann = await sentEmail('ann@prospect.test');
+    const token = tokens.make({ workspaceId: ann.mailbox.workspace_id, contactId: ann.contact.id });
+    // Sent from another address (a forwarding account): the signed token decides who.
+    const byToken = await handleInboundMessage(
+      deps,
+      ann.leased,
+      message(
+        1,
+        `From: ann.private@home.test\r\nSubject: unsubscribe ${token}\r\nMessage-ID: <u1@home.test>\r\n\r\n\r\n`,
+      ),
+    );
+    expect(byToken).toEqual({ kind: 'unsubscribe', stoppedEnrollments: 1, recorded: true });
+    expect(await suppressed('ann@prospect.test')).toBe('unsubscribed');
+    expect(await enrollmentStatus(ann.enrollment.id)).toBe('unsubscribed');
+
+    const bob = await sentEmail('bob@prospect.test');
+    const tampered = `${token.slice(0, -2)}xx`;
+    await handleInboundMessage(
+      deps,
+      bob.leased,
+      message(1, `From: bob@prospect.test\r\nSubject: unsubscribe ${tampered}\r\nMessage-ID: <u2@p.test>\r\n\r\n\r\n`),
+    );
+    expect(await suppressed('bob@prospect.test')).toBe('unsubscribed');
+    // A token that does not verify, from an address never written to: nobody is unsubscribed.
+    const stranger = await handleInboundMessage(
+      deps,
+      bob.leased,
+      message(2, `From: eve@evil.test\r\nSubject: unsubscribe ${tampered}\r\nMessage-ID: <u3@evil.test>\r\n\r\n\r\n`),
+    );
+    expect(stranger).toEqual({ kind: 'unsubscribe', stoppedEnrollments: 0, recorded: true });
+    expect(await suppressed('eve@evil.test')).toBeUndefined();
   });
 
   it('records nothing once another replica holds the mailbox', async () => {

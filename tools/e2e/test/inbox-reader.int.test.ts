@@ -107,11 +107,16 @@ describe('the inbox reader stops sequences on replies and hard bounces read over
     first = await createSequence(e2e, 'First', mailboxId);
     second = await createSequence(e2e, 'Second', mailboxId);
     await e2e.api('POST', `${first}/contacts`, {
-      contacts: [{ email: 'dana@prospect.test' }, { email: 'kim@prospect.test' }, { email: 'gone@prospect.test' }],
+      contacts: [
+        { email: 'dana@prospect.test' },
+        { email: 'kim@prospect.test' },
+        { email: 'gone@prospect.test' },
+        { email: 'leave@prospect.test' },
+      ],
     });
     await e2e.api('POST', `${second}/contacts`, { contacts: [{ email: 'dana@prospect.test' }] });
     // Every first step is out: the second steps wait a day.
-    await e2e.stack.smtp.waitForMessages(4, 60_000);
+    await e2e.stack.smtp.waitForMessages(5, 60_000);
   }, 120_000);
 
   it('a reply to one sequence stops the contact in both, with its unsent follow-ups, and says so on email-events', async () => {
@@ -218,6 +223,32 @@ describe('the inbox reader stops sequences on replies and hard bounces read over
       `/api/v1/mailboxes/${mailboxId}/imap`,
     );
     expect(settings.reader).toMatchObject({ last_uid: '3', last_error: null });
+  });
+
+  it("the List-Unsubscribe mailto, answered from the recipient's mail client, unsubscribes them", async () => {
+    const original = messageTo(e2e.stack.smtp.messages, 'leave@prospect.test', 'First')!;
+    const mailto = /<mailto:([^?>]+)\?subject=([^>]+)>/.exec(
+      original.headers['list-unsubscribe']!.replace(/\s+/g, ' '),
+    );
+    expect(mailto![1]).toBe(mailboxAddress);
+    // What a client's unsubscribe button sends: the mailto's subject, nothing else.
+    await imap.server.deliver(
+      mailboxAddress,
+      [
+        'From: leave@prospect.test',
+        `To: ${mailboxAddress}`,
+        `Subject: ${decodeURIComponent(mailto![2]!)}`,
+        'Message-ID: <unsubscribe-1@prospect.test>',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    await eventually(async () => (await enrollmentsOf(e2e, first)).get('leave@prospect.test') === 'unsubscribed');
+    const { body } = await e2e.api<{ suppressions: Array<{ email: string; reason: string }> }>(
+      'GET',
+      '/api/v1/suppressions?reason=unsubscribed',
+    );
+    expect(body.suppressions).toEqual([expect.objectContaining({ email: 'leave@prospect.test' })]);
   });
 });
 

@@ -25,7 +25,8 @@ const readerGrants: Record<string, string> = {
  * followed by the inbox reader: one replica at a time per mailbox (its lease), from a checkpoint (the INBOX's
  * UIDVALIDITY and the last UID processed) that moves in the transaction that records the message, so a restart
  * neither skips nor repeats one. Each message read is recorded (`inbound_messages`, unique per UID) with what it was
- * taken for: a reply, an auto-reply, a bounce (hard or soft) or other. A reply ends enrollments as `replied`; the
+ * taken for: a reply, an auto-reply, a bounce (hard or soft), an unsubscribe request (the List-Unsubscribe
+ * mailto) or other. A reply ends enrollments as `replied`; the
  * sequence's `reply_stops` says which: every active one of the contact in the workspace (the default) or this
  * sequence's only.
  */
@@ -58,7 +59,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz not null default now()
     );
 
-    create type inbound_kind as enum ('reply', 'auto_reply', 'bounce', 'other');
+    create type inbound_kind as enum ('reply', 'auto_reply', 'bounce', 'unsubscribe', 'other');
     create type bounce_type as enum ('hard', 'soft');
     create table inbound_messages (
       id uuid primary key default uuid_v7(),

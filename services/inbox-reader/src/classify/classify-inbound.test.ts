@@ -82,6 +82,18 @@ describe('classifyInbound', () => {
     expect((await classifyInbound(await readInboundFacts(raw))).kind).toBe('other');
   });
 
+  it('takes the List-Unsubscribe mailto for an unsubscribe request, with its token when the subject kept it', async () => {
+    const request = (subject: string) =>
+      readInboundFacts(`From: dana@prospect.example\r\nSubject: ${subject}\r\nMessage-ID: <u@p.example>\r\n\r\n\r\n`);
+    expect(classifyInbound(await request('unsubscribe AbC_12-x.y'))).toEqual({
+      kind: 'unsubscribe',
+      token: 'AbC_12-x.y',
+    });
+    expect(classifyInbound(await request('Unsubscribe'))).toEqual({ kind: 'unsubscribe', token: undefined });
+    // A person writing about unsubscribing is a person writing.
+    expect(classifyInbound(await request('Re: how do I unsubscribe from this?')).kind).toBe('personal');
+  });
+
   it('treats Auto-Submitted: no as a person writing', async () => {
     const facts = await readInboundFacts(
       'From: dana@prospect.example\r\nAuto-Submitted: no\r\nSubject: Re: hi\r\n\r\nyes\r\n',

@@ -19,6 +19,8 @@ export type InboundClassification =
       originalIds: string[];
     }
   | { kind: 'auto_reply'; referencedIds: string[] }
+  /** The List-Unsubscribe mailto: its subject carries the contact's signed token, unless the client dropped it. */
+  | { kind: 'unsubscribe'; token: string | undefined }
   | { kind: 'personal'; referencedIds: string[] }
   | { kind: 'other'; reason: string };
 
@@ -34,6 +36,8 @@ const RETURNED_COPY =
 /** Out-of-office subjects in the languages such replies come in most. */
 const AUTO_REPLY_SUBJECT =
   /^(auto(matic|matische)?[ -]?(reply|response|antwort|antwoord)|auto:|out of (the )?office|autoreply|abwesenheit|réponse automatique|absence|respuesta automática|risposta automatica|fuera de la oficina)/i;
+/** The subject the List-Unsubscribe mailto sets: `unsubscribe <token>` (the sender's unsubscribe headers). */
+const UNSUBSCRIBE_SUBJECT = /^\s*unsubscribe(?:\s+([A-Za-z0-9_.-]+))?\s*$/i;
 const AUTO_REPLY_HEADERS = ['x-autoreply', 'x-autorespond', 'x-autoreply-from', 'x-mail-autoreply'];
 const EMAIL = /[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
 const MESSAGE_ID_LINE = /^message-id:\s*(<[^<>\s]+>)/gim;
@@ -42,6 +46,8 @@ export function classifyInbound(facts: InboundFacts): InboundClassification {
   const bounce = classifyBounce(facts);
   if (bounce) return bounce;
   if (isAutoReply(facts)) return { kind: 'auto_reply', referencedIds: facts.referencedIds };
+  const unsubscribe = UNSUBSCRIBE_SUBJECT.exec(facts.subject);
+  if (unsubscribe && facts.from) return { kind: 'unsubscribe', token: unsubscribe[1] };
   // Mailing lists and bulk mail are not somebody answering, unless they answer one of our emails (a helpdesk).
   const bulk =
     facts.headers.has('list-id') ||

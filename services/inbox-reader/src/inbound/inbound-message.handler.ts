@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { UnsubscribeTokens } from '@outflow/config';
 import { insertEmailEvent, suppressAddress, type Database, type InboundKind } from '@outflow/db';
 import { enqueueOutbox } from '@outflow/kafka';
 import type { Logger } from '@outflow/telemetry';
@@ -7,6 +8,7 @@ import { readInboundFacts, type InboundFacts } from '../classify/inbound-facts.j
 import { emailIdsIn } from '../classify/outflow-message-id.js';
 import { moveCheckpoint, type LeasedMailbox } from '../imap/imap-lease.repository.js';
 import {
+  findContactAddress,
   findEmailsByIds,
   findLatestEmailTo,
   inboundRecorded,
@@ -22,6 +24,8 @@ export interface InboundDeps {
   /** This replica's lease owner id: the checkpoint moves only while it holds the mailbox. */
   owner: string;
   replyMatchDays: number;
+  /** Reads the contact out of the token an unsubscribe request's subject carries. */
+  tokens: UnsubscribeTokens;
   /** Publishes committed outbox rows at once (the sender's relay publishes them otherwise). */
   publish: (outboxIds: string[]) => Promise<void>;
 }
@@ -39,6 +43,15 @@ export interface InboundOutcome {
   /** False when the UID had been recorded already (read again after a crash): nothing was done twice. */
   recorded: boolean;
 }
+
+/** The kind a classification is recorded as when nothing matched it further (a personal message is a reply). */
+const recordedKind: Record<InboundClassification['kind'], InboundKind> = {
+  personal: 'reply',
+  auto_reply: 'auto_reply',
+  bounce: 'bounce',
+  unsubscribe: 'unsubscribe',
+  other: 'other',
+};
 
 type Effect = Omit<InboundRecord, 'workspaceId' | 'mailboxId' | 'uidvalidity' | 'uid' | 'messageId' | 'subject'>;
 
@@ -94,7 +107,7 @@ export async function handleInboundMessage(
 }
 
 interface EmailEventToRecord {
-  type: 'replied' | 'bounced';
+  type: 'replied' | 'bounced' | 'unsubscribed';
   email: AnsweredEmail;
   metadata: Record<string, string>;
 }
@@ -158,6 +171,35 @@ async function applyClassification(
             },
           },
         ],
+      };
+    }
+    case 'unsubscribe': {
+      // The token names the contact, signed; without one (or with one that does not verify) the sender's
+      // address is taken at its word, as RFC 2369's mailto intends, if this mailbox wrote to it.
+      const named = classified.token ? deps.tokens.read(classified.token) : undefined;
+      const address =
+        named && named.workspaceId === mailbox.workspace_id
+          ? await findContactAddress(db, mailbox.workspace_id, named.contactId)
+          : (await latestTo(facts.from))?.contact_email;
+      if (!address) return { effect: { ...base, kind: 'unsubscribe' }, events: [] };
+      const email = await latestTo(address);
+      const suppressed = await suppressAddress(db, {
+        workspaceId: mailbox.workspace_id,
+        email: address,
+        reason: 'unsubscribed',
+        note: `asked by email to ${mailbox.mailbox_email}`,
+      });
+      return {
+        effect: {
+          ...base,
+          kind: 'unsubscribe',
+          ...about(email),
+          recipient: address,
+          stoppedEnrollments: suppressed.stopped_enrollments,
+        },
+        events: email
+          ? [{ type: 'unsubscribed', email, metadata: { via: 'mailto', signed: named ? 'true' : 'false' } }]
+          : [],
       };
     }
     case 'bounce': {

@@ -60,6 +60,21 @@ export async function findLatestEmailTo(
     .executeTakeFirst();
 }
 
+/** The address of a workspace's contact (a signed unsubscribe token names the contact by id). */
+export async function findContactAddress(
+  db: Database,
+  workspaceId: string,
+  contactId: string,
+): Promise<string | undefined> {
+  const contact = await db
+    .selectFrom('contacts')
+    .select('email')
+    .where('id', '=', contactId)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  return contact?.email;
+}
+
 /**
  * Ends the enrollments a reply stops, in the caller's transaction: every active one of the contact in the
  * workspace, or only the answered sequence's (its `reply_stops`), with their unsent emails (capacity given back).

@@ -8,7 +8,7 @@ export interface UnsubscribeLinks {
 
 /**
  * The headers that let a recipient (or their mail client's button) unsubscribe: RFC 2369 `List-Unsubscribe` with
- * the signed https link and a mailto to the sending mailbox, and RFC 8058 `List-Unsubscribe-Post`, which asks
+ * the signed https link and a mailto to the sending mailbox (its subject carries the same token), and RFC 8058 `List-Unsubscribe-Post`, which asks
  * clients to POST to the link for a one-click unsubscribe (Gmail and Yahoo require it of bulk senders). The link
  * names the contact and its workspace, signed: no one can unsubscribe someone else.
  */
@@ -16,9 +16,12 @@ export function unsubscribeHeaders(
   links: UnsubscribeLinks,
   recipient: { workspaceId: string; contactId: string; mailboxEmail: string },
 ): Record<string, string> {
-  const mailto = `<mailto:${recipient.mailboxEmail}?subject=unsubscribe>`;
+  // The token rides in the subject too: the inbox reader, where the mailbox has IMAP, unsubscribes the contact it
+  // names (a bare "unsubscribe", from a client that drops the subject's rest, is matched by its sender instead).
+  const token = links.tokens.make(recipient);
+  const mailto = `<mailto:${recipient.mailboxEmail}?subject=unsubscribe%20${token}>`;
   if (!links.publicUrl) return { 'List-Unsubscribe': mailto };
-  const url = `${links.publicUrl.replace(/\/+$/, '')}/u/${links.tokens.make(recipient)}`;
+  const url = `${links.publicUrl.replace(/\/+$/, '')}/u/${token}`;
   return {
     'List-Unsubscribe': `<${url}>, ${mailto}`,
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
