@@ -892,7 +892,7 @@ CREATE TABLE public.steps (
     id uuid DEFAULT public.uuid_v7() NOT NULL,
     sequence_id uuid NOT NULL,
     step_order integer NOT NULL,
-    subject text NOT NULL,
+    subject text,
     content text NOT NULL,
     content_format public.content_format DEFAULT 'text'::public.content_format NOT NULL,
     wait_days integer NOT NULL,
@@ -900,6 +900,7 @@ CREATE TABLE public.steps (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
     version integer DEFAULT 1 NOT NULL,
+    CONSTRAINT steps_first_has_subject CHECK (((subject IS NOT NULL) OR (step_order > 1))),
     CONSTRAINT steps_step_order_check CHECK ((step_order >= 1)),
     CONSTRAINT steps_wait_days_check CHECK ((wait_days >= 0))
 );

@@ -300,7 +300,7 @@ export interface Steps {
   id: Generated<string>;
   sequence_id: string;
   step_order: number;
-  subject: string;
+  subject: string | null;
   updated_at: Generated<Timestamp>;
   version: Generated<number>;
   wait_days: number;

@@ -55,6 +55,7 @@ const allMigrations = [
   '2026_12_07_0025_mailbox_lifecycle',
   '2026_12_07_0026_suppressions',
   '2026_12_07_0027_inbound_mail',
+  '2026_12_07_0028_threaded_followups',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

@@ -87,6 +87,54 @@ describe('the batched send statements', () => {
     expect(contexts[0]?.contact_email).toBe(a.contact.email);
   });
 
+  it("loads a follow-up's thread: the first step's subject and the earlier emails' Message-IDs, oldest first", async () => {
+    const seeded = await seedEnrolledEmail(test.db);
+    await sql`update email_queues set status = 'sent', sent_at = now(), smtp_message_id = '<one@t.test>'
+      where id = ${seeded.email.id}`.execute(test.db);
+    const followUp = async (stepOrder: number, status: 'sent' | 'scheduled', messageId: string | null) => {
+      const step = await test.db
+        .insertInto('steps')
+        .values({
+          sequence_id: seeded.sequence.id,
+          step_order: stepOrder,
+          subject: null,
+          content: 'Again',
+          wait_days: 1,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const email = await test.db
+        .insertInto('email_queues')
+        .values({
+          sequence_contact_id: seeded.enrollment.id,
+          sequence_id: seeded.sequence.id,
+          step_id: step.id,
+          step_order: stepOrder,
+          contact_id: seeded.contact.id,
+          mailbox_id: seeded.mailbox.id,
+          scheduled_for: new Date(),
+          status,
+          ...(status === 'sent' ? { sent_at: new Date(), smtp_message_id: messageId } : {}),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return email.id;
+    };
+    await followUp(2, 'sent', '<two@t.test>');
+    const third = await followUp(3, 'scheduled', null);
+    const [firstContext, thirdContext] = await findSendContexts(test.db, [seeded.email.id, third]);
+    expect(firstContext).toMatchObject({ thread_subject: null, thread_message_ids: null });
+    expect(thirdContext).toMatchObject({
+      subject: null,
+      thread_subject: 'Hi',
+      thread_message_ids: ['<one@t.test>', '<two@t.test>'],
+    });
+    // The first step opens the thread: it cannot go without a subject.
+    await expect(sql`update steps set subject = null where id = ${seeded.step.id}`.execute(test.db)).rejects.toThrow(
+      /steps_first_has_subject/,
+    );
+  });
+
   it('marks an email whose job was dead-lettered while it waits under that claim, once, until a send starts', async () => {
     const email = await seedClaimedEmail(test);
     const letter = {

@@ -52,7 +52,9 @@ async function refuseStepsThatDoNotRender(steps: NewSequence['steps']): Promise<
   for (const [index, step] of steps.entries()) {
     if (index > 0) await yieldToEventLoop();
     try {
-      await renderEmail({ subject: step.subject, content: step.content, format: step.content_format }, sampleContact, {
+      // A follow-up without a subject is sent as a reply in the first step's thread.
+      const subject = step.subject ?? `Re: ${steps[0]?.subject ?? ''}`;
+      await renderEmail({ subject, content: step.content, format: step.content_format }, sampleContact, {
         strict: true,
       });
     } catch (error) {

@@ -12,17 +12,35 @@ const replyStops = z.enum(['workspace', 'sequence']).meta({
 
 const stepSchema = z
   .object({
-    subject: z.string().trim().min(1, 'is required').max(998, 'must be at most 998 characters'),
+    subject: z.string().trim().min(1, 'is required').max(998, 'must be at most 998 characters').nullish().meta({
+      description:
+        'Left out (or null) after the first step: the follow-up answers in the thread, as `Re: <first subject>`.',
+    }),
     content: z.string().min(1, 'is required').max(500_000),
     content_format: z.enum(['text', 'html', 'mjml']).default('text'),
     wait_days: z.number().int('must be a whole number of days').min(0, 'must be 0 or more').max(3_650),
   })
   .strict();
 
+/** The steps in order; the first opens the thread, so it has a subject. */
+const stepList = z
+  .array(stepSchema)
+  .min(1, 'needs at least one step')
+  .max(50, 'at most 50 steps')
+  .superRefine((steps, ctx) => {
+    if (steps[0] && !steps[0].subject) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [0, 'subject'],
+        message: 'the first step needs a subject (it opens the thread)',
+      });
+    }
+  });
+
 export const createSequenceSchema = z
   .object({
     name: z.string().trim().min(1, 'is required').max(200),
-    steps: z.array(stepSchema).min(1, 'needs at least one step').max(50, 'at most 50 steps'),
+    steps: stepList,
     open_tracking_enabled: z.boolean().default(false),
     click_tracking_enabled: z.boolean().default(false),
     reply_stops: replyStops.default('workspace'),
@@ -37,7 +55,7 @@ export const createSequenceSchema = z
 const storedStep = z.object({
   id: uuid,
   step_order: z.int(),
-  subject: z.string(),
+  subject: z.string().nullable(),
   content: z.string(),
   content_format: z.enum(['text', 'html', 'mjml']),
   wait_days: z.int(),
@@ -89,10 +107,7 @@ export const updateSequenceSchema = z
     open_tracking_enabled: z.boolean().optional(),
     click_tracking_enabled: z.boolean().optional(),
     reply_stops: replyStops.optional().meta({ description: 'Changes the sequence itself, without a new version.' }),
-    steps: z
-      .array(stepSchema)
-      .min(1, 'needs at least one step')
-      .max(50, 'at most 50 steps')
+    steps: stepList
       .optional()
       .meta({ description: "The new version's steps, all of them, numbered from 1 in this order." }),
   })

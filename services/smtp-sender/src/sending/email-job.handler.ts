@@ -220,8 +220,10 @@ async function buildMessage(
   smtpMessageId: string,
   unsubscribe: UnsubscribeLinks,
 ) {
+  // A follow-up without a subject of its own answers in the thread, as a person's reply would.
+  const subject = context.subject ?? `Re: ${context.thread_subject ?? ''}`;
   const rendered = await renderEmail(
-    { subject: context.subject, content: context.content, format: context.content_format as ContentFormat },
+    { subject, content: context.content, format: context.content_format as ContentFormat },
     {
       email: context.contact_email,
       first_name: context.first_name,
@@ -238,6 +240,7 @@ async function buildMessage(
     ...(rendered.html ? { html: rendered.html } : {}),
     messageId: smtpMessageId,
     headers: {
+      ...threadHeaders(context.thread_message_ids),
       'X-Outflow-Email-Id': emailId,
       ...unsubscribeHeaders(unsubscribe, {
         workspaceId: context.workspace_id,
@@ -247,6 +250,15 @@ async function buildMessage(
     },
   });
   return { mail, smtpMessageId };
+}
+
+/**
+ * In-Reply-To (the thread's latest email) and References (all of them, oldest first), so mail clients show the
+ * follow-up under the first email (RFC 5322 section 3.6.4). None for a first step, or when nothing before was sent.
+ */
+function threadHeaders(messageIds: readonly string[] | null): Record<string, string> {
+  if (!messageIds || messageIds.length === 0) return {};
+  return { 'In-Reply-To': messageIds.at(-1)!, References: messageIds.join(' ') };
 }
 
 interface SendFailure {

@@ -73,6 +73,16 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
     .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
     .innerJoin('contacts as c', 'c.id', 'e.contact_id')
     .innerJoin('steps as st', 'st.id', 'e.step_id')
+    // A follow-up answers in its thread: the first step's subject (of the same version) and the Message-IDs of
+    // the enrollment's earlier sent emails, by the unique (enrollment, step) index. Nothing to look up for a first
+    // step, which most sends are.
+    .leftJoin('steps as first', (join) =>
+      join
+        .onRef('first.sequence_id', '=', 'st.sequence_id')
+        .onRef('first.version', '=', 'st.version')
+        .on('first.step_order', '=', 1)
+        .on('e.step_order', '>', 1),
+    )
     // The workspace's suppression of the address, if any (one lookup in its unique index).
     .leftJoin('suppressions as sp', (join) =>
       join.onRef('sp.workspace_id', '=', 'c.workspace_id').on(sql`lower(sp.email)`, '=', sql`lower(c.email)`),
@@ -106,6 +116,11 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
       'st.content',
       'st.content_format',
       'sp.reason as suppressed',
+      'first.subject as thread_subject',
+      sql<string[] | null>`case when e.step_order > 1 then (
+        select array_agg(p.smtp_message_id order by p.step_order) from email_queues p
+        where p.sequence_contact_id = e.sequence_contact_id and p.step_order < e.step_order
+          and p.status = 'sent' and p.smtp_message_id is not null) end`.as('thread_message_ids'),
     ])
     .where('e.id', '=', sql<string>`any(${[...new Set(emailIds)]}::uuid[])`);
   const { rows } = await prepared('find-send-contexts', sql<InferResult<typeof query>[number]>`${query}`).execute(db);
