@@ -89,8 +89,7 @@ export async function handleInboundMessage(
     const outboxIds = await recordEvents(trx, mailbox, facts, inboundId ?? randomUUID(), events);
     return { effect, outboxIds };
   });
-  if (!result)
-    return { kind: classified.kind === 'personal' ? 'reply' : 'other', stoppedEnrollments: 0, recorded: false };
+  if (!result) return { kind: recordedKind[classified.kind], stoppedEnrollments: 0, recorded: false };
   await deps.publish(result.outboxIds);
   deps.logger.info(
     {
