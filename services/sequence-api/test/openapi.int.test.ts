@@ -340,12 +340,28 @@ describe('the OpenAPI document describes every route as it answers', () => {
           .executeTakeFirstOrThrow()
       ).reserved_count;
     const reservedBefore = await reserved();
+    // Her reply, as the inbox reader recorded it.
+    await db
+      .insertInto('inbound_messages')
+      .values({
+        workspace_id: (
+          await db.selectFrom('mailboxes').select('workspace_id').where('id', '=', mailboxId).executeTakeFirstOrThrow()
+        ).workspace_id,
+        mailbox_id: mailboxId,
+        uidvalidity: '1',
+        uid: '1',
+        kind: 'reply',
+        from_address: 'Erin.Erase@example.com',
+        subject: 'Re: from Erin',
+      })
+      .execute();
 
     expect((await call('DELETE', `/contacts/${erin.contact_id}`)).body).toEqual({
       id: erin.contact_id,
       erased: true,
       cancelled_emails: 1,
       events_kept: 1,
+      inbound_messages_deleted: 1,
     });
     expect(await reserved()).toBe(reservedBefore - 1);
     expect((await call('GET', `/contacts/${erin.contact_id}`)).status).toBe(404);
@@ -354,6 +370,7 @@ describe('the OpenAPI document describes every route as it answers', () => {
       select exists (select from contacts where lower(email) = 'erin.erase@example.com')
         or exists (select from email_events where metadata::text ilike '%erin%')
         or exists (select from idempotency_keys where response::text ilike '%erin%')
+        or exists (select from inbound_messages where from_address ilike '%erin%')
         or exists (select from email_queues where id = ${email.id}) as found
     `.execute(db);
     expect(rows[0]!.found).toBe(false);

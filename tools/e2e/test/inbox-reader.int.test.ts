@@ -250,6 +250,55 @@ describe('the inbox reader stops sequences on replies and hard bounces read over
     );
     expect(body.suppressions).toEqual([expect.objectContaining({ email: 'leave@prospect.test' })]);
   });
+
+  it('a login the IMAP server refuses is shown on the mailbox, and the right password gets it read', async () => {
+    await imap.server.addUser('locked@acme.test', 'right-password');
+    const mailbox = await e2e.api('POST', '/api/v1/mailboxes', {
+      email: 'locked@acme.test',
+      smtp_host: e2e.stack.smtp.host,
+      smtp_port: e2e.stack.smtp.port,
+      smtp_allow_insecure_auth: true,
+    });
+    const path = `/api/v1/mailboxes/${String(mailbox.body['id'])}/imap`;
+    const settings = { host: imap.server.host, port: imap.server.port, tls: false, username: 'locked@acme.test' };
+    await e2e.api('PUT', path, { ...settings, password: 'wrong-password' });
+    type Progress = { reader: { last_error: string | null; last_uid: string | null } };
+    const failing = await eventually(async () => (await e2e.api<Progress>('GET', path)).body.reader.last_error);
+    expect(failing).toMatch(/^the IMAP server refused the login \(check the user and password\)/);
+
+    await e2e.api('PUT', path, { ...settings, password: 'right-password' });
+    await eventually(async () => {
+      const { reader } = (await e2e.api<Progress>('GET', path)).body;
+      return reader.last_error === null && reader.last_uid === '0';
+    });
+  });
+
+  it('a second replica takes the mailboxes over when the first stops, and reads on', async () => {
+    const second = await e2e.pipeline.addReplica('inbox-reader');
+    const owners = async () =>
+      new Set(
+        (await e2e.database.db.selectFrom('mailbox_imap').select('lease_owner').execute()).map(
+          (row) => row.lease_owner,
+        ),
+      );
+    // One replica holds every mailbox; the second waits.
+    expect((await owners()).size).toBe(1);
+    const holder = e2e.pipeline.processes.get('inbox-reader')!;
+    holder.kill('SIGTERM');
+    expect(await holder.waitForExit(30_000)).toBe(0);
+    await eventually(async () => {
+      const held = await owners();
+      return held.size === 1 && !held.has(null);
+    });
+
+    const original = messageTo(e2e.stack.smtp.messages, 'kim@prospect.test', 'First')!;
+    await imap.server.deliver(
+      mailboxAddress,
+      reply('Kim <kim@prospect.test>', original, 'Back now: yes, let us talk.'),
+    );
+    await eventually(async () => (await enrollmentsOf(e2e, first)).get('kim@prospect.test') === 'replied');
+    expect(second.child.exitCode).toBeNull();
+  });
 });
 
 describe('an uncertain send is settled from the Sent folder', () => {

@@ -48,3 +48,30 @@ export async function openImapSession(mailbox: LeasedMailbox, options: ImapConne
   await client.connect();
   return client;
 }
+
+interface ImapFlowFailure {
+  message?: string;
+  code?: string;
+  authenticationFailed?: boolean;
+  serverResponseCode?: string;
+  /** The server's text (a failed command's NO or BAD). */
+  response?: string;
+}
+
+const notPrintable = /[^\x20-\x7e]+/g;
+
+/**
+ * What the mailbox shows as the reader's last error: said for the person who must fix it (the password, the host),
+ * with the server's own words where it gave any (printable, bounded).
+ */
+export function describeImapFailure(error: unknown, mailbox: Pick<LeasedMailbox, 'host' | 'port'>): string {
+  const failure = (error ?? {}) as ImapFlowFailure;
+  const serverText = typeof failure.response === 'string' ? failure.response.replace(notPrintable, ' ').trim() : '';
+  const said = serverText ? `: ${serverText.slice(0, 300)}` : '';
+  if (failure.authenticationFailed) return `the IMAP server refused the login (check the user and password)${said}`;
+  if (failure.code && /^E[A-Z]+$/.test(failure.code) && failure.code !== 'ETHROTTLE') {
+    return `cannot reach ${mailbox.host}:${mailbox.port} (${failure.code})`;
+  }
+  const message = (failure.message ?? String(error)).replace(notPrintable, ' ').slice(0, 300);
+  return `${message}${failure.code ? ` (${failure.code})` : ''}${said}`;
+}

@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from '@outflow/telemetry';
 import { handleInboundMessage, type InboundDeps } from '../inbound/inbound-message.handler.js';
 import { settleUncertainSends, type SentFolderDeps } from '../uncertain/sent-folder.js';
-import { openImapSession, type ImapConnectOptions } from './imap-connection.js';
+import { describeImapFailure, openImapSession, type ImapConnectOptions } from './imap-connection.js';
 import { moveCheckpoint, recordReadError, type LeasedMailbox } from './imap-lease.repository.js';
 
 export interface FollowerDeps {
@@ -129,8 +129,8 @@ export function startInboxFollower(deps: FollowerDeps, mailbox: LeasedMailbox): 
       } catch (error) {
         if (stopping) break;
         failures += 1;
-        const message = error instanceof Error ? error.message : String(error);
-        log.warn({ err: error, failures }, 'reading the INBOX failed; connecting again');
+        const message = describeImapFailure(error, mailbox);
+        log.warn({ err: error, failures, reason: message }, 'reading the INBOX failed; connecting again');
         await recordReadError(deps.inbound.db, mailbox.mailbox_id, deps.inbound.owner, message).catch(() => undefined);
         await sleep(backoffMs(failures));
       } finally {

@@ -114,7 +114,8 @@ const anonymousMetadataKeys = ['smtp_ms', 'error_code', 'kind', 'manual'];
 /**
  * Erases a contact: its unsent emails are cancelled (capacity given back); its events are unlinked from it and
  * its emails, keep their workspace, and keep only anonymous metadata; a stored API answer of the last day that
- * names its address is forgotten; then the contact goes with its enrollments, emails and their status history.
+ * names its address is forgotten, and so are the inbound messages (replies, bounces) of the contact or from its
+ * address; then the contact goes with its enrollments, emails and their status history.
  * Refused (409 contact_sending) while one of its emails is being handed to SMTP. Undefined when there is none.
  */
 export async function eraseContact(trx: Transaction<DB>, id: string) {
@@ -155,6 +156,21 @@ export async function eraseContact(trx: Transaction<DB>, id: string) {
     .deleteFrom('idempotency_keys')
     .where(sql<boolean>`position(lower(${contact.email}) in lower(response::text)) > 0`)
     .execute();
+  // What the inbox reader recorded of the contact's mail (their replies' senders and subjects) goes too.
+  const inbound = await trx
+    .deleteFrom('inbound_messages')
+    .where((eb) =>
+      eb.or([
+        eb('contact_id', '=', id),
+        eb(sql`lower(from_address)`, '=', contact.email.toLowerCase()),
+        eb(sql`lower(recipient)`, '=', contact.email.toLowerCase()),
+      ]),
+    )
+    .executeTakeFirst();
   await trx.deleteFrom('contacts').where('id', '=', id).execute();
-  return { cancelled_emails: cancelledEmails, events_kept: kept.length };
+  return {
+    cancelled_emails: cancelledEmails,
+    events_kept: kept.length,
+    inbound_messages_deleted: Number(inbound.numDeletedRows),
+  };
 }

@@ -81,4 +81,7 @@ export const erasedContact = z.object({
   erased: z.literal(true),
   cancelled_emails: z.int().meta({ description: 'Unsent emails cancelled (their capacity given back).' }),
   events_kept: z.int().meta({ description: 'Events kept for the counts, unlinked from the contact and scrubbed.' }),
+  inbound_messages_deleted: z
+    .int()
+    .meta({ description: 'What the inbox reader recorded of their replies and bounces, deleted.' }),
 });
