@@ -454,6 +454,30 @@ CREATE FUNCTION public.record_delivery_events_updated() RETURNS trigger
 
 
 --
+-- Name: send_window_opening(timestamp with time zone, text, smallint[], time without time zone, time without time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.send_window_opening(due timestamp with time zone, tz text, days smallint[], opens time without time zone, closes time without time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+    declare
+      local_day date := (due at time zone tz)::date;
+      day date;
+      opening timestamptz;
+    begin
+      if days is null then return due; end if;
+      for i in 0..7 loop
+        day := local_day + i;
+        if extract(isodow from day)::smallint = any(days) then
+          opening := (day + opens) at time zone tz;
+          if due < (day + closes) at time zone tz then return greatest(due, opening); end if;
+        end if;
+      end loop;
+      return due;
+    end $$;
+
+
+--
 -- Name: set_updated_at(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -502,6 +526,28 @@ CREATE FUNCTION public.uuid_v7() RETURNS uuid
     $$;
 
 
+--
+-- Name: wait_ends(timestamp with time zone, integer, integer, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wait_ends(sent timestamp with time zone, wait_days integer, day_seconds integer, business boolean, tz text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+    declare
+      local timestamp;
+      remaining integer := wait_days;
+    begin
+      if day_seconds <> 86400 then return sent + make_interval(secs => wait_days * day_seconds); end if;
+      local := sent at time zone tz;
+      if not business then return (local + make_interval(days => wait_days)) at time zone tz; end if;
+      while remaining > 0 loop
+        local := local + interval '1 day';
+        if extract(isodow from local) < 6 then remaining := remaining - 1; end if;
+      end loop;
+      return local at time zone tz;
+    end $$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -541,8 +587,10 @@ CREATE TABLE public.contacts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
+    time_zone text,
     CONSTRAINT contacts_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
-    CONSTRAINT contacts_fields_check CHECK ((jsonb_typeof(fields) = 'object'::text))
+    CONSTRAINT contacts_fields_check CHECK ((jsonb_typeof(fields) = 'object'::text)),
+    CONSTRAINT contacts_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
 );
 
 
@@ -879,8 +927,17 @@ CREATE TABLE public.sequences (
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
     current_version integer DEFAULT 1 NOT NULL,
     reply_stops public.reply_scope DEFAULT 'workspace'::public.reply_scope NOT NULL,
+    time_zone text DEFAULT 'UTC'::text NOT NULL,
+    send_days smallint[],
+    send_from time without time zone,
+    send_to time without time zone,
+    wait_unit text DEFAULT 'calendar'::text NOT NULL,
     CONSTRAINT sequences_current_version_check CHECK ((current_version >= 1)),
-    CONSTRAINT sequences_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+    CONSTRAINT sequences_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT sequences_send_days_check CHECK (((send_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (cardinality(send_days) >= 1))),
+    CONSTRAINT sequences_send_window_check CHECK ((((send_days IS NULL) = (send_from IS NULL)) AND ((send_from IS NULL) = (send_to IS NULL)) AND ((send_from IS NULL) OR (send_from < send_to)))),
+    CONSTRAINT sequences_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64))),
+    CONSTRAINT sequences_wait_unit_check CHECK ((wait_unit = ANY (ARRAY['calendar'::text, 'business'::text])))
 );
 
 
@@ -2095,6 +2152,22 @@ GRANT SELECT,UPDATE ON TABLE public.contacts TO outflow_reader;
 
 
 --
+-- Name: COLUMN contacts.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.contacts TO outflow_scheduler;
+GRANT SELECT(id) ON TABLE public.contacts TO outflow_retry;
+
+
+--
+-- Name: COLUMN contacts.time_zone; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(time_zone) ON TABLE public.contacts TO outflow_scheduler;
+GRANT SELECT(time_zone) ON TABLE public.contacts TO outflow_retry;
+
+
+--
 -- Name: TABLE delivery_events; Type: ACL; Schema: public; Owner: -
 --
 
@@ -2307,6 +2380,54 @@ GRANT SELECT,INSERT ON TABLE public.sequence_versions TO outflow_api;
 GRANT SELECT ON TABLE public.sequences TO outflow_producer;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.sequences TO outflow_api;
 GRANT SELECT ON TABLE public.sequences TO outflow_reader;
+
+
+--
+-- Name: COLUMN sequences.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(id) ON TABLE public.sequences TO outflow_retry;
+
+
+--
+-- Name: COLUMN sequences.time_zone; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_retry;
+
+
+--
+-- Name: COLUMN sequences.send_days; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_retry;
+
+
+--
+-- Name: COLUMN sequences.send_from; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_retry;
+
+
+--
+-- Name: COLUMN sequences.send_to; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(send_to) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(send_to) ON TABLE public.sequences TO outflow_retry;
+
+
+--
+-- Name: COLUMN sequences.wait_unit; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(wait_unit) ON TABLE public.sequences TO outflow_scheduler;
+GRANT SELECT(wait_unit) ON TABLE public.sequences TO outflow_retry;
 
 
 --

@@ -73,6 +73,7 @@ export interface Contacts {
   id: Generated<string>;
   last_name: string | null;
   status: Generated<ContactStatus>;
+  time_zone: string | null;
   updated_at: Generated<Timestamp>;
   workspace_id: Generated<string>;
 }
@@ -278,8 +279,13 @@ export interface Sequences {
   name: string;
   open_tracking_enabled: Generated<boolean>;
   reply_stops: Generated<ReplyScope>;
+  send_days: number[] | null;
+  send_from: string | null;
+  send_to: string | null;
   status: Generated<SequenceStatus>;
+  time_zone: Generated<string>;
   updated_at: Generated<Timestamp>;
+  wait_unit: Generated<string>;
   workspace_id: Generated<string>;
 }
 

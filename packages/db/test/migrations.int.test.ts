@@ -56,6 +56,7 @@ const allMigrations = [
   '2026_12_07_0026_suppressions',
   '2026_12_07_0027_inbound_mail',
   '2026_12_07_0028_threaded_followups',
+  '2026_12_07_0029_send_windows',
 ];
 
 describe('migrations on a real PostgreSQL', () => {

@@ -562,6 +562,50 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect(changed.body).toMatchObject({ reply_stops: 'sequence', version: before.version });
   });
 
+  it('sequences: a send window and waits in business days, in the recipients’ time zone; contacts have their own', async () => {
+    const created = await call('POST', '/sequences', {
+      name: 'Office hours',
+      mailbox_ids: [mailboxId],
+      time_zone: 'America/New_York',
+      send_window: { days: [5, 1, 2, 3, 4], from: '09:00', to: '17:30' },
+      wait_unit: 'business',
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    expect(created.status).toBe(201);
+    const path = `/sequences/${String(created.body['id'])}`;
+    expect((await call('GET', path)).body).toMatchObject({
+      time_zone: 'America/New_York',
+      send_window: { days: [1, 2, 3, 4, 5], from: '09:00', to: '17:30' },
+      wait_unit: 'business',
+    });
+    const version = ((await call('GET', path)).body as { version: number }).version;
+    // Settings of the sequence: no new version.
+    expect((await call('PATCH', path, { send_window: null, time_zone: 'Asia/Kolkata' })).body).toMatchObject({
+      send_window: null,
+      time_zone: 'Asia/Kolkata',
+      version,
+    });
+    for (const body of [
+      { send_window: { days: [1], from: '18:00', to: '09:00' } },
+      { send_window: { days: [8], from: '09:00', to: '17:00' } },
+      { send_window: { days: [1], from: '9am', to: '17:00' } },
+      { time_zone: 'Mars/Olympus_Mons' },
+      { wait_unit: 'fortnights' },
+    ]) {
+      expect([JSON.stringify(body), (await call('PATCH', path, body)).status]).toEqual([JSON.stringify(body), 400]);
+    }
+
+    const enrolled = await call('POST', `${path}/contacts`, {
+      contacts: [{ email: 'zoned@example.com', time_zone: 'Australia/Adelaide' }],
+    });
+    const contactId = (enrolled.body['enrollments'] as Array<{ contact_id: string }>)[0]!.contact_id;
+    expect((await call('GET', `/contacts/${contactId}`)).body).toMatchObject({ time_zone: 'Australia/Adelaide' });
+    expect((await call('PATCH', `/contacts/${contactId}`, { time_zone: null })).body).toMatchObject({
+      time_zone: null,
+    });
+    expect((await call('PATCH', `/contacts/${contactId}`, { time_zone: 'Nowhere/Land' })).status).toBe(400);
+  });
+
   it('saw every documented operation answer its success', () => {
     const successes = api.conformance.operationNames.filter(
       (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),

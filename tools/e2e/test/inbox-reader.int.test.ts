@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createKafka, createSchemaCodec, readTopic } from '@outflow/kafka';
-import { findRepoRoot, startImapServer, testLogger, type ImapServer, type ReceivedMessage } from '@outflow/stack';
+import {
+  findRepoRoot,
+  serviceNames,
+  startImapServer,
+  testLogger,
+  type ImapServer,
+  type ReceivedMessage,
+} from '@outflow/stack';
 import { eventually } from './api-client.js';
 import { runningPipeline, type RunningPipeline } from './running-pipeline.js';
 
@@ -85,14 +92,8 @@ const reply = (from: string, original: ReceivedMessage, body: string, extraHeade
     '',
   ].join('\r\n');
 
-const allServices = [
-  'sequence-api',
-  'cron-producer',
-  'smtp-sender',
-  'followup-scheduler',
-  'retry-consumer',
-  'inbox-reader',
-] as const;
+/** Every service: the reader beside the whole pipeline it stops. */
+const allServices = serviceNames;
 
 describe('the inbox reader stops sequences on replies and hard bounces read over IMAP', () => {
   // Leases renewed every second: a mailbox is followed within a second of its IMAP settings.

@@ -16,6 +16,13 @@ export { testLogger } from './testing/test-logger.js';
 export { until } from './testing/until.js';
 export { spawnProcess, spawnTypeScript, type RunningProcess } from './testing/child-process.js';
 export { type StackEndpoints } from './stack.js';
-export { buildWorkspace, serviceDatabaseRoles, startPipeline, type Pipeline, type ServiceName } from './services.js';
+export {
+  buildWorkspace,
+  serviceDatabaseRoles,
+  serviceNames,
+  startPipeline,
+  type Pipeline,
+  type ServiceName,
+} from './services.js';
 export { assembleRuntime } from './runtime-image/assemble-runtime.js';
 export { imageNodeVersion, nodeExecutable } from './runtime-image/image-node.js';

@@ -27,6 +27,7 @@ import * as mailboxLifecycle from './2026_12_07_0025_mailbox_lifecycle.js';
 import * as suppressions from './2026_12_07_0026_suppressions.js';
 import * as inboundMail from './2026_12_07_0027_inbound_mail.js';
 import * as threadedFollowups from './2026_12_07_0028_threaded_followups.js';
+import * as sendWindows from './2026_12_07_0029_send_windows.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -61,4 +62,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0026_suppressions': suppressions,
   '2026_12_07_0027_inbound_mail': inboundMail,
   '2026_12_07_0028_threaded_followups': threadedFollowups,
+  '2026_12_07_0029_send_windows': sendWindows,
 };

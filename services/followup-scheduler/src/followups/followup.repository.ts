@@ -64,11 +64,15 @@ export async function scheduleNextSteps(
       order by sent.sequence_id, sent.version, sent.step_order, s.step_order
     ), planned as (
       select e.n, e.sequence_contact_id, e.sequence_id, e.sent_at, e.trace_context, en.status, en.contact_id,
-        en.mailbox_id, en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days
+        en.mailbox_id, en.workspace_id, ns.id as next_step_id, ns.step_order as next_order, ns.wait_days,
+        coalesce(c.time_zone, sq.time_zone) as time_zone, sq.send_days, sq.send_from, sq.send_to, sq.wait_unit
       from event e
       left join enrollment en on en.id = e.sequence_contact_id
       left join next_step ns on ns.sequence_id = e.sequence_id and ns.version = en.sequence_version
         and ns.sent_order = e.step_order
+      -- The recipient's time zone and the sequence's window and wait unit (docs/api.md, send windows).
+      left join sequences sq on sq.id = e.sequence_id
+      left join contacts c on c.id = en.contact_id
     ), completed as (
       -- Only rows the enrollment CTE locked reach this update, so locks are still taken in id order.
       update sequence_contacts sc set status = 'completed', completed_at = now()
@@ -83,7 +87,12 @@ export async function scheduleNextSteps(
       insert into email_queues (sequence_contact_id, sequence_id, step_id, step_order, contact_id, mailbox_id,
         workspace_id, scheduled_for, trace_context)
       select sequence_contact_id, sequence_id, next_step_id, next_order, contact_id, mailbox_id, workspace_id,
-        sent_at + make_interval(secs => wait_days * ${daySeconds}), trace_context
+        case when send_days is null and wait_unit = 'calendar' and time_zone = 'UTC'
+          then sent_at + make_interval(secs => wait_days * ${daySeconds})
+          else send_window_opening(
+            wait_ends(sent_at, wait_days, ${daySeconds}, wait_unit = 'business', time_zone),
+            time_zone, send_days, send_from, send_to)
+        end, trace_context
       from scheduling
       on conflict (sequence_contact_id, step_order) do nothing
       returning sequence_contact_id, step_order

@@ -63,7 +63,10 @@ export async function applyRetryDecision(
       .set({
         status: 'scheduled',
         retry_count: sql`retry_count + 1`,
-        scheduled_for: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+        // Due after the delay, within the sequence's send window in the recipient's time zone.
+        scheduled_for: sql`(select send_window_opening(now() + make_interval(secs => ${delayMs / 1000}),
+          coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
+          from sequences s, contacts c where s.id = email_queues.sequence_id and c.id = email_queues.contact_id)`,
         claim_token: null,
         claimed_at: null,
         capacity_day: null,

@@ -8,6 +8,7 @@ const contactColumns = [
   'c.first_name',
   'c.last_name',
   'c.company',
+  'c.time_zone',
   'c.fields',
   'c.status',
   'c.created_at',
@@ -96,6 +97,7 @@ export async function updateContact(
     first_name?: string | null | undefined;
     last_name?: string | null | undefined;
     company?: string | null | undefined;
+    time_zone?: string | null | undefined;
     fields?: Record<string, string | number | boolean | null> | undefined;
   },
 ): Promise<boolean> {

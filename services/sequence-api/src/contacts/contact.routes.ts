@@ -2,6 +2,7 @@ import type { Database } from '@outflow/db';
 import { notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
+import { refuseZonesPostgresLacks } from '../http/time-zones.js';
 import { inRequestWorkspace } from '../http/workspace.js';
 import { eraseContact, findContactDetail, listContacts, updateContact } from './contact.repository.js';
 import { contactDetail, contactPage, erasedContact, listContactsQuery, updateContactSchema } from './contact.schema.js';
@@ -45,6 +46,7 @@ export function contactRoutes(deps: { db: Database }): Route[] {
       responses: { 200: { description: 'The contact', schema: contactDetail } },
       errors: [404],
       async handle({ params, body }, res) {
+        await refuseZonesPostgresLacks(deps.db, [{ path: 'time_zone', zone: body.time_zone }]);
         const updated = await inRequestWorkspace(deps.db, res, async (trx) =>
           (await updateContact(trx, params.id, body)) ? findContactDetail(trx, params.id) : undefined,
         );

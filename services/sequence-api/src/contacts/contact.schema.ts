@@ -2,7 +2,7 @@ import { z } from '@outflow/config';
 import { deliveryStatusSchema } from '../emails/email.schema.js';
 import { customFields } from '../enrollments/enrollment.schema.js';
 import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
-import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, pageQuery, timeZone, timestamp, uuid } from '../http/schemas.js';
 
 const contactStatus = z.enum(['active', 'bounced', 'unsubscribed']);
 
@@ -23,6 +23,7 @@ const contactFields = {
   first_name: z.string().nullable(),
   last_name: z.string().nullable(),
   company: z.string().nullable(),
+  time_zone: z.string().nullable(),
   fields: z.record(z.string(), z.unknown()),
   status: contactStatus,
   created_at: timestamp,
@@ -69,6 +70,7 @@ export const updateContactSchema = z
     first_name: z.string().trim().max(200).nullable().optional(),
     last_name: z.string().trim().max(200).nullable().optional(),
     company: z.string().trim().max(300).nullable().optional(),
+    time_zone: timeZone.nullable().optional(),
     fields: customFields
       .optional()
       .meta({ description: 'Replaces every custom field (emails already rendered keep what they were).' }),

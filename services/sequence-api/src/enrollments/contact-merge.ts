@@ -8,10 +8,11 @@ export interface ContactValues {
   first_name?: string | null | undefined;
   last_name?: string | null | undefined;
   company?: string | null | undefined;
+  time_zone?: string | null | undefined;
   fields?: Record<string, unknown> | undefined;
 }
 
-const namedFields = ['first_name', 'last_name', 'company'] as const;
+const namedFields = ['first_name', 'last_name', 'company', 'time_zone'] as const;
 
 /** The given values that differ from stored ones (`first_name`, `fields.plan`...), in a stable order. */
 export function conflictingValues(stored: ContactValues, given: ContactValues): string[] {

@@ -86,6 +86,7 @@ export async function enrollContacts(
         first_name: contact.first_name ?? null,
         last_name: contact.last_name ?? null,
         company: contact.company ?? null,
+        time_zone: contact.time_zone ?? null,
         fields: JSON.stringify(contact.fields ?? {}),
       })),
     )
@@ -96,12 +97,14 @@ export async function enrollContacts(
               first_name: sql`coalesce(excluded.first_name, contacts.first_name)`,
               last_name: sql`coalesce(excluded.last_name, contacts.last_name)`,
               company: sql`coalesce(excluded.company, contacts.company)`,
+              time_zone: sql`coalesce(excluded.time_zone, contacts.time_zone)`,
               fields: sql`contacts.fields || excluded.fields`,
             }
           : {
               first_name: sql`coalesce(contacts.first_name, excluded.first_name)`,
               last_name: sql`coalesce(contacts.last_name, excluded.last_name)`,
               company: sql`coalesce(contacts.company, excluded.company)`,
+              time_zone: sql`coalesce(contacts.time_zone, excluded.time_zone)`,
               fields: sql`excluded.fields || contacts.fields`,
             },
       ),
@@ -171,7 +174,12 @@ export async function enrollContacts(
         step_order: firstStep.step_order,
         contact_id: enrollment.contact_id,
         mailbox_id: enrollment.mailbox_id,
-        scheduled_for: sql`now() + make_interval(secs => ${firstStep.wait_days * daySeconds})`,
+        // The first step's wait from now, then the sequence's send window in the contact's time zone.
+        scheduled_for: sql`(select send_window_opening(
+            wait_ends(now(), ${firstStep.wait_days}, ${daySeconds}, s.wait_unit = 'business',
+              coalesce(c.time_zone, s.time_zone)),
+            coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
+          from sequences s, contacts c where s.id = ${sequenceId} and c.id = ${enrollment.contact_id})`,
         trace_context: options.traceFor(enrollment),
       })),
     )
@@ -202,7 +210,7 @@ export async function enrollContacts(
 async function valuesKeptOver(trx: Transaction<DB>, ordered: ContactInput[]): Promise<EnrollResult['not_updated']> {
   const stored = await trx
     .selectFrom('contacts')
-    .select(['email', 'first_name', 'last_name', 'company', 'fields'])
+    .select(['email', 'first_name', 'last_name', 'company', 'time_zone', 'fields'])
     .where(
       sql`lower(email)`,
       'in',

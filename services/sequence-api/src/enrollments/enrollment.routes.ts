@@ -3,6 +3,7 @@ import { startWorkTrace } from '@outflow/telemetry';
 import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { emailAddress, idParams, pagination } from '../http/schemas.js';
+import { refuseZonesPostgresLacks } from '../http/time-zones.js';
 import { inRequestWorkspace } from '../http/workspace.js';
 import { enrollContacts, listEnrollments, unenrollContact } from './enrollment.repository.js';
 import { enrollmentPage, enrollmentParams, enrollResult, enrollSchema, unenrollResult } from './enrollment.schema.js';
@@ -24,6 +25,10 @@ export function enrollmentRoutes(deps: { db: Database; daySeconds: number }): Ro
       errors: [404],
       async handle({ params, body }, res) {
         const sequenceId = params.id;
+        await refuseZonesPostgresLacks(
+          deps.db,
+          body.contacts.map((contact, index) => ({ path: `contacts.${index}.time_zone`, zone: contact.time_zone })),
+        );
         const invalid = body.contacts.flatMap((contact, index) =>
           emailAddress.safeParse(contact.email).success
             ? []

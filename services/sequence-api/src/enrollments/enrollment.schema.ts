@@ -1,5 +1,5 @@
 import { z } from '@outflow/config';
-import { nextCursor, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, timeZone, timestamp, uuid } from '../http/schemas.js';
 import { enrollmentStatuses } from './enrollment-status.js';
 
 /** Custom fields are merged into every email of the contact: bounded so no contact can make rendering slow. */
@@ -25,6 +25,9 @@ const contactInputSchema = z
     first_name: z.string().trim().max(200).nullish(),
     last_name: z.string().trim().max(200).nullish(),
     company: z.string().trim().max(300).nullish(),
+    time_zone: timeZone
+      .nullish()
+      .meta({ description: "The contact's IANA time zone (send windows); default the sequence's." }),
     fields: customFields.optional(),
   })
   .strict();

@@ -54,6 +54,9 @@ export async function insertSequence(
       open_tracking_enabled: sequence.open_tracking_enabled,
       click_tracking_enabled: sequence.click_tracking_enabled,
       reply_stops: sequence.reply_stops,
+      time_zone: sequence.time_zone,
+      wait_unit: sequence.wait_unit,
+      ...sendWindowColumns(sequence.send_window),
     })
     .returning(['id', 'name'])
     .executeTakeFirstOrThrow();
@@ -82,6 +85,11 @@ export async function findSequenceDetail(db: Database, id: string) {
       'open_tracking_enabled',
       'click_tracking_enabled',
       'reply_stops',
+      'time_zone',
+      'send_days',
+      'send_from',
+      'send_to',
+      'wait_unit',
       'created_at',
       'updated_at',
     ])
@@ -126,7 +134,7 @@ export async function findSequenceDetail(db: Database, id: string) {
     >;
   const enrollments = countsOf(enrollmentStatuses, enrollmentCounts);
   return {
-    ...sequence,
+    ...withSendWindow(sequence),
     step_count: steps.length,
     steps,
     mailboxes,
@@ -134,6 +142,34 @@ export async function findSequenceDetail(db: Database, id: string) {
       enrollments: { total: Object.values<number>(enrollments).reduce((sum, n) => sum + n, 0), ...enrollments },
       emails: countsOf(deliveryStatuses, emailCounts),
     },
+  };
+}
+
+export interface SendWindow {
+  days: number[];
+  from: string;
+  to: string;
+}
+
+/** The window as stored: ISO days and local times (null for none). */
+export function sendWindowColumns(window: SendWindow | null | undefined) {
+  if (window === undefined) return {};
+  return window === null
+    ? { send_days: null, send_from: null, send_to: null }
+    : { send_days: [...window.days].sort(), send_from: window.from, send_to: window.to };
+}
+
+/** A row's window as the API shows it, in place of its three columns. */
+function withSendWindow<Row extends { send_days: number[] | null; send_from: string | null; send_to: string | null }>(
+  row: Row,
+): Omit<Row, 'send_days' | 'send_from' | 'send_to'> & { send_window: SendWindow | null } {
+  const { send_days, send_from, send_to, ...rest } = row;
+  return {
+    ...rest,
+    send_window:
+      send_days && send_from && send_to
+        ? { days: send_days, from: send_from.slice(0, 5), to: send_to.slice(0, 5) }
+        : null,
   };
 }
 
@@ -152,6 +188,11 @@ export async function listSequences(
       's.open_tracking_enabled',
       's.click_tracking_enabled',
       's.reply_stops',
+      's.time_zone',
+      's.send_days',
+      's.send_from',
+      's.send_to',
+      's.wait_unit',
       (eb) =>
         eb
           .selectFrom('steps as st')
@@ -167,7 +208,9 @@ export async function listSequences(
   if (filter.status) query = query.where('s.status', '=', filter.status);
   if (filter.cursor) query = query.where('s.id', '>', filter.cursor);
   const rows = await query.execute();
-  const sequences = rows.slice(0, filter.limit).map((row) => ({ ...row, step_count: row.step_count ?? 0 }));
+  const sequences = rows
+    .slice(0, filter.limit)
+    .map((row) => ({ ...withSendWindow(row), step_count: row.step_count ?? 0 }));
   return { sequences, next_cursor: rows.length > filter.limit ? sequences.at(-1)!.id : null };
 }
 

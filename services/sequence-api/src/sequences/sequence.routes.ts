@@ -4,6 +4,7 @@ import { renderEmail, TemplateError } from '@outflow/templates';
 import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
+import { refuseZonesPostgresLacks } from '../http/time-zones.js';
 import { inRequestWorkspace } from '../http/workspace.js';
 import { archiveSequence, deleteSequence } from './sequence-lifecycle.repository.js';
 import {
@@ -33,6 +34,7 @@ import {
   findUnknownMailboxIds,
   insertSequence,
   listSequences,
+  sendWindowColumns,
   setSequenceStatus,
   type NewSequence,
 } from './sequence.repository.js';
@@ -105,6 +107,7 @@ export function sequenceRoutes(deps: { db: Database }): Route[] {
           );
         }
         await refuseStepsThatDoNotRender(body.steps);
+        await refuseZonesPostgresLacks(deps.db, [{ path: 'time_zone', zone: body.time_zone }]);
         // Checked again by the insert's policy: a mailbox of another workspace cannot be linked even by a race.
         res.status(201).json(await inRequestWorkspace(deps.db, res, (trx) => insertSequence(trx, body)));
       },
@@ -145,22 +148,27 @@ export function sequenceRoutes(deps: { db: Database }): Route[] {
       summary: 'Edit a sequence: makes its next version',
       description:
         'Name, flags and steps (all of them, when given) become a new version, which new enrollments follow ' +
-        '(`reply_stops` alone changes the sequence, no version). ' +
+        '(`reply_stops`, `time_zone`, `send_window` and `wait_unit` change the sequence itself, no version; emails ' +
+        'already scheduled keep their time). ' +
         'Enrollments already made stay on their version until moved (move-enrollments); emails already ' +
         'scheduled keep the content they were scheduled with.',
       params: idParams,
       body: updateSequenceSchema,
       responses: { 200: { description: 'The sequence at its new version', schema: sequenceDetail } },
       errors: [404],
-      async handle({ params, body: { reply_stops, ...versioned } }, res) {
+      async handle({ params, body: { reply_stops, time_zone, send_window, wait_unit, ...versioned } }, res) {
         if (versioned.steps) await refuseStepsThatDoNotRender(versioned.steps);
+        await refuseZonesPostgresLacks(deps.db, [{ path: 'time_zone', zone: time_zone }]);
+        // The sequence's own settings change in place; content makes a version.
+        const settings = {
+          ...(reply_stops === undefined ? {} : { reply_stops }),
+          ...(time_zone === undefined ? {} : { time_zone }),
+          ...(wait_unit === undefined ? {} : { wait_unit }),
+          ...sendWindowColumns(send_window),
+        };
         const edited = await inRequestWorkspace(deps.db, res, async (trx) => {
-          if (reply_stops !== undefined) {
-            const set = await trx
-              .updateTable('sequences')
-              .set({ reply_stops })
-              .where('id', '=', params.id)
-              .executeTakeFirst();
+          if (Object.keys(settings).length > 0) {
+            const set = await trx.updateTable('sequences').set(settings).where('id', '=', params.id).executeTakeFirst();
             if (set.numUpdatedRows === 0n) return undefined;
           }
           if (Object.keys(versioned).length > 0 && !(await createNextVersion(trx, params.id, versioned)))

@@ -2,13 +2,47 @@ import { z } from '@outflow/config';
 import { enrollmentStatuses } from '../enrollments/enrollment-status.js';
 import { deliveryStatuses } from '../emails/email-status.js';
 import { mailboxStatus } from '../mailboxes/mailbox.schema.js';
-import { nextCursor, pageQuery, timestamp, uuid } from '../http/schemas.js';
+import { nextCursor, pageQuery, timeZone, timestamp, uuid } from '../http/schemas.js';
 
 const replyStops = z.enum(['workspace', 'sequence']).meta({
   description:
     'What a reply to one of its emails stops: every active enrollment of the contact in the workspace (default), ' +
     'or only this sequence’s.',
 });
+
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (00:00 to 23:59)');
+
+const sendWindow = z
+  .object({
+    days: z
+      .array(z.int().min(1).max(7))
+      .min(1, 'needs at least one day')
+      .max(7)
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a day')
+      .meta({ description: 'ISO days of the week: 1 Monday to 7 Sunday.' }),
+    from: localTime,
+    to: localTime,
+  })
+  .strict()
+  .refine((window) => window.from < window.to, { message: 'must end after it opens', path: ['to'] })
+  .meta({
+    id: 'SendWindow',
+    description:
+      "When emails may go, on the recipient's clock (the contact's time zone, else the sequence's); one due " +
+      'outside it waits for the next opening. None: any time.',
+  });
+
+const waitUnit = z.enum(['calendar', 'business']).meta({
+  description: "How steps' wait_days count: calendar days, or weekdays (Monday to Friday) on the recipient's clock.",
+});
+
+/** The sequence's own settings (not versioned): what replies stop, when emails may go, how waits count. */
+const sequenceSettings = {
+  reply_stops: replyStops,
+  time_zone: timeZone.meta({ description: "The recipients' time zone where a contact has none (IANA)." }),
+  send_window: sendWindow.nullable(),
+  wait_unit: waitUnit,
+};
 
 const stepSchema = z
   .object({
@@ -44,6 +78,9 @@ export const createSequenceSchema = z
     open_tracking_enabled: z.boolean().default(false),
     click_tracking_enabled: z.boolean().default(false),
     reply_stops: replyStops.default('workspace'),
+    time_zone: sequenceSettings.time_zone.default('UTC'),
+    send_window: sendWindow.nullish(),
+    wait_unit: waitUnit.default('calendar'),
     mailbox_ids: z
       .array(uuid)
       .min(1, 'needs at least one mailbox')
@@ -72,7 +109,7 @@ const sequenceFields = {
   version: z.int().min(1).meta({ description: 'The current version: what new enrollments follow.' }),
   open_tracking_enabled: z.boolean(),
   click_tracking_enabled: z.boolean(),
-  reply_stops: replyStops,
+  ...sequenceSettings,
   step_count: z.int(),
   created_at: timestamp,
   updated_at: timestamp,
@@ -107,6 +144,12 @@ export const updateSequenceSchema = z
     open_tracking_enabled: z.boolean().optional(),
     click_tracking_enabled: z.boolean().optional(),
     reply_stops: replyStops.optional().meta({ description: 'Changes the sequence itself, without a new version.' }),
+    time_zone: sequenceSettings.time_zone.optional(),
+    send_window: sendWindow
+      .nullable()
+      .optional()
+      .meta({ description: 'null removes it. Emails already scheduled keep their time.' }),
+    wait_unit: waitUnit.optional(),
     steps: stepList
       .optional()
       .meta({ description: "The new version's steps, all of them, numbered from 1 in this order." }),
