@@ -67,6 +67,14 @@ describe('classifyInbound', () => {
     },
   );
 
+  it('classifies a report cut off inside a large returned attachment (the reader reads the first 512 KiB)', async () => {
+    const sample = await readFile(new URL('./samples/postfix-dsn-hard.eml', import.meta.url), 'utf8');
+    const attachment = `Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${'QUJD'.repeat(300_000)}`;
+    const big = sample.replace('Hi, are you hiring this quarter?', `Hi, are you hiring this quarter?\r\n${attachment}`);
+    const classified = classifyInbound(await readInboundFacts(Buffer.from(big).subarray(0, 512 * 1024)));
+    expect(classified).toMatchObject({ kind: 'bounce', bounceType: 'hard', recipient: 'gone@prospect.example' });
+  });
+
   it('does not take a person writing about an undeliverable parcel for a bounce', async () => {
     const facts = await readInboundFacts(
       'From: Dana <dana@prospect.example>\r\nSubject: Undeliverable parcel, can you resend?\r\n' +

@@ -20,6 +20,8 @@ export interface InboxFollower {
   stop(): Promise<void>;
 }
 
+const MAX_MESSAGE_BYTES = 512 * 1024;
+
 /** Reconnection waits: 1 s, doubling to at most a minute, while a server is down or refuses the login. */
 const backoffMs = (failures: number) => Math.min(1_000 * 2 ** Math.min(failures, 6), 60_000);
 
@@ -76,7 +78,13 @@ export function startInboxFollower(deps: FollowerDeps, mailbox: LeasedMailbox): 
       }
       for (const uid of uids.sort((a, b) => a - b)) {
         if (stopping) return;
-        const message = await session.fetchOne(String(uid), { source: true }, { uid: true });
+        // The first 512 KiB: headers, a reply's text and a report's parts come first; a large attachment is not
+        // needed to classify, and reading it whole could take the process's memory.
+        const message = await session.fetchOne(
+          String(uid),
+          { source: { maxLength: MAX_MESSAGE_BYTES } },
+          { uid: true },
+        );
         if (!message || !message.source) continue;
         const outcome = await handleInboundMessage(deps.inbound, mailbox, {
           uidvalidity,
