@@ -69,7 +69,7 @@ export async function startInboxReader({
     },
     logger,
     pollMs: config.IMAP_POLL_MS,
-    onRecorded: (kind) => inbound.inc({ kind: kind as 'reply' }),
+    onRecorded: (kind) => inbound.inc({ kind }),
   };
 
   const followers = new Map<string, InboxFollower>();

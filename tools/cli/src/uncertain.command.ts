@@ -69,30 +69,17 @@ export function registerUncertainCommand(program: Command, context: CliContext):
 
 /** Settles an uncertain email; false when it is not (or no longer) uncertain. */
 async function resolveUncertain(db: Database, id: string, how: 'sent' | 'resend'): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const email = await trx
-      .selectFrom('email_queues')
-      .selectAll()
-      .where('id', '=', id)
-      .where('status', '=', 'uncertain')
-      .forUpdate()
-      .executeTakeFirst();
-    if (!email) return false;
-    if (how === 'resend') {
-      // Capacity: the uncertain send already counts against its day; the resend reserves again (never over).
-      await trx
-        .updateTable('email_queues')
-        .set({
-          status: 'scheduled',
-          scheduled_for: sql`now()`,
-          claim_token: null,
-          claimed_at: null,
-          capacity_day: null,
-        })
-        .where('id', '=', id)
-        .execute();
-      return true;
-    }
-    return (await markUncertainSent(trx, id, { by: 'operator' })) !== undefined;
-  });
+  if (how === 'sent') {
+    return db
+      .transaction()
+      .execute(async (trx) => (await markUncertainSent(trx, id, { by: 'operator' })) !== undefined);
+  }
+  // Capacity: the uncertain send already counts against its day; the resend reserves again (never over).
+  const rescheduled = await db
+    .updateTable('email_queues')
+    .set({ status: 'scheduled', scheduled_for: sql`now()`, claim_token: null, claimed_at: null, capacity_day: null })
+    .where('id', '=', id)
+    .where('status', '=', 'uncertain')
+    .executeTakeFirst();
+  return rescheduled.numUpdatedRows > 0n;
 }

@@ -72,7 +72,7 @@ export function startInboxFollower(deps: FollowerDeps, mailbox: LeasedMailbox): 
         uids = await arrivedSince(session, uids, since);
         if (uids.length === 0) {
           const empty = { uidvalidity, lastUid: BigInt(Math.max(opened.uidNext - 1, 0)) };
-          await saveEmptyCheckpoint(deps, mailbox, empty);
+          await moveCheckpoint(deps.inbound.db, { mailboxId: mailbox.mailbox_id, owner: deps.inbound.owner, ...empty });
           checkpoint = empty;
         }
       }
@@ -173,17 +173,4 @@ async function arrivedSince(session: ImapFlow, uids: number[], since: Date): Pro
     if (date.getTime() >= since.getTime() - 60_000) arrived.push(message.uid);
   }
   return arrived;
-}
-
-async function saveEmptyCheckpoint(
-  deps: FollowerDeps,
-  mailbox: LeasedMailbox,
-  checkpoint: { uidvalidity: bigint; lastUid: bigint },
-): Promise<void> {
-  await moveCheckpoint(deps.inbound.db, {
-    mailboxId: mailbox.mailbox_id,
-    owner: deps.inbound.owner,
-    uidvalidity: checkpoint.uidvalidity,
-    lastUid: checkpoint.lastUid,
-  });
 }

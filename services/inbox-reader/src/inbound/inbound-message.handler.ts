@@ -86,7 +86,7 @@ export async function handleInboundMessage(
       subject: facts.subject,
       ...effect,
     });
-    const outboxIds = await recordEvents(trx, mailbox, facts, inboundId ?? randomUUID(), events);
+    const outboxIds = await recordEvents(trx, mailbox, facts, inboundId, events);
     return { effect, outboxIds };
   });
   if (!result) return { kind: recordedKind[classified.kind], stoppedEnrollments: 0, recorded: false };
@@ -176,12 +176,13 @@ async function applyClassification(
       // The token names the contact, signed; without one (or with one that does not verify) the sender's
       // address is taken at its word, as RFC 2369's mailto intends, if this mailbox wrote to it.
       const named = classified.token ? deps.tokens.read(classified.token) : undefined;
-      const address =
-        named && named.workspaceId === mailbox.workspace_id
-          ? await findContactAddress(db, mailbox.workspace_id, named.contactId)
-          : (await latestTo(facts.from))?.contact_email;
+      const signed = named && named.workspaceId === mailbox.workspace_id;
+      const bySender = signed ? undefined : await latestTo(facts.from);
+      const address = signed
+        ? await findContactAddress(db, mailbox.workspace_id, named.contactId)
+        : bySender?.contact_email;
       if (!address) return { effect: { ...base, kind: 'unsubscribe' }, events: [] };
-      const email = await latestTo(address);
+      const email = bySender ?? (await latestTo(address));
       const suppressed = await suppressAddress(db, {
         workspaceId: mailbox.workspace_id,
         email: address,

@@ -111,8 +111,11 @@ export interface InboundRecord {
   receivedAt: Date | undefined;
 }
 
-/** Records a message read; undefined when this UID was recorded before (a redelivery after a crash). */
-export async function insertInboundMessage(db: Database, record: InboundRecord): Promise<string | undefined> {
+/**
+ * Records a message read. The caller checked the UID is not recorded (inboundRecorded) under the lock on the
+ * mailbox's lease row, so the unique key is a guard, not a branch: a violation rolls the transaction back.
+ */
+export async function insertInboundMessage(db: Database, record: InboundRecord): Promise<string> {
   const inserted = await db
     .insertInto('inbound_messages')
     .values({
@@ -133,10 +136,9 @@ export async function insertInboundMessage(db: Database, record: InboundRecord):
       stopped_enrollments: record.stoppedEnrollments,
       received_at: record.receivedAt ?? null,
     })
-    .onConflict((conflict) => conflict.columns(['mailbox_id', 'uidvalidity', 'uid']).doNothing())
     .returning('id')
-    .executeTakeFirst();
-  return inserted?.id;
+    .executeTakeFirstOrThrow();
+  return inserted.id;
 }
 
 /** Whether the UID was recorded already: the effects of a message are applied once. */

@@ -17,6 +17,8 @@ export interface ImapSettingsRow {
  * checkpoint is kept when the account stays the same, else the new account is read from now on.
  */
 export async function saveImapSettings(db: Database, mailboxId: string, settings: ImapSettingsRow): Promise<void> {
+  const sameAccount = sql`(mailbox_imap.host, mailbox_imap.port, mailbox_imap.username)
+    = (excluded.host, excluded.port, excluded.username)`;
   await db
     .insertInto('mailbox_imap')
     .values({ mailbox_id: mailboxId, ...settings })
@@ -33,12 +35,9 @@ export async function saveImapSettings(db: Database, mailboxId: string, settings
               encrypted_password: eb.ref('excluded.encrypted_password'),
               password_key_id: eb.ref('excluded.password_key_id'),
             }),
-        inbox_uidvalidity: sql`case when (mailbox_imap.host, mailbox_imap.port, mailbox_imap.username)
-          = (excluded.host, excluded.port, excluded.username) then mailbox_imap.inbox_uidvalidity end`,
-        inbox_last_uid: sql`case when (mailbox_imap.host, mailbox_imap.port, mailbox_imap.username)
-          = (excluded.host, excluded.port, excluded.username) then mailbox_imap.inbox_last_uid end`,
-        last_checked_at: sql`case when (mailbox_imap.host, mailbox_imap.port, mailbox_imap.username)
-          = (excluded.host, excluded.port, excluded.username) then mailbox_imap.last_checked_at else now() end`,
+        inbox_uidvalidity: sql`case when ${sameAccount} then mailbox_imap.inbox_uidvalidity end`,
+        inbox_last_uid: sql`case when ${sameAccount} then mailbox_imap.inbox_last_uid end`,
+        last_checked_at: sql`case when ${sameAccount} then mailbox_imap.last_checked_at else now() end`,
         last_error: null,
         last_error_at: null,
         updated_at: sql`now()`,

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Database } from '@outflow/db';
-import { renderEmail, TemplateError } from '@outflow/templates';
+import { renderEmail, stepSubject, TemplateError } from '@outflow/templates';
 import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
@@ -54,8 +54,7 @@ async function refuseStepsThatDoNotRender(steps: NewSequence['steps']): Promise<
   for (const [index, step] of steps.entries()) {
     if (index > 0) await yieldToEventLoop();
     try {
-      // A follow-up without a subject is sent as a reply in the first step's thread.
-      const subject = step.subject ?? `Re: ${steps[0]?.subject ?? ''}`;
+      const subject = stepSubject(step.subject ?? null, steps[0]?.subject ?? null);
       await renderEmail({ subject, content: step.content, format: step.content_format }, sampleContact, {
         strict: true,
       });

@@ -3,7 +3,7 @@ import type { Database } from '@outflow/db';
 import type { ConsumedMessage } from '@outflow/kafka';
 import { failpoint } from '@outflow/runtime';
 import { carrierOf, failSpan, SpanKind, trace, tracer, type Logger } from '@outflow/telemetry';
-import { renderEmail, TemplateError, type ContentFormat } from '@outflow/templates';
+import { renderEmail, stepSubject, TemplateError, type ContentFormat } from '@outflow/templates';
 import { classifySmtpError } from '../smtp/smtp-failure.js';
 import type { ConnectionSlot } from '../smtp/mailbox-connection-pool.js';
 import type { TransportPool } from '../smtp/transport-pool.js';
@@ -220,10 +220,12 @@ async function buildMessage(
   smtpMessageId: string,
   unsubscribe: UnsubscribeLinks,
 ) {
-  // A follow-up without a subject of its own answers in the thread, as a person's reply would.
-  const subject = context.subject ?? `Re: ${context.thread_subject ?? ''}`;
   const rendered = await renderEmail(
-    { subject, content: context.content, format: context.content_format as ContentFormat },
+    {
+      subject: stepSubject(context.subject, context.thread_subject),
+      content: context.content,
+      format: context.content_format as ContentFormat,
+    },
     {
       email: context.contact_email,
       first_name: context.first_name,
