@@ -307,6 +307,18 @@ CREATE FUNCTION public.is_valid_time_zone(zone text) RETURNS boolean
 
 
 --
+-- Name: mailbox_day_capacity(integer, integer, integer, date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mailbox_day_capacity(daily_capacity integer, start_capacity integer, daily_increase integer, started_on date, day date) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+      select case when started_on is null then daily_capacity
+        else least(daily_capacity, start_capacity + daily_increase * greatest(day - started_on, 0)) end
+    $$;
+
+
+--
 -- Name: record_delivery_events_inserted(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -800,6 +812,16 @@ CREATE TABLE public.mailbox_imap (
 
 
 --
+-- Name: mailbox_pacing; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mailbox_pacing (
+    mailbox_id uuid NOT NULL,
+    next_send_at timestamp with time zone NOT NULL
+);
+
+
+--
 -- Name: mailboxes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -821,13 +843,23 @@ CREATE TABLE public.mailboxes (
     smtp_allow_insecure_auth boolean DEFAULT false NOT NULL,
     workspace_id uuid DEFAULT public.current_workspace_id() NOT NULL,
     deleted_at timestamp with time zone,
+    min_gap_seconds integer DEFAULT 0 NOT NULL,
+    gap_jitter_seconds integer DEFAULT 0 NOT NULL,
+    warmup_start_capacity integer,
+    warmup_daily_increase integer,
+    warmup_started_on date,
     CONSTRAINT mailboxes_check CHECK (((encrypted_smtp_password IS NULL) = (smtp_password_key_id IS NULL))),
     CONSTRAINT mailboxes_daily_capacity_check CHECK ((daily_capacity >= 0)),
     CONSTRAINT mailboxes_deleted_disabled_check CHECK (((deleted_at IS NULL) OR (status = 'disabled'::public.mailbox_status))),
     CONSTRAINT mailboxes_email_check CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
+    CONSTRAINT mailboxes_gap_jitter_seconds_check CHECK (((gap_jitter_seconds >= 0) AND (gap_jitter_seconds <= 86400))),
+    CONSTRAINT mailboxes_min_gap_seconds_check CHECK (((min_gap_seconds >= 0) AND (min_gap_seconds <= 86400))),
     CONSTRAINT mailboxes_smtp_host_check CHECK (((length(smtp_host) >= 1) AND (length(smtp_host) <= 253))),
     CONSTRAINT mailboxes_smtp_port_check CHECK (((smtp_port >= 1) AND (smtp_port <= 65535))),
-    CONSTRAINT mailboxes_time_zone_check CHECK (public.is_valid_time_zone(time_zone))
+    CONSTRAINT mailboxes_time_zone_check CHECK (public.is_valid_time_zone(time_zone)),
+    CONSTRAINT mailboxes_warmup_check CHECK ((((warmup_start_capacity IS NULL) = (warmup_daily_increase IS NULL)) AND ((warmup_daily_increase IS NULL) = (warmup_started_on IS NULL)))),
+    CONSTRAINT mailboxes_warmup_daily_increase_check CHECK ((warmup_daily_increase >= 1)),
+    CONSTRAINT mailboxes_warmup_start_capacity_check CHECK ((warmup_start_capacity >= 0))
 );
 
 
@@ -1109,6 +1141,14 @@ ALTER TABLE ONLY public.mailbox_daily_counts
 
 ALTER TABLE ONLY public.mailbox_imap
     ADD CONSTRAINT mailbox_imap_pkey PRIMARY KEY (mailbox_id);
+
+
+--
+-- Name: mailbox_pacing mailbox_pacing_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mailbox_pacing
+    ADD CONSTRAINT mailbox_pacing_pkey PRIMARY KEY (mailbox_id);
 
 
 --
@@ -1556,6 +1596,14 @@ ALTER TABLE ONLY public.mailbox_imap
 
 
 --
+-- Name: mailbox_pacing mailbox_pacing_mailbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mailbox_pacing
+    ADD CONSTRAINT mailbox_pacing_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE CASCADE;
+
+
+--
 -- Name: mailboxes mailboxes_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1736,6 +1784,15 @@ CREATE POLICY api_workspace ON public.mailbox_imap TO outflow_api USING ((worksp
 
 
 --
+-- Name: mailbox_pacing api_workspace; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY api_workspace ON public.mailbox_pacing TO outflow_api USING ((EXISTS ( SELECT 1
+   FROM public.mailboxes p
+  WHERE (p.id = mailbox_pacing.mailbox_id))));
+
+
+--
 -- Name: mailboxes api_workspace; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -1866,6 +1923,12 @@ ALTER TABLE public.mailbox_daily_counts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.mailbox_imap ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: mailbox_pacing; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.mailbox_pacing ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: mailboxes; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -1938,6 +2001,13 @@ CREATE POLICY pipeline_all ON public.kafka_batches TO outflow_producer, outflow_
 --
 
 CREATE POLICY pipeline_all ON public.mailbox_daily_counts TO outflow_producer, outflow_sender, outflow_scheduler, outflow_retry USING (true) WITH CHECK (true);
+
+
+--
+-- Name: mailbox_pacing pipeline_all; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pipeline_all ON public.mailbox_pacing TO outflow_producer, outflow_sender USING (true) WITH CHECK (true);
 
 
 --
@@ -2312,6 +2382,15 @@ GRANT UPDATE(last_error) ON TABLE public.mailbox_imap TO outflow_reader;
 --
 
 GRANT UPDATE(last_error_at) ON TABLE public.mailbox_imap TO outflow_reader;
+
+
+--
+-- Name: TABLE mailbox_pacing; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.mailbox_pacing TO outflow_producer;
+GRANT SELECT ON TABLE public.mailbox_pacing TO outflow_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.mailbox_pacing TO outflow_sender;
 
 
 --

@@ -203,7 +203,9 @@ export interface Mailboxes {
   display_name: string | null;
   email: string;
   encrypted_smtp_password: string | null;
+  gap_jitter_seconds: Generated<number>;
   id: Generated<string>;
+  min_gap_seconds: Generated<number>;
   smtp_allow_insecure_auth: Generated<boolean>;
   smtp_host: string;
   smtp_password_key_id: string | null;
@@ -213,6 +215,9 @@ export interface Mailboxes {
   status: Generated<MailboxStatus>;
   time_zone: Generated<string>;
   updated_at: Generated<Timestamp>;
+  warmup_daily_increase: number | null;
+  warmup_start_capacity: number | null;
+  warmup_started_on: string | null;
   workspace_id: Generated<string>;
 }
 
@@ -235,6 +240,11 @@ export interface MailboxImap {
   updated_at: Generated<Timestamp>;
   username: string;
   workspace_id: Generated<string>;
+}
+
+export interface MailboxPacing {
+  mailbox_id: string;
+  next_send_at: Timestamp;
 }
 
 export interface Outbox {
@@ -340,6 +350,7 @@ export interface DB {
   kafka_batches: KafkaBatches;
   mailbox_daily_counts: MailboxDailyCounts;
   mailbox_imap: MailboxImap;
+  mailbox_pacing: MailboxPacing;
   mailboxes: Mailboxes;
   outbox: Outbox;
   sequence_contacts: SequenceContacts;

@@ -4,7 +4,7 @@ export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';
 export type * from './rows.js';
-export { mailboxLocalDay } from './mailbox-day.js';
+export { mailboxDayCapacity, mailboxLocalDay } from './mailbox-day.js';
 export { prepared } from './prepared-statements.js';
 export { permanentDatabaseError } from './database-error.js';
 export { insertEmailEvent, insertEmailEvents, type NewEmailEvent } from './repositories/email-event.repository.js';

@@ -57,6 +57,7 @@ const allMigrations = [
   '2026_12_07_0027_inbound_mail',
   '2026_12_07_0028_threaded_followups',
   '2026_12_07_0029_send_windows',
+  '2026_12_07_0030_mailbox_pacing',
 ];
 
 describe('migrations on a real PostgreSQL', () => {
@@ -83,6 +84,7 @@ describe('migrations on a real PostgreSQL', () => {
       'kafka_batches',
       'mailbox_daily_counts',
       'mailbox_imap',
+      'mailbox_pacing',
       'mailboxes',
       'outbox',
       'sequence_contacts',

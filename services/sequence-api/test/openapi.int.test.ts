@@ -78,6 +78,48 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect((await call('GET', '/mailboxes', undefined, null)).status).toBe(401);
   });
 
+  it('mailboxes: pacing and a warm-up ramp, and today’s capacity on the ramp', async () => {
+    const created = await call('POST', '/mailboxes', {
+      email: 'ramp@outflow.test',
+      smtp_host: '127.0.0.1',
+      smtp_port: 2525,
+      daily_capacity: 40,
+      min_gap_seconds: 90,
+      gap_jitter_seconds: 30,
+      warmup: { start_capacity: 5, daily_increase: 5 },
+    });
+    expect(created.status).toBe(201);
+    const path = `/mailboxes/${String(created.body['id'])}`;
+    const today = ((await call('GET', path)).body['today'] as { day: string }).day;
+    expect((await call('GET', path)).body).toMatchObject({
+      min_gap_seconds: 90,
+      gap_jitter_seconds: 30,
+      warmup: { start_capacity: 5, daily_increase: 5, started_on: today },
+      today: { capacity: 5, sent: 0, reserved: 0, remaining: 5, next_send_at: null },
+    });
+    // Started three days ago: 5 + 3 × 5 = 20 today.
+    const started = new Date(Date.parse(`${today}T00:00:00Z`) - 3 * 86_400_000).toISOString().slice(0, 10);
+    const ramped = await call('PATCH', path, { warmup: { start_capacity: 5, daily_increase: 5, started_on: started } });
+    expect(ramped.body).toMatchObject({ today: { capacity: 20, remaining: 20 } });
+    expect((await call('GET', '/mailboxes')).body['mailboxes']).toContainEqual(
+      expect.objectContaining({ warmup: { start_capacity: 5, daily_increase: 5, started_on: started } }),
+    );
+    expect((await call('PATCH', path, { warmup: null, min_gap_seconds: 0 })).body).toMatchObject({
+      warmup: null,
+      min_gap_seconds: 0,
+      today: { capacity: 40 },
+    });
+    for (const body of [
+      { min_gap_seconds: -1 },
+      { gap_jitter_seconds: 86_401 },
+      { warmup: { start_capacity: 5, daily_increase: 0 } },
+      { warmup: { start_capacity: 5, daily_increase: 1, started_on: 'tomorrow' } },
+      { warmup: { start_capacity: 5 } },
+    ]) {
+      expect([JSON.stringify(body), (await call('PATCH', path, body)).status]).toEqual([JSON.stringify(body), 400]);
+    }
+  });
+
   it('sequences: list with a status filter and cursor pages, get, pause and resume', async () => {
     const second = await call('POST', '/sequences', {
       name: 'Second',

@@ -548,6 +548,36 @@ describe('npm run outflow -- explain (a real process)', () => {
     expect((await explain(seeded.email.id)).explained[0]).toMatchObject({ state: 'sequence_paused' });
   });
 
+  it('reads a warm-up ramp and a running gap, and the due emails ahead in the mailbox', async () => {
+    const seeded = await seedEnrolledEmail(database.db);
+    await seedMoreEnrolledEmails(database.db, seeded, 2, '-1 hour');
+    await sql`
+      update mailboxes set daily_capacity = 50, warmup_start_capacity = 2, warmup_daily_increase = 3,
+        warmup_started_on = (now() at time zone 'UTC')::date - 1, min_gap_seconds = 300
+      where id = ${seeded.mailbox.id}
+    `.execute(database.db);
+    await sql`
+      insert into mailbox_daily_counts (mailbox_id, day, sent_count) values (${seeded.mailbox.id}, (now() at time zone 'UTC')::date, 5);
+    `.execute(database.db);
+    // Day 1 of the ramp: 2 + 3 = 5, all used.
+    expect((await explain(seeded.email.id)).explained[0]).toMatchObject({
+      state: 'at_capacity',
+      text: expect.stringContaining('(5 of 5, warming up: 3 more a day up to 50)'),
+    });
+    await sql`
+      update mailbox_daily_counts set sent_count = 1 where mailbox_id = ${seeded.mailbox.id}
+    `.execute(database.db);
+    await sql`
+      insert into mailbox_pacing (mailbox_id, next_send_at) values (${seeded.mailbox.id}, now() + interval '4 minutes');
+    `.execute(database.db);
+    expect((await explain(seeded.email.id)).explained[0]).toMatchObject({
+      state: 'paced',
+      text: expect.stringMatching(
+        /keeps 300 s between sends \(plus up to 0 s\): it may send again at .*, in 4 min\. 2 due email\(s\) of the mailbox go before it\./,
+      ),
+    });
+  });
+
   it('explains a contact by its address: each enrollment’s latest email, and the step that follows a sent one', async () => {
     const seeded = await seedEnrolledEmail(database.db, 'Reader@Example.com');
     await database.db

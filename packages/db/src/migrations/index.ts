@@ -28,6 +28,7 @@ import * as suppressions from './2026_12_07_0026_suppressions.js';
 import * as inboundMail from './2026_12_07_0027_inbound_mail.js';
 import * as threadedFollowups from './2026_12_07_0028_threaded_followups.js';
 import * as sendWindows from './2026_12_07_0029_send_windows.js';
+import * as mailboxPacing from './2026_12_07_0030_mailbox_pacing.js';
 
 /**
  * Every migration, by name. Names sort in the order they run (timestamp prefix). Listed statically rather than
@@ -63,4 +64,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_07_0027_inbound_mail': inboundMail,
   '2026_12_07_0028_threaded_followups': threadedFollowups,
   '2026_12_07_0029_send_windows': sendWindows,
+  '2026_12_07_0030_mailbox_pacing': mailboxPacing,
 };

@@ -1,7 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../create-db.js';
 import type { DB } from '../database.generated.js';
-import { mailboxLocalDay } from '../mailbox-day.js';
+import { mailboxDayCapacity, mailboxLocalDay } from '../mailbox-day.js';
 import { prepared } from '../prepared-statements.js';
 import { claimLimits } from './claim-limits.js';
 
@@ -21,9 +21,12 @@ export interface ClaimedEmail {
 
 interface LockedMailbox {
   id: string;
-  daily_capacity: number;
+  /** What it may send on `day`: its daily capacity, or less while it warms up. */
+  capacity: number;
   /** The mailbox's local day, whose counts its capacity is checked against. */
   day: string;
+  /** It keeps a minimum gap between sends: one email in flight at a time, and none before its next_send_at. */
+  paced: boolean;
 }
 
 interface MailboxAllowance {
@@ -42,6 +45,28 @@ const inFlightSum = sql<number>`(
   select coalesce(sum(reserved_count), 0) from mailbox_daily_counts
   where day >= (now()::date - 2) and reserved_count > 0
 )::int`;
+
+/**
+ * The mailbox (aliased `m`) may take a claim now: it is active, has room left on its local `day`, and, when it is
+ * paced, its gap since the last send has passed. Read with the locking statement's snapshot, this only keeps
+ * mailboxes that cannot send from taking a place in the limit; readAllowances decides.
+ */
+function mayClaim(day: RawBuilder<string>): RawBuilder<boolean> {
+  return sql<boolean>`m.status = 'active'
+    and not exists (
+      select 1 from mailbox_daily_counts c
+      where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= ${mailboxDayCapacity('m', day)}
+    )
+    and (m.min_gap_seconds + m.gap_jitter_seconds = 0 or not exists (
+      select 1 from mailbox_pacing p where p.mailbox_id = m.id and p.next_send_at > now()
+    ))`;
+}
+
+/** The locked mailbox's row: what the claim needs to know about it. */
+function lockedColumns(day: RawBuilder<string>): RawBuilder<LockedMailbox> {
+  return sql<LockedMailbox>`m.id, ${mailboxDayCapacity('m', day)} as capacity, ${day}::text as day,
+    m.min_gap_seconds + m.gap_jitter_seconds > 0 as paced`;
+}
 
 /**
  * Locks up to `limit` active mailboxes that have due email and room left today, in id order after `after`
@@ -84,15 +109,11 @@ async function lockMailboxes(
           order by e.mailbox_id, e.scheduled_for limit 1
         ) next
       )
-      select locked.id, locked.daily_capacity, locked.day
+      select locked.*
       from scheduled cross join lateral (
-        select m.id, m.daily_capacity, ${day}::text as day
+        select ${lockedColumns(day)}
         from mailboxes m
-        where m.id = scheduled.mailbox_id and m.status = 'active'
-          and not exists (
-            select 1 from mailbox_daily_counts c
-            where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
-          )
+        where m.id = scheduled.mailbox_id and ${mayClaim(day)}
         for no key update skip locked
       ) locked
       where scheduled.scheduled_for <= now()
@@ -107,20 +128,16 @@ async function lockMailboxes(
   return [...first, ...(await lockRange('up-to', options.limit - first.length))];
 }
 
-/** The one mailbox, locked as lockMailboxes locks each, when it is active with due email and room left today. */
+/** The one mailbox, locked as lockMailboxes locks each, when it may take a claim and has due email. */
 async function lockOneMailbox(trx: Transaction<DB>, mailboxId: string, daySeconds: number): Promise<LockedMailbox[]> {
   const day = mailboxLocalDay(sql.ref('m.time_zone'), daySeconds);
   const { rows } = await sql<LockedMailbox>`
-    select m.id, m.daily_capacity, ${day}::text as day
+    select ${lockedColumns(day)}
     from mailboxes m
-    where m.id = ${mailboxId} and m.status = 'active'
+    where m.id = ${mailboxId} and ${mayClaim(day)}
       and exists (
         select 1 from email_queues e
         where e.mailbox_id = m.id and e.status = 'scheduled' and e.scheduled_for <= now()
-      )
-      and not exists (
-        select 1 from mailbox_daily_counts c
-        where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= m.daily_capacity
       )
     for no key update skip locked
   `.execute(trx);
@@ -128,7 +145,9 @@ async function lockOneMailbox(trx: Transaction<DB>, mailboxId: string, daySecond
 }
 
 /**
- * What is left of each locked mailbox's capacity for its local day, and how many emails are in flight.
+ * What is left of each locked mailbox's capacity for its local day, and how many emails are in flight. A paced
+ * mailbox may take one email, and only when none of its emails is in flight and its gap has passed: its next
+ * send's claim then follows the last send's record by at least the gap.
  *
  * Read by a statement of its own, after the locks are held, on purpose: under READ COMMITTED a statement sees the
  * snapshot taken when it started, and the lock on a mailbox may be granted only after another producer committed
@@ -143,10 +162,18 @@ async function readAllowances(
     'read-allowances',
     sql<MailboxAllowance & { in_flight: number }>`
     select l.id, l.day::text as day,
-      greatest(l.daily_capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)::int as remaining,
+      case
+        when not l.paced then greatest(l.capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)
+        when exists (
+            select 1 from mailbox_daily_counts r
+            where r.mailbox_id = l.id and r.day >= (now()::date - 2) and r.reserved_count > 0
+          ) or exists (select 1 from mailbox_pacing p where p.mailbox_id = l.id and p.next_send_at > now()) then 0
+        else least(l.capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 1)
+      end::int as remaining,
       ${inFlightSum} as in_flight
     from unnest(${locked.map((m) => m.id)}::uuid[], ${locked.map((m) => m.day)}::date[],
-      ${locked.map((m) => m.daily_capacity)}::int[]) as l(id, day, daily_capacity)
+      ${locked.map((m) => m.capacity)}::int[], ${locked.map((m) => m.paced)}::boolean[])
+      as l(id, day, capacity, paced)
     left join mailbox_daily_counts c on c.mailbox_id = l.id and c.day = l.day
   `,
   ).execute(trx);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { smtpPasswordBinding, type OutflowMode, type SecretBox } from '@outflow/config';
-import type { Database, MailboxUpdate } from '@outflow/db';
+import { sql, type RawBuilder, type UpdateObject } from 'kysely';
+import { mailboxLocalDay, type Database, type DB } from '@outflow/db';
 import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from '@outflow/smtp-target';
 import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
@@ -16,18 +17,58 @@ import {
   mailboxDetail,
   mailboxList,
   updateMailboxSchema,
+  type WarmupInput,
 } from './mailbox.schema.js';
 import { findMailboxById, insertMailbox, listMailboxes, updateMailbox } from './mailbox.repository.js';
 
 type MailboxView = NonNullable<Awaited<ReturnType<typeof findMailboxById>>>;
+type MailboxRow = Awaited<ReturnType<typeof listMailboxes>>[number];
+
+/** The warm-up columns as the API shows them: one object, or null. */
+function presentRow<T extends MailboxRow>(mailbox: T) {
+  const { warmup_start_capacity, warmup_daily_increase, warmup_started_on, ...rest } = mailbox;
+  const warmup =
+    warmup_start_capacity !== null && warmup_daily_increase !== null && warmup_started_on !== null
+      ? { start_capacity: warmup_start_capacity, daily_increase: warmup_daily_increase, started_on: warmup_started_on }
+      : null;
+  return { ...rest, warmup };
+}
 
 function present(mailbox: MailboxView) {
-  const { sent_today, reserved_today, today, ...rest } = mailbox;
-  const sent = Number(sent_today);
-  const reserved = Number(reserved_today);
+  const { sent_today, reserved_today, today, capacity_today, next_send_at, ...rest } = presentRow(mailbox);
+  const [capacity, sent, reserved] = [capacity_today, sent_today, reserved_today].map(Number) as [
+    number,
+    number,
+    number,
+  ];
   return {
     ...rest,
-    today: { day: today, sent, reserved, remaining: Math.max(mailbox.daily_capacity - sent - reserved, 0) },
+    today: {
+      day: today,
+      capacity,
+      sent,
+      reserved,
+      remaining: Math.max(capacity - sent - reserved, 0),
+      next_send_at: next_send_at?.toISOString() ?? null,
+    },
+  };
+}
+
+/**
+ * The warm-up columns for a request's `warmup`: none when it is not given, all null to end it, and a ramp from
+ * `started_on` or, without it, from the mailbox's local today (in its time zone and OUTFLOW_DAY_SECONDS days).
+ */
+function warmupColumns(
+  warmup: WarmupInput | null | undefined,
+  timeZone: RawBuilder<string>,
+  daySeconds: number,
+): UpdateObject<DB, 'mailboxes'> {
+  if (warmup === undefined) return {};
+  if (warmup === null) return { warmup_start_capacity: null, warmup_daily_increase: null, warmup_started_on: null };
+  return {
+    warmup_start_capacity: warmup.start_capacity,
+    warmup_daily_increase: warmup.daily_increase,
+    warmup_started_on: warmup.started_on ?? mailboxLocalDay(timeZone, daySeconds),
   };
 }
 
@@ -84,13 +125,18 @@ export function mailboxRoutes(deps: {
       body: createMailboxSchema,
       idempotent: true,
       responses: { 201: { description: 'Created', schema: createdMailbox } },
-      async handle({ body: { smtp_password, ...body } }, res) {
+      async handle({ body: { smtp_password, warmup, ...body } }, res) {
         refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
         await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
         // The id is chosen here: the password is bound to it before the row exists.
         const mailboxId = randomUUID();
         const created = await inRequestWorkspace(deps.db, res, (db) =>
-          insertMailbox(db, { id: mailboxId, ...body, ...passwordColumns(mailboxId, smtp_password) }),
+          insertMailbox(db, {
+            id: mailboxId,
+            ...body,
+            ...passwordColumns(mailboxId, smtp_password),
+            ...warmupColumns(warmup, sql`${body.time_zone}`, deps.daySeconds),
+          }),
         );
         const { id, email, daily_capacity, status, time_zone } = created;
         res.status(201).json({ id, email, daily_capacity, status, time_zone });
@@ -103,7 +149,8 @@ export function mailboxRoutes(deps: {
       summary: 'List mailboxes',
       responses: { 200: { description: 'Every mailbox of the workspace', schema: mailboxList } },
       async handle(_input, res) {
-        res.json({ mailboxes: await inRequestWorkspace(deps.db, res, (db) => listMailboxes(db)) });
+        const mailboxes = await inRequestWorkspace(deps.db, res, (db) => listMailboxes(db));
+        res.json({ mailboxes: mailboxes.map(presentRow) });
       },
     }),
     defineRoute({
@@ -130,7 +177,7 @@ export function mailboxRoutes(deps: {
       body: updateMailboxSchema,
       responses: { 200: { description: 'The mailbox', schema: mailboxDetail } },
       errors: [404],
-      async handle({ params: { id }, body: { smtp_password, ...changes } }, res) {
+      async handle({ params: { id }, body: { smtp_password, warmup, ...changes } }, res) {
         refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
         if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
           const current = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
@@ -141,7 +188,15 @@ export function mailboxRoutes(deps: {
             changes.smtp_port ?? current.smtp_port,
           );
         }
-        const update: MailboxUpdate = { ...changes, ...passwordColumns(id, smtp_password) };
+        const update: UpdateObject<DB, 'mailboxes'> = {
+          ...changes,
+          ...passwordColumns(id, smtp_password),
+          ...warmupColumns(
+            warmup,
+            changes.time_zone ? sql`${changes.time_zone}` : sql.ref('time_zone'),
+            deps.daySeconds,
+          ),
+        };
         const updated = await inRequestWorkspace(deps.db, res, async (trx) =>
           (await updateMailbox(trx, id, update)) ? findMailboxById(trx, id, deps.daySeconds) : undefined,
         );

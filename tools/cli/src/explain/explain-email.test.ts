@@ -28,6 +28,10 @@ const due: EmailFacts = {
     status: 'active',
     timeZone: 'Europe/Berlin',
     capacity: 100,
+    dailyCapacity: 100,
+    warmupDailyIncrease: null,
+    pacing: { minGapSeconds: 0, jitterSeconds: 0, nextSendAt: null, inFlight: 0 },
+    dueBefore: 0,
     usedToday: 40,
     dayEndsAt: new Date('2026-12-07T23:00:00Z'),
     dayEndsAtLocal: '00:00',
@@ -64,6 +68,28 @@ describe('explainEmail', () => {
       state: 'sequence_paused',
       text: expect.stringContaining('its sequence is paused'),
     });
+  });
+
+  it('names a warm-up, a running gap and an email on its way from a paced mailbox, and the queue ahead', () => {
+    const warming = { ...due, mailbox: { ...due.mailbox, capacity: 15, usedToday: 15, warmupDailyIncrease: 5 } };
+    expect(explainEmail(warming, now).text).toContain(
+      'has used its capacity for today (15 of 15, warming up: 5 more a day up to 100) until 00:00',
+    );
+    const pacing = { minGapSeconds: 120, jitterSeconds: 30, nextSendAt: new Date('2026-12-07T12:01:30Z'), inFlight: 0 };
+    const paced = { ...due, mailbox: { ...due.mailbox, pacing, dueBefore: 3 } };
+    expect(explainEmail(paced, now)).toEqual({
+      state: 'paced',
+      text:
+        'Step 2 of "Q1 outreach" to lee@example.org from sales@acme.test has been due since 2026-12-07T11:30:00Z ' +
+        '(30 min), but sales@acme.test keeps 120 s between sends (plus up to 30 s): it may send again at ' +
+        '2026-12-07T12:01:30Z, in 2 min. 3 due email(s) of the mailbox go before it.',
+    });
+    const onItsWay = { ...paced, mailbox: { ...paced.mailbox, pacing: { ...pacing, nextSendAt: null, inFlight: 1 } } };
+    expect(explainEmail(onItsWay, now).text).toContain(
+      'one at a time: 1 is on its way, and the next is claimed once it is recorded and the gap has passed.',
+    );
+    const gapOver = { ...paced, mailbox: { ...paced.mailbox, pacing: { ...pacing, nextSendAt: minutesAgo(1) } } };
+    expect(explainEmail(gapOver, now).state).toBe('due');
   });
 
   it('tells a wait after the previous step from a retry backoff', () => {

@@ -22,7 +22,16 @@ export interface EmailFacts {
     email: string;
     status: string;
     timeZone: string;
+    /** What it may send on its current local day: its daily capacity, or less while it warms up. */
     capacity: number;
+    dailyCapacity: number;
+    /** How much more it may send each day while it warms up (null: not warming up). */
+    warmupDailyIncrease: number | null;
+    /** Its minimum gap between sends and the jitter on top (both 0: not paced), when its running gap ends, and
+     * how many of its emails are claimed or being sent. */
+    pacing: { minGapSeconds: number; jitterSeconds: number; nextSendAt: Date | null; inFlight: number };
+    /** Its due emails the claim takes before this one. */
+    dueBefore: number;
     /** Sent and reserved on its current local day. */
     usedToday: number;
     /** When its local day ends (its capacity starts again), and that time on its clock. */
@@ -44,6 +53,7 @@ export interface Explanation {
     | 'sequence_paused'
     | 'mailbox_paused'
     | 'at_capacity'
+    | 'paced'
     | 'due'
     | 'claimed'
     | 'sending'
@@ -190,20 +200,42 @@ function explainScheduled(facts: EmailFacts, step: string, now: Date): Explanati
       text: `${due}, but its mailbox ${facts.mailbox.email} is ${facts.mailbox.status}: nothing is sent from it until it is active again.`,
     };
   }
-  if (facts.mailbox.usedToday >= facts.mailbox.capacity) {
+  const { mailbox } = facts;
+  const ahead = mailbox.dueBefore > 0 ? ` ${mailbox.dueBefore} due email(s) of the mailbox go before it.` : '';
+  if (mailbox.usedToday >= mailbox.capacity) {
     return {
       state: 'at_capacity',
       text:
-        `${due}, but ${facts.mailbox.email} has used its capacity for today (${facts.mailbox.usedToday} of ` +
-        `${facts.mailbox.capacity}) until ${facts.mailbox.dayEndsAtLocal} mailbox time (${facts.mailbox.timeZone}), ` +
-        `${at(facts.mailbox.dayEndsAt)}, in ${duration(now, facts.mailbox.dayEndsAt)}.`,
+        `${due}, but ${mailbox.email} has used its capacity for today (${mailbox.usedToday} of ` +
+        `${mailbox.capacity}${warmingUp(mailbox)}) until ${mailbox.dayEndsAtLocal} mailbox time ` +
+        `(${mailbox.timeZone}), ${at(mailbox.dayEndsAt)}, in ${duration(now, mailbox.dayEndsAt)}.${ahead}`,
+    };
+  }
+  const { pacing } = mailbox;
+  const gap = `${mailbox.email} keeps ${pacing.minGapSeconds} s between sends (plus up to ${pacing.jitterSeconds} s)`;
+  if (pacing.inFlight > 0 && pacing.minGapSeconds + pacing.jitterSeconds > 0) {
+    return {
+      state: 'paced',
+      text: `${due}, but ${gap}, one at a time: ${pacing.inFlight} is on its way, and the next is claimed once it is recorded and the gap has passed.${ahead}`,
+    };
+  }
+  if (pacing.nextSendAt !== null && pacing.nextSendAt > now) {
+    return {
+      state: 'paced',
+      text: `${due}, but ${gap}: it may send again at ${at(pacing.nextSendAt)}, in ${duration(now, pacing.nextSendAt)}.${ahead}`,
     };
   }
   return {
     state: 'due',
     text:
-      `${due} and nothing holds it (sequence and mailbox active, ${facts.mailbox.capacity - facts.mailbox.usedToday} ` +
-      "of the mailbox's capacity left today): the producer claims due emails every tick. If it stays due, check " +
-      'that cron-producer runs.',
+      `${due} and nothing holds it (sequence and mailbox active, ${mailbox.capacity - mailbox.usedToday} ` +
+      `of the mailbox's capacity left today${warmingUp(mailbox)}): the producer claims due emails every tick.${ahead} ` +
+      'If it stays due, check that cron-producer runs.',
   };
+}
+
+/** ", warming up: N more a day up to M" while the mailbox's capacity today is below its daily capacity. */
+function warmingUp(mailbox: EmailFacts['mailbox']): string {
+  if (mailbox.warmupDailyIncrease === null || mailbox.capacity >= mailbox.dailyCapacity) return '';
+  return `, warming up: ${mailbox.warmupDailyIncrease} more a day up to ${mailbox.dailyCapacity}`;
 }

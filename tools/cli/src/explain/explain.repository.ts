@@ -26,6 +26,13 @@ interface FactsRow {
   mailbox_status: string;
   time_zone: string;
   capacity: number;
+  daily_capacity: number;
+  warmup_daily_increase: number | null;
+  min_gap_seconds: number;
+  gap_jitter_seconds: number;
+  next_send_at: Date | null;
+  in_flight: number;
+  due_before: number;
   used_today: number;
   day_ends_at: Date;
   day_ends_local: string;
@@ -60,7 +67,16 @@ export async function readEmailFacts(
       e.max_retries, e.attempts, e.claimed_at, e.lease_expires_at, e.last_attempt_at, e.sent_at, e.error_code,
       e.error_message, e.dead_lettered_at, e.updated_at,
       s.name as sequence_name, s.status::text as sequence_status, sc.status::text as enrollment_status,
-      m.email as mailbox_email, m.status::text as mailbox_status, m.time_zone, m.daily_capacity as capacity,
+      m.email as mailbox_email, m.status::text as mailbox_status, m.time_zone,
+      mailbox_day_capacity(m.daily_capacity, m.warmup_start_capacity, m.warmup_daily_increase, m.warmup_started_on,
+        date '1970-01-01' + e.day_index::int) as capacity,
+      m.daily_capacity, m.warmup_daily_increase, m.min_gap_seconds, m.gap_jitter_seconds, pacing.next_send_at,
+      (select coalesce(sum(r.reserved_count), 0) from mailbox_daily_counts r
+       where r.mailbox_id = m.id and r.day >= now()::date - 2)::int as in_flight,
+      -- Due emails of the mailbox the claim takes first (it takes them in due order).
+      (select count(*) from email_queues b
+       where b.mailbox_id = e.mailbox_id and b.status = 'scheduled' and b.scheduled_for <= now()
+         and (b.scheduled_for, b.id) < (e.scheduled_for, e.id))::int as due_before,
       coalesce(dc.sent_count + dc.reserved_count, 0) as used_today,
       (timestamp 'epoch' + (e.day_index + 1) * ${day} * interval '1 second') at time zone m.time_zone as day_ends_at,
       to_char(timestamp 'epoch' + (e.day_index + 1) * ${day} * interval '1 second', 'HH24:MI') as day_ends_local,
@@ -79,6 +95,7 @@ export async function readEmailFacts(
     join steps st on st.id = e.step_id
     left join mailbox_daily_counts dc
       on dc.mailbox_id = m.id and dc.day = date '1970-01-01' + e.day_index::int
+    left join mailbox_pacing pacing on pacing.mailbox_id = m.id and pacing.next_send_at > now()
     left join lateral (
       select p.status::text as status, p.sent_at from email_queues p
       where p.sequence_contact_id = e.sequence_contact_id and p.step_order = e.step_order - 1
@@ -117,6 +134,15 @@ export async function readEmailFacts(
       status: row.mailbox_status,
       timeZone: row.time_zone,
       capacity: row.capacity,
+      dailyCapacity: row.daily_capacity,
+      warmupDailyIncrease: row.warmup_daily_increase,
+      pacing: {
+        minGapSeconds: row.min_gap_seconds,
+        jitterSeconds: row.gap_jitter_seconds,
+        nextSendAt: row.next_send_at,
+        inFlight: row.in_flight,
+      },
+      dueBefore: row.due_before,
       usedToday: row.used_today,
       dayEndsAt: row.day_ends_at,
       dayEndsAtLocal: row.day_ends_local,
