@@ -3,7 +3,6 @@ export { listMigrations, migrateDown, migrateToLatest, newerMigrations } from '.
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';
-export type * from './rows.js';
 export { mailboxDayCapacity, mailboxLocalDay } from './mailbox-day.js';
 export { prepared } from './prepared-statements.js';
 export { permanentDatabaseError } from './database-error.js';
