@@ -5,6 +5,7 @@ import type { SmtpTargetPolicy } from '@outflow/smtp-target';
 import type { Logger } from '@outflow/telemetry';
 import { contactRoutes } from './contacts/contact.routes.js';
 import { emailRoutes } from './emails/email.routes.js';
+import { forecastRoutes } from './forecast/forecast.routes.js';
 import { enrollmentRoutes } from './enrollments/enrollment.routes.js';
 import { requireApiKey, requireScope } from './http/auth.js';
 import { createErrorHandler, notFoundHandler } from './http/error-handler.js';
@@ -42,6 +43,7 @@ function apiRoutes(deps: AppDeps): Route[] {
     ...mailboxImapRoutes(deps),
     ...sequenceRoutes(deps),
     ...enrollmentRoutes(deps),
+    ...forecastRoutes(deps),
     ...contactRoutes(deps),
     ...emailRoutes(deps),
     ...statsRoutes(deps),

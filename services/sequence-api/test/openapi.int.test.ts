@@ -648,6 +648,73 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect((await call('PATCH', `/contacts/${contactId}`, { time_zone: 'Nowhere/Land' })).status).toBe(400);
   });
 
+  it('forecast: a sequence’s waiting emails through capacity and pacing, and each step of an enrollment', async () => {
+    const mailbox = await call('POST', '/mailboxes', {
+      email: 'forecast@outflow.test',
+      smtp_host: '127.0.0.1',
+      smtp_port: 2525,
+      daily_capacity: 2,
+      min_gap_seconds: 1,
+    });
+    const sequence = await call('POST', '/sequences', {
+      name: 'Forecast',
+      mailbox_ids: [String(mailbox.body['id'])],
+      steps: [
+        { subject: 'Hi', content: 'Hello', wait_days: 0 },
+        { content: 'Again', wait_days: 2 },
+      ],
+    });
+    const path = `/sequences/${String(sequence.body['id'])}`;
+    const enrolled = await call('POST', `${path}/contacts`, {
+      contacts: ['f1@example.com', 'f2@example.com', 'f3@example.com'].map((email) => ({ email })),
+    });
+    const contactIds = (enrolled.body['enrollments'] as Array<{ contact_id: string }>).map((e) => e.contact_id);
+
+    const forecast = (await call('GET', `${path}/forecast?limit=10`)).body as {
+      generated_at: string;
+      scheduled: number;
+      expected: number;
+      emails: Array<{ contact_id: string; expected_at: string; held_by: string }>;
+    };
+    expect(forecast).toMatchObject({ scheduled: 3, expected: 3, horizon_days: 30 });
+    const now = Date.parse(forecast.generated_at);
+    const nextMidnight = Math.floor(now / 86_400_000) * 86_400_000 + 86_400_000;
+    // Two today, one second apart (the gap); the third on the next day (the capacity).
+    expect(forecast.emails.map((email) => [Date.parse(email.expected_at), email.held_by])).toEqual([
+      [now, 'schedule'],
+      [now + 1_000, 'pacing'],
+      [nextMidnight, 'capacity'],
+    ]);
+    const last = forecast.emails[2]!.contact_id;
+    const steps = (await call('GET', `${path}/contacts/${last}/forecast`)).body['steps'];
+    expect(steps).toEqual([
+      expect.objectContaining({ step_order: 1, status: 'scheduled', held_by: 'capacity' }),
+      {
+        step_order: 2,
+        email_id: null,
+        status: 'not_scheduled',
+        scheduled_for: null,
+        expected_at: new Date(nextMidnight + 2 * 86_400_000).toISOString(),
+        held_by: 'schedule',
+      },
+    ]);
+    expect(contactIds).toContain(last);
+    expect((await call('GET', `${path}/forecast?limit=0`)).status).toBe(400);
+    expect((await call('GET', `/sequences/${randomUUID()}/forecast`)).status).toBe(404);
+    expect((await call('GET', `${path}/contacts/${randomUUID()}/forecast`)).status).toBe(404);
+
+    await call('POST', `${path}/pause`);
+    expect((await call('GET', `${path}/forecast`)).body).toMatchObject({
+      expected: 0,
+      not_expected: { sequence_paused: 3 },
+      emails: [],
+    });
+    expect((await call('GET', `${path}/contacts/${last}/forecast`)).body['steps']).toMatchObject([
+      { held_by: 'sequence_paused' },
+      { held_by: 'sequence_paused' },
+    ]);
+  });
+
   it('saw every documented operation answer its success', () => {
     const successes = api.conformance.operationNames.filter(
       (name) => ![...api.conformance.seen].some((seen) => seen.startsWith(`${name} 2`)),
