@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '../create-db.js';
-import { mailboxLocalDay } from '../mailbox-day.js';
+import { mailboxDayCapacity, mailboxLocalDay } from '../mailbox-day.js';
 import { prepared } from '../prepared-statements.js';
 import type { DeliveryStatus } from '../database.generated.js';
 
@@ -94,7 +94,8 @@ async function readMailboxUsageToday(db: Database, daySeconds: number): Promise<
     sent: number;
     reserved: number;
   }>`
-    select m.id, m.email, m.status::text as status, m.time_zone, ${day}::text as day, m.daily_capacity as capacity,
+    select m.id, m.email, m.status::text as status, m.time_zone, ${day}::text as day,
+      ${mailboxDayCapacity('m', day)} as capacity,
       coalesce(c.sent_count, 0) as sent, coalesce(c.reserved_count, 0) as reserved
     from mailboxes m
     left join mailbox_daily_counts c on c.mailbox_id = m.id and c.day = ${day}

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { mailboxLocalDay, prepared, type Database } from '@outflow/db';
+import { mailboxDayCapacity, mailboxLocalDay, prepared, type Database } from '@outflow/db';
 import type { MailboxBacklog } from './due-backlog.js';
 
 export interface OutboxBacklog {
@@ -69,7 +69,7 @@ export async function readMailboxBacklogs(db: Database, daySeconds: number): Pro
       group by e.mailbox_id
     )
     select d.scheduled, d.due, coalesce(h.held, 0) as held_by_sequence, m.status::text as mailbox_status,
-      coalesce(c.sent_count + c.reserved_count, 0) >= m.daily_capacity as at_capacity,
+      coalesce(c.sent_count + c.reserved_count, 0) >= ${mailboxDayCapacity('m', day)} as at_capacity,
       extract(epoch from now() - (case when h.held is null then d.oldest else (
         select e.scheduled_for from email_queues e join sequences s on s.id = e.sequence_id
         where e.mailbox_id = d.mailbox_id and e.status = 'scheduled' and e.scheduled_for <= now()
@@ -99,7 +99,7 @@ export async function readCapacity(
 ): Promise<{ total: CapacityToday; mailboxes: MailboxCapacity[] }> {
   const day = mailboxLocalDay(sql.ref('m.time_zone'), options.daySeconds);
   const today = sql`
-    select lower(m.email) as mailbox, m.daily_capacity as capacity,
+    select lower(m.email) as mailbox, ${mailboxDayCapacity('m', day)} as capacity,
       coalesce(c.sent_count + c.reserved_count, 0) as used
     from mailboxes m
     left join mailbox_daily_counts c on c.mailbox_id = m.id and c.day = ${day}
