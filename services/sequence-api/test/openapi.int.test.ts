@@ -703,6 +703,21 @@ describe('the OpenAPI document describes every route as it answers', () => {
     expect((await call('GET', `/sequences/${randomUUID()}/forecast`)).status).toBe(404);
     expect((await call('GET', `${path}/contacts/${randomUUID()}/forecast`)).status).toBe(404);
 
+    // A window open only on today's weekday (UTC): the email the full day pushes to tomorrow waits a week.
+    const today = new Date(forecast.generated_at);
+    const windowed = await call('POST', '/sequences', {
+      name: 'Forecast in a window',
+      mailbox_ids: [String(mailbox.body['id'])],
+      send_window: { days: [((today.getUTCDay() + 6) % 7) + 1], from: '00:00', to: '23:59' },
+      steps: [{ subject: 'Hi', content: 'Hello', wait_days: 0 }],
+    });
+    const windowedPath = `/sequences/${String(windowed.body['id'])}`;
+    await call('POST', `${windowedPath}/contacts`, { contacts: [{ email: 'w1@example.com' }] });
+    const held = (await call('GET', `${windowedPath}/forecast`)).body as typeof forecast;
+    expect(held.emails.map((email) => [Date.parse(email.expected_at), email.held_by])).toEqual([
+      [nextMidnight + 6 * 86_400_000, 'window'],
+    ]);
+
     await call('POST', `${path}/pause`);
     expect((await call('GET', `${path}/forecast`)).body).toMatchObject({
       expected: 0,

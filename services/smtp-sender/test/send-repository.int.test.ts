@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createTestDatabase, seedEnrolledEmail, type TestDatabase } from '@outflow/db/testing';
 import {
+  deferToSendWindow,
   findSendContexts,
   markDeadLettered,
   recordSentMany,
@@ -133,6 +134,41 @@ describe('the batched send statements', () => {
     await expect(sql`update steps set subject = null where id = ${seeded.step.id}`.execute(test.db)).rejects.toThrow(
       /steps_first_has_subject/,
     );
+  });
+
+  it("moves an email claimed outside its window back to wait for the window's next opening, capacity given back", async () => {
+    const claimed = await seedClaimedEmail(test);
+    const setWindow = (days: string, from: string, to: string) =>
+      sql`
+        update sequences set send_days = ${days}::smallint[], send_from = ${from}::time, send_to = ${to}::time
+        where id = ${claimed.sequence.id}
+      `.execute(test.db);
+    // Open all day, every day: nothing to wait for.
+    await setWindow('{1,2,3,4,5,6,7}', '00:00', '23:59:59.999');
+    expect((await findSendContexts(test.db, [claimed.email.id]))[0]!.window_opens_at).toBeNull();
+    // Only tomorrow (UTC, the sequence's default zone), from 09:00.
+    const tomorrow = new Date(
+      Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1),
+    );
+    await setWindow(`{${((tomorrow.getUTCDay() + 6) % 7) + 1}}`, '09:00', '17:00');
+    const opensAt = (await findSendContexts(test.db, [claimed.email.id]))[0]!.window_opens_at!;
+    expect(opensAt).toEqual(new Date(tomorrow.getTime() + 9 * 3_600_000));
+
+    const move = { emailId: claimed.email.id, claimToken: claimed.claimToken, opensAt };
+    expect(await deferToSendWindow(test.db, move)).toBe(true);
+    expect(await deferToSendWindow(test.db, move)).toBe(false);
+    const row = await test.db
+      .selectFrom('email_queues')
+      .select(['status', 'scheduled_for', 'claim_token', 'capacity_day'])
+      .where('id', '=', claimed.email.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'scheduled', scheduled_for: opensAt, claim_token: null, capacity_day: null });
+    const counts = await test.db
+      .selectFrom('mailbox_daily_counts')
+      .select(['reserved_count', 'sent_count'])
+      .where('mailbox_id', '=', claimed.mailbox.id)
+      .executeTakeFirstOrThrow();
+    expect(counts).toEqual({ reserved_count: 0, sent_count: 0 });
   });
 
   it('marks an email whose job was dead-lettered while it waits under that claim, once, until a send starts', async () => {

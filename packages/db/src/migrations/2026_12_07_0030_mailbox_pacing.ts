@@ -11,6 +11,9 @@ import { sql, type Kysely } from 'kysely';
  *   and `warmup_daily_increase` more on each day after, up to `daily_capacity`. All three or none.
  *
  * `mailbox_day_capacity` is the one rule for a day's capacity, a plain SQL function the planner inlines.
+ *
+ * The sender reads the sequence's send window: an email held past its window (by capacity, pacing or a backlog)
+ * goes back to wait for the window's next opening instead of going out at night.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -38,6 +41,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     grant select on mailbox_pacing to outflow_producer, outflow_api;
     grant select, insert, update on mailbox_pacing to outflow_sender;
+    grant select (id, time_zone, send_days, send_from, send_to) on sequences to outflow_sender;
     alter table mailbox_pacing enable row level security;
     create policy pipeline_all on mailbox_pacing to outflow_producer, outflow_sender using (true) with check (true);
     create policy api_workspace on mailbox_pacing to outflow_api
@@ -47,6 +51,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
+    revoke select (id, time_zone, send_days, send_from, send_to) on sequences from outflow_sender;
     drop function mailbox_day_capacity(integer, integer, integer, date, date);
     drop table mailbox_pacing;
     alter table mailboxes drop constraint mailboxes_warmup_check,

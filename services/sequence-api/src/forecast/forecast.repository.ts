@@ -15,6 +15,8 @@ export interface QueueRow {
   sequence_contact_id: string;
   contact_id: string;
   step_order: number;
+  /** Its sequence has a send window. */
+  windowed: boolean;
 }
 
 export interface MailboxQueue {
@@ -92,7 +94,8 @@ export async function readMailboxQueues(
   const { rows: queued } = await sql<QueueRow & { mailbox_id: string }>`
     select q.* from unnest(${room.map((r) => r.id)}::uuid[], ${room.map((r) => r.limit)}::int[]) as m(id, lim)
     cross join lateral (
-      select e.mailbox_id, e.id, e.scheduled_for, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order
+      select e.mailbox_id, e.id, e.scheduled_for, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
+        s.send_days is not null as windowed
       from email_queues e join sequences s on s.id = e.sequence_id
       where e.mailbox_id = m.id and e.status = 'scheduled' and s.status = 'active'
       order by e.scheduled_for, e.id
@@ -102,6 +105,31 @@ export async function readMailboxQueues(
   const queues = new Map<string, MailboxQueue>([...states].map(([id, state]) => [id, { state, queue: [] }]));
   for (const { mailbox_id, ...row } of queued) queues.get(mailbox_id)!.queue.push(row);
   return queues;
+}
+
+/**
+ * For emails expected at these times, those whose send window is closed then (on the recipient's clock), with
+ * when it opens next: the sender would schedule them again for that opening.
+ */
+export async function closedWindows(
+  db: Database,
+  expected: readonly { id: string; at: Date }[],
+): Promise<Map<string, Date>> {
+  if (expected.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; opens_at: Date }>`
+    select x.id, opening.opens_at
+    from unnest(${expected.map((e) => e.id)}::uuid[], ${expected.map((e) => e.at.toISOString())}::timestamptz[])
+      as x(id, at)
+    join email_queues e on e.id = x.id
+    join sequences s on s.id = e.sequence_id
+    join contacts c on c.id = e.contact_id
+    cross join lateral (
+      select send_window_opening(x.at, coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
+        as opens_at
+    ) opening
+    where s.send_days is not null and opening.opens_at > x.at
+  `.execute(db);
+  return new Map(rows.map((row) => [row.id, row.opens_at]));
 }
 
 /** The sequence's status, its emails waiting and in flight, and the mailboxes its waiting emails are in. */

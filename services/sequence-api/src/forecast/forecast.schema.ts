@@ -3,6 +3,7 @@ import { timestamp, uuid } from '../http/schemas.js';
 
 export const heldBy = z.enum([
   'schedule',
+  'window',
   'capacity',
   'pacing',
   'in_flight',
@@ -16,11 +17,12 @@ export const heldBy = z.enum([
 ]);
 
 const heldByDescription =
-  "What decides the time: schedule (its wait and send window; now when due), capacity (the mailbox's day is " +
-  'full: a later day), pacing (the gap after the send before), in_flight (claimed or being sent), sent, ' +
-  'retrying (after a failure, the retry consumer decides when); or why none is expected: mailbox_inactive, ' +
-  'sequence_paused, enrollment_inactive, beyond_horizon (not within the horizon), ended (failed, cancelled, ' +
-  'uncertain, or a step before it did).';
+  'What decides the time: schedule (its wait and send window; now when due), window (held past its send ' +
+  "window's close by capacity or pacing: the next opening), capacity (the mailbox's day is full: a later day), " +
+  'pacing (the gap after the send before), in_flight (claimed or being sent), sent, retrying (after a failure, ' +
+  'the retry consumer decides when); or why none is expected: mailbox_inactive, sequence_paused, ' +
+  'enrollment_inactive, beyond_horizon (not within the horizon), ended (failed, cancelled, uncertain, or a step ' +
+  'before it did).';
 
 export const forecastQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100) }).strict();
 

@@ -1,6 +1,7 @@
 import type { Database } from '@outflow/db';
 import type { z } from '@outflow/config';
 import {
+  closedWindows,
   contactAddresses,
   databaseNow,
   followUpDue,
@@ -11,22 +12,48 @@ import {
   type QueueRow,
 } from './forecast.repository.js';
 import type { enrollmentForecast, heldBy, sequenceForecast } from './forecast.schema.js';
-import { forecastMailbox, type Projection } from './mailbox-forecast.js';
+import { forecastMailbox, type Projection as QueueProjection } from './mailbox-forecast.js';
+
+/** A queue's projection, or an email the sender will move to its window's next opening. */
+type Projection = QueueProjection | { expectedAt: Date; heldBy: 'window' };
 
 type HeldBy = z.infer<typeof heldBy>;
 
-/** Every queue of these mailboxes forecast, with each email's row: what the producer will do, as of `now`. */
+/** How often a forecast moves emails its play lands outside their send windows and plays the queue again. */
+const windowPasses = 4;
+
+/**
+ * Every queue of these mailboxes forecast, with each email's row: what the producer will do, as of `now`. An
+ * email the play lands outside its send window (a full day or a gap held it past the window's close) is moved to
+ * the window's next opening, as the sender would move it, and the queue is played again in its new order.
+ */
 async function forecastQueues(db: Database, mailboxIds: readonly string[], daySeconds: number, now: Date) {
   const queues = await readMailboxQueues(db, mailboxIds, daySeconds);
   const forecasts = new Map<string, { row: QueueRow & { mailbox_id: string }; projection: Projection }>();
   for (const [mailboxId, { state, queue }] of queues) {
-    const projections = forecastMailbox(
-      state,
-      queue.map((row) => ({ id: row.id, scheduledFor: row.scheduled_for })),
-      now,
-    );
+    const moved = new Map<string, Date>();
+    let projections = new Map<string, Projection>();
+    for (let pass = 0; pass <= windowPasses; pass++) {
+      const due = queue
+        .map((row) => ({ id: row.id, scheduledFor: moved.get(row.id) ?? row.scheduled_for }))
+        .sort((a, b) => a.scheduledFor.getTime() - b.scheduledFor.getTime() || (a.id < b.id ? -1 : 1));
+      projections = forecastMailbox(state, due, now);
+      if (pass === windowPasses) break;
+      const landed = queue.flatMap((row) => {
+        const at = projections.get(row.id)?.expectedAt;
+        return row.windowed && at ? [{ id: row.id, at }] : [];
+      });
+      const closed = await closedWindows(db, landed);
+      if (closed.size === 0) break;
+      for (const [id, opensAt] of closed) moved.set(id, opensAt);
+    }
     for (const row of queue) {
-      forecasts.set(row.id, { row: { ...row, mailbox_id: mailboxId }, projection: projections.get(row.id)! });
+      const projection = projections.get(row.id)!;
+      const windowHeld = moved.has(row.id) && projection.expectedAt?.getTime() === moved.get(row.id)!.getTime();
+      forecasts.set(row.id, {
+        row: { ...row, mailbox_id: mailboxId },
+        projection: windowHeld ? { expectedAt: projection.expectedAt!, heldBy: 'window' } : projection,
+      });
     }
   }
   return forecasts;

@@ -13,7 +13,13 @@ import { unsubscribeHeaders, type UnsubscribeLinks } from './unsubscribe-headers
 import { smtpFailureClass } from './send-metrics.js';
 import type { SendMetrics } from './send-metrics.js';
 import type { SendStatements } from './send-statements.js';
-import { cancelSuppressedEmail, recordFailure, recordUncertain, type SendContext } from './send.repository.js';
+import {
+  cancelSuppressedEmail,
+  deferToSendWindow,
+  recordFailure,
+  recordUncertain,
+  type SendContext,
+} from './send.repository.js';
 
 export interface EmailJobDeps {
   db: Database;
@@ -54,6 +60,16 @@ export async function handleEmailJob(deps: EmailJobDeps, message: ConsumedMessag
     if (cancelled) {
       deps.metrics.suppressed.inc();
       log.info({ reason: context.suppressed }, 'address suppressed since the email was queued; cancelled, not sent');
+    }
+    return;
+  }
+  if (context.window_opens_at) {
+    // Claimed after its window closed on the recipient's clock (capacity, pacing or a backlog held it): it waits
+    // for the next opening rather than arrive at night.
+    const opensAt = context.window_opens_at;
+    if (await deferToSendWindow(deps.db, { emailId: job.email_id, claimToken: job.claim_token, opensAt })) {
+      deps.metrics.deferred.inc();
+      log.info({ opensAt }, 'outside its send window; scheduled again for the next opening');
     }
     return;
   }

@@ -12,6 +12,7 @@ export interface SendMetrics {
   sent: Counter;
   failed: Counter<'class'>;
   suppressed: Counter;
+  deferred: Counter;
   smtpSeconds: Histogram;
 }
 
@@ -30,6 +31,10 @@ export function createSendMetrics(metrics: Metrics): SendMetrics {
     suppressed: metrics.counter({
       name: 'outflow_emails_suppressed_total',
       help: 'Emails cancelled right before SMTP because their address was suppressed after they were queued.',
+    }),
+    deferred: metrics.counter({
+      name: 'outflow_emails_deferred_total',
+      help: "Emails claimed outside their send window (held by capacity, pacing or a backlog) and moved back to wait for the window's next opening.",
     }),
     smtpSeconds: metrics.histogram({
       name: 'outflow_smtp_send_duration_seconds',

@@ -73,6 +73,7 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
     .innerJoin('mailboxes as m', 'm.id', 'e.mailbox_id')
     .innerJoin('contacts as c', 'c.id', 'e.contact_id')
     .innerJoin('steps as st', 'st.id', 'e.step_id')
+    .innerJoin('sequences as s', 's.id', 'e.sequence_id')
     // A follow-up answers in its thread: the first step's subject (of the same version) and the Message-IDs of
     // the enrollment's earlier sent emails, by the unique (enrollment, step) index. Nothing to look up for a first
     // step, which most sends are.
@@ -116,6 +117,9 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
       'st.content',
       'st.content_format',
       'sp.reason as suppressed',
+      // Outside its sequence's send window on the recipient's clock now: when the window next opens.
+      sql<Date | null>`case when s.send_days is not null then nullif(send_window_opening(now(),
+        coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to), now()) end`.as('window_opens_at'),
       'first.subject as thread_subject',
       sql<string[] | null>`case when e.step_order > 1 then (
         select array_agg(p.smtp_message_id order by p.step_order) from email_queues p
@@ -356,6 +360,35 @@ export async function markDeadLettered(
       eventKey: `dead_lettered:${letter.emailId}:${letter.claimToken}`,
       metadata: { error_code: letter.errorCode, error_message: letter.errorMessage },
     });
+    return true;
+  });
+}
+
+/**
+ * An email claimed late enough to fall outside its send window (held by capacity, pacing or a backlog): it goes
+ * back to `scheduled` for the window's next opening, its capacity given back, as if it had been due then. Guarded
+ * by status and claim token; false when the email was not ours to move.
+ */
+export async function deferToSendWindow(
+  db: Database,
+  email: { emailId: string; claimToken: string; opensAt: Date },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ mailbox_id: string; capacity_day: string }>`
+      with claimed as (
+        select id, mailbox_id, capacity_day from email_queues
+        where id = ${email.emailId} and status = 'queued' and claim_token = ${email.claimToken}
+        for no key update
+      )
+      update email_queues e
+      set status = 'scheduled', scheduled_for = ${email.opensAt}, claim_token = null, claimed_at = null,
+        capacity_day = null
+      from claimed where e.id = claimed.id
+      returning claimed.mailbox_id, claimed.capacity_day::text as capacity_day
+    `.execute(trx);
+    const row = rows[0];
+    if (!row) return false;
+    await settleReservation(trx, { mailboxId: row.mailbox_id, day: row.capacity_day, sent: false });
     return true;
   });
 }
