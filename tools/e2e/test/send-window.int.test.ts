@@ -59,6 +59,34 @@ describe('send windows in the recipient time zone', () => {
     });
   });
 
+  it('sends an email due before the window opens when it opens, not before', async () => {
+    // A window opening at the next whole minute on the New York clock: the email enrolled now waits for it.
+    // (Enrolled at least 3 s before it opens; and a window must close after it opens: at 23:58 local, wait.)
+    const newYork = (time: number) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit' })
+        .format(new Date(time))
+        .replace(/^24/, '00');
+    const nextMinute = () => Math.ceil((Date.now() + 1) / 60_000) * 60_000;
+    await eventually(
+      async () => (nextMinute() - Date.now() > 3_000 && newYork(nextMinute()) !== '23:59') || undefined,
+      70_000,
+      200,
+    );
+    const opensAt = nextMinute();
+    const sequenceId = await sequenceWith('opening', {
+      time_zone: 'America/New_York',
+      send_window: { days: [1, 2, 3, 4, 5, 6, 7], from: newYork(opensAt), to: '23:59' },
+    });
+    await e2e.api('POST', `/api/v1/sequences/${sequenceId}/contacts`, { contacts: [{ email: 'nina@prospect.test' }] });
+    const [email] = await emailsOf(sequenceId);
+    expect(email).toMatchObject({ status: 'scheduled', scheduled_for: new Date(opensAt).toISOString() });
+    const sent = await eventually(async () => {
+      const listed = await emailsOf(sequenceId);
+      return listed.find((candidate) => candidate.step_order === 1 && candidate.status === 'sent');
+    }, 90_000);
+    expect(Date.parse(sent.sent_at!)).toBeGreaterThanOrEqual(opensAt);
+  });
+
   it('sends at once inside the window, and counts the follow-up wait in weekdays at the same local time', async () => {
     const sequenceId = await sequenceWith('business', { wait_unit: 'business', time_zone: 'Asia/Kolkata' });
     await e2e.api('POST', `/api/v1/sequences/${sequenceId}/contacts`, { contacts: [{ email: 'arjun@prospect.test' }] });

@@ -48,7 +48,7 @@ const inFlightSum = sql<number>`(
 
 /**
  * The mailbox (aliased `m`) may take a claim now: it is active, has room left on its local `day`, and, when it is
- * paced, its gap since the last send has passed. Read with the locking statement's snapshot, this only keeps
+ * paced, none of its emails is in flight and its gap since the last send has passed. Read with the locking statement's snapshot, this only keeps
  * mailboxes that cannot send from taking a place in the limit; readAllowances decides.
  */
 function mayClaim(day: RawBuilder<string>): RawBuilder<boolean> {
@@ -57,8 +57,12 @@ function mayClaim(day: RawBuilder<string>): RawBuilder<boolean> {
       select 1 from mailbox_daily_counts c
       where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= ${mailboxDayCapacity('m', day)}
     )
-    and (m.min_gap_seconds + m.gap_jitter_seconds = 0 or not exists (
-      select 1 from mailbox_pacing p where p.mailbox_id = m.id and p.next_send_at > now()
+    and (m.min_gap_seconds + m.gap_jitter_seconds = 0 or (
+      not exists (select 1 from mailbox_pacing p where p.mailbox_id = m.id and p.next_send_at > now())
+      and not exists (
+        select 1 from mailbox_daily_counts r
+        where r.mailbox_id = m.id and r.day >= (now()::date - 2) and r.reserved_count > 0
+      )
     ))`;
 }
 
