@@ -6,6 +6,7 @@ import { resolveSmtpTarget, SmtpTargetRefusedError, type SmtpTargetPolicy } from
 import { ApiError, notFound } from '../http/api-error.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { idParams } from '../http/schemas.js';
+import { refuseZonesPostgresLacks } from '../http/time-zones.js';
 import { inRequestWorkspace } from '../http/workspace.js';
 import { deleteMailbox, disableMailbox } from './mailbox-lifecycle.repository.js';
 import {
@@ -36,11 +37,9 @@ function presentRow<T extends MailboxRow>(mailbox: T) {
 
 function present(mailbox: MailboxView) {
   const { sent_today, reserved_today, today, capacity_today, next_send_at, ...rest } = presentRow(mailbox);
-  const [capacity, sent, reserved] = [capacity_today, sent_today, reserved_today].map(Number) as [
-    number,
-    number,
-    number,
-  ];
+  const capacity = Number(capacity_today);
+  const sent = Number(sent_today);
+  const reserved = Number(reserved_today);
   return {
     ...rest,
     today: {
@@ -128,6 +127,7 @@ export function mailboxRoutes(deps: {
       async handle({ body: { smtp_password, warmup, ...body } }, res) {
         refuseInsecureAuthInProduction(deps.mode, body.smtp_allow_insecure_auth);
         await refuseForbiddenTarget(deps.smtpTargets, body.smtp_host, body.smtp_port);
+        await refuseZonesPostgresLacks(deps.db, [{ path: 'time_zone', zone: body.time_zone }]);
         // The id is chosen here: the password is bound to it before the row exists.
         const mailboxId = randomUUID();
         const created = await inRequestWorkspace(deps.db, res, (db) =>
@@ -179,6 +179,7 @@ export function mailboxRoutes(deps: {
       errors: [404],
       async handle({ params: { id }, body: { smtp_password, warmup, ...changes } }, res) {
         refuseInsecureAuthInProduction(deps.mode, changes.smtp_allow_insecure_auth);
+        await refuseZonesPostgresLacks(deps.db, [{ path: 'time_zone', zone: changes.time_zone }]);
         if (changes.smtp_host !== undefined || changes.smtp_port !== undefined) {
           const current = await inRequestWorkspace(deps.db, res, (db) => findMailboxById(db, id, deps.daySeconds));
           if (!current) throw notFound('mailbox', id);
