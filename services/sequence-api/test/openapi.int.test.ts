@@ -718,6 +718,16 @@ describe('the OpenAPI document describes every route as it answers', () => {
       [nextMidnight + 6 * 86_400_000, 'window'],
     ]);
 
+    // A paused mailbox sends nothing: its waiting emails are counted, not expected.
+    const mailboxPath = `/mailboxes/${String(mailbox.body['id'])}`;
+    await call('PATCH', mailboxPath, { status: 'paused' });
+    const paused = (await call('GET', `${path}/forecast`)).body as typeof forecast;
+    expect(paused).toMatchObject({ expected: 0, not_expected: { mailbox_inactive: 3, beyond_horizon: 0 } });
+    expect(paused.emails.map((email) => [email.expected_at, email.held_by])).toEqual(
+      Array(3).fill([null, 'mailbox_inactive']),
+    );
+    await call('PATCH', mailboxPath, { status: 'active' });
+
     await call('POST', `${path}/pause`);
     expect((await call('GET', `${path}/forecast`)).body).toMatchObject({
       expected: 0,

@@ -140,17 +140,20 @@ export async function readSequenceQueue(db: Database, sequenceId: string) {
     .where('id', '=', sequenceId)
     .executeTakeFirst();
   if (!sequence) return undefined;
-  const { rows } = await sql<{ mailbox_id: string; scheduled: number; in_flight: number }>`
-    select mailbox_id, count(*) filter (where status = 'scheduled')::int as scheduled,
-      count(*) filter (where status in ('queued', 'sending'))::int as in_flight
-    from email_queues
-    where sequence_id = ${sequenceId} and status in ('scheduled', 'queued', 'sending')
-    group by mailbox_id
+  const { rows } = await sql<{ mailbox_id: string; active: boolean; scheduled: number; in_flight: number }>`
+    select e.mailbox_id, m.status = 'active' as active,
+      count(*) filter (where e.status = 'scheduled')::int as scheduled,
+      count(*) filter (where e.status in ('queued', 'sending'))::int as in_flight
+    from email_queues e join mailboxes m on m.id = e.mailbox_id
+    where e.sequence_id = ${sequenceId} and e.status in ('scheduled', 'queued', 'sending')
+    group by e.mailbox_id, m.status
   `.execute(db);
   return {
     status: sequence.status,
     scheduled: rows.reduce((sum, row) => sum + row.scheduled, 0),
     inFlight: rows.reduce((sum, row) => sum + row.in_flight, 0),
+    /** Waiting in mailboxes that are paused or disabled. */
+    inactive: rows.reduce((sum, row) => sum + (row.active ? 0 : row.scheduled), 0),
     mailboxIds: rows.filter((row) => row.scheduled > 0).map((row) => row.mailbox_id),
   };
 }

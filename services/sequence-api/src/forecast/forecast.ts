@@ -86,9 +86,10 @@ export async function forecastSequence(
   );
   const notExpected = {
     sequence_paused: sequence.status === 'active' ? 0 : sequence.scheduled,
-    mailbox_inactive: inactive.length,
+    mailbox_inactive: sequence.status === 'active' ? sequence.inactive : 0,
     // Read as far as the horizon holds: the rest of the sequence's waiting emails go later.
-    beyond_horizon: sequence.status === 'active' ? sequence.scheduled - expected.length - inactive.length : 0,
+    beyond_horizon:
+      sequence.status === 'active' ? Math.max(sequence.scheduled - expected.length - sequence.inactive, 0) : 0,
   };
   return {
     sequence_id: sequenceId,
