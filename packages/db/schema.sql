@@ -2467,6 +2467,7 @@ GRANT SELECT ON TABLE public.sequences TO outflow_reader;
 
 GRANT SELECT(id) ON TABLE public.sequences TO outflow_scheduler;
 GRANT SELECT(id) ON TABLE public.sequences TO outflow_retry;
+GRANT SELECT(id) ON TABLE public.sequences TO outflow_sender;
 
 
 --
@@ -2475,6 +2476,7 @@ GRANT SELECT(id) ON TABLE public.sequences TO outflow_retry;
 
 GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_scheduler;
 GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_retry;
+GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_sender;
 
 
 --
@@ -2483,6 +2485,7 @@ GRANT SELECT(time_zone) ON TABLE public.sequences TO outflow_retry;
 
 GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_scheduler;
 GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_retry;
+GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_sender;
 
 
 --
@@ -2491,6 +2494,7 @@ GRANT SELECT(send_days) ON TABLE public.sequences TO outflow_retry;
 
 GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_scheduler;
 GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_retry;
+GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_sender;
 
 
 --
@@ -2499,6 +2503,7 @@ GRANT SELECT(send_from) ON TABLE public.sequences TO outflow_retry;
 
 GRANT SELECT(send_to) ON TABLE public.sequences TO outflow_scheduler;
 GRANT SELECT(send_to) ON TABLE public.sequences TO outflow_retry;
+GRANT SELECT(send_to) ON TABLE public.sequences TO outflow_sender;
 
 
 --
