@@ -3,7 +3,9 @@ export { listMigrations, migrateDown, migrateToLatest, newerMigrations } from '.
 export { generatedTypesPath, runKyselyCodegen } from './codegen.js';
 export { dumpSchema, schemaSnapshotPath } from './schema-snapshot.js';
 export type * from './database.generated.js';
-export { mailboxDayCapacity, mailboxLocalDay } from './mailbox-day.js';
+export { dayOfIndex, localDayStart, mailboxDayCapacity, mailboxDayIndex, mailboxLocalDay } from './mailbox-day.js';
+export { isPaced, mailboxInFlight } from './mailbox-pacing.js';
+export { waitEnd, windowOpening } from './send-window.js';
 export { prepared } from './prepared-statements.js';
 export { permanentDatabaseError } from './database-error.js';
 export { insertEmailEvent, insertEmailEvents, type NewEmailEvent } from './repositories/email-event.repository.js';

@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../create-db.js';
 import type { DB } from '../database.generated.js';
 import { mailboxDayCapacity, mailboxLocalDay } from '../mailbox-day.js';
+import { gapRunning, isPaced, mailboxInFlight } from '../mailbox-pacing.js';
 import { prepared } from '../prepared-statements.js';
 import { claimLimits } from './claim-limits.js';
 
@@ -57,19 +58,13 @@ function mayClaim(day: RawBuilder<string>): RawBuilder<boolean> {
       select 1 from mailbox_daily_counts c
       where c.mailbox_id = m.id and c.day = ${day} and c.sent_count + c.reserved_count >= ${mailboxDayCapacity('m', day)}
     )
-    and (m.min_gap_seconds + m.gap_jitter_seconds = 0 or (
-      not exists (select 1 from mailbox_pacing p where p.mailbox_id = m.id and p.next_send_at > now())
-      and not exists (
-        select 1 from mailbox_daily_counts r
-        where r.mailbox_id = m.id and r.day >= (now()::date - 2) and r.reserved_count > 0
-      )
-    ))`;
+    and (not ${isPaced('m')} or (not ${gapRunning(sql.ref('m.id'))} and ${mailboxInFlight(sql.ref('m.id'))} = 0))`;
 }
 
 /** The locked mailbox's row: what the claim needs to know about it. */
 function lockedColumns(day: RawBuilder<string>): RawBuilder<LockedMailbox> {
   return sql<LockedMailbox>`m.id, ${mailboxDayCapacity('m', day)} as capacity, ${day}::text as day,
-    m.min_gap_seconds + m.gap_jitter_seconds > 0 as paced`;
+    ${isPaced('m')} as paced`;
 }
 
 /**
@@ -168,10 +163,7 @@ async function readAllowances(
     select l.id, l.day::text as day,
       case
         when not l.paced then greatest(l.capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 0)
-        when exists (
-            select 1 from mailbox_daily_counts r
-            where r.mailbox_id = l.id and r.day >= (now()::date - 2) and r.reserved_count > 0
-          ) or exists (select 1 from mailbox_pacing p where p.mailbox_id = l.id and p.next_send_at > now()) then 0
+        when ${gapRunning(sql.ref('l.id'))} or ${mailboxInFlight(sql.ref('l.id'))} > 0 then 0
         else least(l.capacity - coalesce(c.sent_count, 0) - coalesce(c.reserved_count, 0), 1)
       end::int as remaining,
       ${inFlightSum} as in_flight

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Database } from '../create-db.js';
+import { isPaced } from '../mailbox-pacing.js';
 import { prepared } from '../prepared-statements.js';
 
 /**
@@ -12,7 +13,7 @@ function paceAfterSends(mailboxIds: readonly string[]): RawBuilder<unknown> {
     insert into mailbox_pacing (mailbox_id, next_send_at)
     select m.id, now() + make_interval(secs => m.min_gap_seconds + random() * m.gap_jitter_seconds)
     from mailboxes m
-    where m.id = any(${[...new Set(mailboxIds)]}::uuid[]) and m.min_gap_seconds + m.gap_jitter_seconds > 0
+    where m.id = any(${[...new Set(mailboxIds)]}::uuid[]) and ${isPaced('m')}
     order by m.id
     on conflict (mailbox_id) do update set next_send_at = excluded.next_send_at
   ),`;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { insertEmailEvent, type Database } from '@outflow/db';
+import { insertEmailEvent, windowOpening, type Database } from '@outflow/db';
 import type { TraceCarrier } from '@outflow/telemetry';
 import { decideRetry } from './decide-retry.js';
 
@@ -64,8 +64,7 @@ export async function applyRetryDecision(
         status: 'scheduled',
         retry_count: sql`retry_count + 1`,
         // Due after the delay, within the sequence's send window in the recipient's time zone.
-        scheduled_for: sql`(select send_window_opening(now() + make_interval(secs => ${delayMs / 1000}),
-          coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
+        scheduled_for: sql`(select ${windowOpening(sql`now() + make_interval(secs => ${delayMs / 1000})`)}
           from sequences s, contacts c where s.id = email_queues.sequence_id and c.id = email_queues.contact_id)`,
         claim_token: null,
         claimed_at: null,

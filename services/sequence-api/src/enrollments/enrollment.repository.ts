@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { cancelUnsentEmails, type Database, type DB } from '@outflow/db';
+import { cancelUnsentEmails, waitEnd, windowOpening, type Database, type DB } from '@outflow/db';
 import type { TraceCarrier } from '@outflow/telemetry';
 import { ApiError, notFound } from '../http/api-error.js';
 import { conflictingValues, type ContactValues } from './contact-merge.js';
@@ -175,10 +175,7 @@ export async function enrollContacts(
         contact_id: enrollment.contact_id,
         mailbox_id: enrollment.mailbox_id,
         // The first step's wait from now, then the sequence's send window in the contact's time zone.
-        scheduled_for: sql`(select send_window_opening(
-            wait_ends(now(), ${firstStep.wait_days}, ${daySeconds}, s.wait_unit = 'business',
-              coalesce(c.time_zone, s.time_zone)),
-            coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
+        scheduled_for: sql`(select ${windowOpening(waitEnd(sql`now()`, firstStep.wait_days, daySeconds))}
           from sequences s, contacts c where s.id = ${sequenceId} and c.id = ${enrollment.contact_id})`,
         trace_context: options.traceFor(enrollment),
       })),

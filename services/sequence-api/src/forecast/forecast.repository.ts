@@ -1,5 +1,15 @@
 import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import {
+  dayOfIndex,
+  localDayStart,
+  mailboxDayCapacity,
+  mailboxDayIndex,
+  mailboxInFlight,
+  isPaced,
+  waitEnd,
+  windowOpening,
+  type Database,
+} from '@outflow/db';
 import type { MailboxState } from './mailbox-forecast.js';
 
 /** How many of a mailbox's local days a forecast looks ahead. */
@@ -10,6 +20,7 @@ const maxQueueRead = 20_000;
 
 export interface QueueRow {
   id: string;
+  mailbox_id: string;
   scheduled_for: Date;
   sequence_id: string;
   sequence_contact_id: string;
@@ -38,44 +49,43 @@ export async function readMailboxQueues(
 ): Promise<Map<string, MailboxQueue>> {
   if (mailboxIds.length === 0) return new Map();
   const ids = [...new Set(mailboxIds)];
-  const day = sql.lit(daySeconds);
+  // Day g.i of the horizon, counted from the mailbox's today.
+  const dayIndex = sql<number>`m.today + g.i`;
   const { rows: facts } = await sql<{
     id: string;
     status: string;
+    paced: boolean;
     min_gap_seconds: number;
     gap_jitter_seconds: number;
     next_send_at: Date | null;
     in_flight: number;
   }>`
-    select m.id, m.status::text as status, m.min_gap_seconds, m.gap_jitter_seconds, p.next_send_at,
-      (select coalesce(sum(r.reserved_count), 0) from mailbox_daily_counts r
-       where r.mailbox_id = m.id and r.day >= now()::date - 2)::int as in_flight
+    select m.id, m.status::text as status, ${isPaced('m')} as paced, m.min_gap_seconds, m.gap_jitter_seconds,
+      p.next_send_at,
+      ${mailboxInFlight(sql.ref('m.id'))} as in_flight
     from mailboxes m
     left join mailbox_pacing p on p.mailbox_id = m.id and p.next_send_at > now()
     where m.id = any(${ids}::uuid[])
   `.execute(db);
   const { rows: days } = await sql<{ id: string; starts_at: Date; capacity: number; used: number }>`
     with m as (
-      select m.*, floor(extract(epoch from (now() at time zone m.time_zone)) / ${day})::int as today
+      select m.*, ${mailboxDayIndex(sql.ref('m.time_zone'), daySeconds)} as today
       from mailboxes m where m.id = any(${ids}::uuid[])
     )
-    select m.id, (timestamp 'epoch' + (m.today + g.i) * ${day} * interval '1 second') at time zone m.time_zone
-        as starts_at,
-      mailbox_day_capacity(m.daily_capacity, m.warmup_start_capacity, m.warmup_daily_increase, m.warmup_started_on,
-        date '1970-01-01' + (m.today + g.i)) as capacity,
+    select m.id, ${localDayStart(dayIndex, daySeconds)} at time zone m.time_zone as starts_at,
+      ${mailboxDayCapacity('m', dayOfIndex(dayIndex))} as capacity,
       coalesce(c.sent_count + c.reserved_count, 0)::int as used
     from m cross join generate_series(0, ${forecastHorizonDays}) as g(i)
-    left join mailbox_daily_counts c on c.mailbox_id = m.id and c.day = date '1970-01-01' + (m.today + g.i)
+    left join mailbox_daily_counts c on c.mailbox_id = m.id and c.day = ${dayOfIndex(dayIndex)}
     order by m.id, g.i
   `.execute(db);
 
   const states = new Map<string, MailboxState>();
   for (const fact of facts) {
-    const paced = fact.min_gap_seconds + fact.gap_jitter_seconds > 0;
     states.set(fact.id, {
       active: fact.status === 'active',
       days: [],
-      gapMs: paced ? (fact.min_gap_seconds + fact.gap_jitter_seconds / 2) * 1000 : 0,
+      gapMs: fact.paced ? (fact.min_gap_seconds + fact.gap_jitter_seconds / 2) * 1000 : 0,
       nextSendAt: fact.next_send_at,
       inFlight: fact.in_flight,
     });
@@ -91,7 +101,7 @@ export async function readMailboxQueues(
       state.days.slice(0, -1).reduce((sum, d) => sum + Math.max(d.capacity - d.used, 0), 0),
     ),
   }));
-  const { rows: queued } = await sql<QueueRow & { mailbox_id: string }>`
+  const { rows: queued } = await sql<QueueRow>`
     select q.* from unnest(${room.map((r) => r.id)}::uuid[], ${room.map((r) => r.limit)}::int[]) as m(id, lim)
     cross join lateral (
       select e.mailbox_id, e.id, e.scheduled_for, e.sequence_id, e.sequence_contact_id, e.contact_id, e.step_order,
@@ -103,7 +113,7 @@ export async function readMailboxQueues(
     ) q
   `.execute(db);
   const queues = new Map<string, MailboxQueue>([...states].map(([id, state]) => [id, { state, queue: [] }]));
-  for (const { mailbox_id, ...row } of queued) queues.get(mailbox_id)!.queue.push(row);
+  for (const row of queued) queues.get(row.mailbox_id)!.queue.push(row);
   return queues;
 }
 
@@ -123,10 +133,7 @@ export async function closedWindows(
     join email_queues e on e.id = x.id
     join sequences s on s.id = e.sequence_id
     join contacts c on c.id = e.contact_id
-    cross join lateral (
-      select send_window_opening(x.at, coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to)
-        as opens_at
-    ) opening
+    cross join lateral (select ${windowOpening(sql`x.at`)} as opens_at) opening
     where s.send_days is not null and opening.opens_at > x.at
   `.execute(db);
   return new Map(rows.map((row) => [row.id, row.opens_at]));
@@ -171,21 +178,13 @@ export async function contactAddresses(db: Database, contactIds: readonly string
 
 /**
  * An enrollment with what its forecast needs: its status and mailbox, the latest email of each of its steps,
- * and the steps of the version it follows with their waits, in the recipient's zone and the sequence's window.
+ * and the steps of the version it follows with their waits.
  */
 export async function readEnrollment(db: Database, sequenceId: string, contactId: string) {
   const enrollment = await db
     .selectFrom('sequence_contacts as sc')
     .innerJoin('sequences as s', 's.id', 'sc.sequence_id')
-    .innerJoin('contacts as c', 'c.id', 'sc.contact_id')
-    .select([
-      'sc.id',
-      'sc.status',
-      'sc.mailbox_id',
-      'sc.sequence_version',
-      's.status as sequence_status',
-      sql<string>`coalesce(c.time_zone, s.time_zone)`.as('time_zone'),
-    ])
+    .select(['sc.id', 'sc.status', 'sc.mailbox_id', 'sc.sequence_version', 's.status as sequence_status'])
     .where('sc.sequence_id', '=', sequenceId)
     .where('sc.contact_id', '=', contactId)
     .executeTakeFirst();
@@ -210,18 +209,16 @@ export async function readEnrollment(db: Database, sequenceId: string, contactId
 
 /**
  * When a step that waits `waitDays` after a send at `after` is due: as the follow-up scheduler will schedule
- * it (the wait in the sequence's unit, then its send window, in the recipient's zone `timeZone`).
+ * it (the wait in the sequence's unit, then its send window, in the contact's zone).
  */
 export async function followUpDue(
   db: Database,
-  options: { sequenceId: string; after: Date; waitDays: number; daySeconds: number; timeZone: string },
+  options: { sequenceId: string; contactId: string; after: Date; waitDays: number; daySeconds: number },
 ): Promise<Date> {
+  const after = sql<Date>`${options.after.toISOString()}::timestamptz`;
   const { rows } = await sql<{ due: Date }>`
-    select send_window_opening(
-      wait_ends(${options.after}::timestamptz, ${options.waitDays}::int, ${options.daySeconds}::int,
-        s.wait_unit = 'business', ${options.timeZone}::text),
-      ${options.timeZone}::text, s.send_days, s.send_from, s.send_to) as due
-    from sequences s where s.id = ${options.sequenceId}
+    select ${windowOpening(waitEnd(after, options.waitDays, options.daySeconds))} as due
+    from sequences s, contacts c where s.id = ${options.sequenceId} and c.id = ${options.contactId}
   `.execute(db);
   return rows[0]!.due;
 }

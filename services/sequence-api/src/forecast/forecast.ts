@@ -29,8 +29,8 @@ const windowPasses = 4;
  */
 async function forecastQueues(db: Database, mailboxIds: readonly string[], daySeconds: number, now: Date) {
   const queues = await readMailboxQueues(db, mailboxIds, daySeconds);
-  const forecasts = new Map<string, { row: QueueRow & { mailbox_id: string }; projection: Projection }>();
-  for (const [mailboxId, { state, queue }] of queues) {
+  const forecasts = new Map<string, { row: QueueRow; projection: Projection }>();
+  for (const { state, queue } of queues.values()) {
     const moved = new Map<string, Date>();
     let projections = new Map<string, Projection>();
     for (let pass = 0; pass <= windowPasses; pass++) {
@@ -51,7 +51,7 @@ async function forecastQueues(db: Database, mailboxIds: readonly string[], daySe
       const projection = projections.get(row.id)!;
       const windowHeld = moved.has(row.id) && projection.expectedAt?.getTime() === moved.get(row.id)!.getTime();
       forecasts.set(row.id, {
-        row: { ...row, mailbox_id: mailboxId },
+        row,
         projection: windowHeld ? { expectedAt: projection.expectedAt!, heldBy: 'window' } : projection,
       });
     }
@@ -166,10 +166,10 @@ export async function forecastEnrollment(
     else {
       const due: Date = await followUpDue(db, {
         sequenceId,
+        contactId,
         after: before,
         waitDays: step.wait_days,
         daySeconds,
-        timeZone: enrollment.time_zone,
       });
       known(due, 'schedule');
     }

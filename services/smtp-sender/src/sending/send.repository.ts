@@ -6,6 +6,7 @@ import {
   settleReservation,
   settleReservations,
   stoppedEnrollmentStatus,
+  windowOpening,
   type Database,
   type SuppressionReason,
 } from '@outflow/db';
@@ -118,8 +119,9 @@ export async function findSendContexts(db: Database, emailIds: readonly string[]
       'st.content_format',
       'sp.reason as suppressed',
       // Outside its sequence's send window on the recipient's clock now: when the window next opens.
-      sql<Date | null>`case when s.send_days is not null then nullif(send_window_opening(now(),
-        coalesce(c.time_zone, s.time_zone), s.send_days, s.send_from, s.send_to), now()) end`.as('window_opens_at'),
+      sql<Date | null>`case when s.send_days is not null then nullif(${windowOpening(sql`now()`)}, now()) end`.as(
+        'window_opens_at',
+      ),
       'first.subject as thread_subject',
       sql<string[] | null>`case when e.step_order > 1 then (
         select array_agg(p.smtp_message_id order by p.step_order) from email_queues p

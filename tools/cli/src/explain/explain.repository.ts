@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import type { Database } from '@outflow/db';
+import {
+  dayOfIndex,
+  localDayStart,
+  mailboxDayCapacity,
+  mailboxDayIndex,
+  mailboxInFlight,
+  type Database,
+} from '@outflow/db';
 import type { EmailFacts } from './explain-email.js';
 
 interface FactsRow {
@@ -56,10 +63,12 @@ export async function readEmailFacts(
   daySeconds: number,
 ): Promise<EmailFacts | undefined> {
   const day = sql.lit(daySeconds);
+  const today = dayOfIndex(sql`e.day_index`);
+  const tomorrow = localDayStart(sql`e.day_index + 1`, daySeconds);
   const { rows } = await sql<FactsRow>`
     with email as (
       select e.*, m.time_zone,
-        floor(extract(epoch from (now() at time zone m.time_zone)) / ${day})::bigint as day_index
+        ${mailboxDayIndex(sql.ref('m.time_zone'), daySeconds)} as day_index
       from email_queues e join mailboxes m on m.id = e.mailbox_id
       where e.id = ${emailId}
     )
@@ -68,18 +77,16 @@ export async function readEmailFacts(
       e.error_message, e.dead_lettered_at, e.updated_at,
       s.name as sequence_name, s.status::text as sequence_status, sc.status::text as enrollment_status,
       m.email as mailbox_email, m.status::text as mailbox_status, m.time_zone,
-      mailbox_day_capacity(m.daily_capacity, m.warmup_start_capacity, m.warmup_daily_increase, m.warmup_started_on,
-        date '1970-01-01' + e.day_index::int) as capacity,
+      ${mailboxDayCapacity('m', today)} as capacity,
       m.daily_capacity, m.warmup_daily_increase, m.min_gap_seconds, m.gap_jitter_seconds, pacing.next_send_at,
-      (select coalesce(sum(r.reserved_count), 0) from mailbox_daily_counts r
-       where r.mailbox_id = m.id and r.day >= now()::date - 2)::int as in_flight,
+      ${mailboxInFlight(sql.ref('m.id'))} as in_flight,
       -- Due emails of the mailbox the claim takes first (it takes them in due order).
       (select count(*) from email_queues b
        where b.mailbox_id = e.mailbox_id and b.status = 'scheduled' and b.scheduled_for <= now()
          and (b.scheduled_for, b.id) < (e.scheduled_for, e.id))::int as due_before,
       coalesce(dc.sent_count + dc.reserved_count, 0) as used_today,
-      (timestamp 'epoch' + (e.day_index + 1) * ${day} * interval '1 second') at time zone m.time_zone as day_ends_at,
-      to_char(timestamp 'epoch' + (e.day_index + 1) * ${day} * interval '1 second', 'HH24:MI') as day_ends_local,
+      ${tomorrow} at time zone m.time_zone as day_ends_at,
+      to_char(${tomorrow}, 'HH24:MI') as day_ends_local,
       previous.status as previous_status, previous.sent_at as previous_sent_at, st.wait_days,
       next_step.step_order as next_step_order, next_step.wait_days as next_wait_days,
       e.sent_at + make_interval(secs => next_step.wait_days * ${day}) as next_due_at,
@@ -94,7 +101,7 @@ export async function readEmailFacts(
     join mailboxes m on m.id = e.mailbox_id
     join steps st on st.id = e.step_id
     left join mailbox_daily_counts dc
-      on dc.mailbox_id = m.id and dc.day = date '1970-01-01' + e.day_index::int
+      on dc.mailbox_id = m.id and dc.day = ${today}
     left join mailbox_pacing pacing on pacing.mailbox_id = m.id and pacing.next_send_at > now()
     left join lateral (
       select p.status::text as status, p.sent_at from email_queues p
